@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/config.h: the node configuration, loaded from YAML or JSON (JSON is
+ * read through YAML's flow syntax by the same libyaml loader) and checked
+ * against every rule of roles-and-security.md.
+ *
+ * Everything a loaded config points to lives in its arena and is freed by
+ * sn_config_free(). "Unset" is kept apart from "set to zero" with the
+ * SN_CONF_HAS_* bits (STYLE rule 19); after a successful load, defaults are
+ * filled in and the bits say what the file itself set.
+ */
+#ifndef SN_CONFIG_H
+#define SN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "subnetra/packet.h"
+
+#define SN_CONF_DEFAULT_MTU 1420
+#define SN_CONF_DEFAULT_KEEPALIVE 25
+#define SN_CONF_DEFAULT_PORT 51820
+#define SN_CONF_DEFAULT_IFNAME "subnetra0"
+#define SN_CONF_DEFAULT_STATE_DIR "/var/lib/subnetra"
+#define SN_CONF_DEFAULT_SOCKET "/run/subnetra/subnetra.sock"
+#define SN_CONF_DEFAULT_OS "linux"          /* "darwin" on macOS builds */
+#define SN_CONF_DEFAULT_CRYPTO "chacha"
+#define SN_CONF_DEFAULT_EGRESS "raw_direct"
+
+enum sn_role { SN_ROLE_HUB = 1, SN_ROLE_SPOKE = 2 };
+
+enum sn_action { SN_ACT_LOCAL = 1, SN_ACT_FORWARD = 2, SN_ACT_DROP = 3 };
+
+/* Where a value stood in the file, for errors found after parsing. */
+struct sn_conf_loc {
+	uint32_t line;   /* 1-based; 0 = unknown */
+	uint32_t column; /* 1-based */
+};
+
+/* sn_conf_peer.has */
+#define SN_PEER_HAS_ENDPOINT 0x01u
+#define SN_PEER_HAS_ADDRESS 0x02u
+#define SN_PEER_HAS_PSK 0x04u     /* psk read from psk_file (only when key files are checked) */
+#define SN_PEER_HAS_NAME 0x08u
+
+struct sn_conf_peer {
+	uint32_t has;                  /* SN_PEER_HAS_* */
+	uint32_t id;                   /* node id, 1..0xFFFFFFFE */
+	const char *name;              /* label for status; "peer-<id>" when unset */
+	uint8_t public_key[32];
+	uint8_t psk[32];               /* valid with SN_PEER_HAS_PSK */
+	const char *endpoint_text;     /* as written ("host:port"), for messages */
+	struct sn_addr endpoint;       /* resolved at load; family NONE when unset */
+	uint32_t address;              /* overlay address, host order (SN_PEER_HAS_ADDRESS) */
+	struct sn_prefix *routes;      /* prefixes routed to this peer (LANs behind it) */
+	uint32_t n_routes;
+	struct sn_conf_loc loc;        /* where the peer's entry starts */
+	const char *key_path;          /* "peers[1]" or "hub", for messages */
+	const char *psk_file;          /* resolved path of psk_file; NULL when unset */
+};
+
+struct sn_conf_rule {
+	struct sn_prefix prefix;
+	enum sn_action action; /* SN_ACT_FORWARD or SN_ACT_DROP (LOCAL comes from node config) */
+	uint32_t peer_id;      /* with SN_ACT_FORWARD */
+	struct sn_conf_loc loc;
+};
+
+/* One plugin's option list (plugins.options.<plugin name>). */
+struct sn_conf_plugin_opts {
+	const char *plugin;         /* plugin name, e.g. "raw_direct" */
+	const char **keys;          /* n entries */
+	const char **values;        /* n entries; scalars as written */
+	uint32_t n;
+};
+
+/* sn_config.has */
+#define SN_CONF_HAS_LISTEN 0x0001u
+#define SN_CONF_HAS_MTU 0x0002u
+#define SN_CONF_HAS_KEEPALIVE 0x0004u
+#define SN_CONF_HAS_IFNAME 0x0008u
+#define SN_CONF_HAS_STATE_DIR 0x0010u
+#define SN_CONF_HAS_SOCKET 0x0020u
+#define SN_CONF_HAS_GROUP 0x0040u
+#define SN_CONF_HAS_PLUGIN_DIR 0x0080u
+#define SN_CONF_HAS_USER 0x0100u
+
+struct sn_config {
+	struct sn_arena arena;     /* owns everything below */
+	const char *path;          /* the file it was loaded from */
+	uint32_t has;              /* SN_CONF_HAS_* */
+
+	/* node */
+	uint32_t node_id;
+	enum sn_role role;
+	const char *private_key_file;
+	uint8_t private_key[32];   /* read from private_key_file at load */
+	struct sn_addr listen;     /* family NONE + port 0 = any (spoke default) */
+	const char *state_dir;
+	const char *user;          /* drop root to this user after setup; NULL = stay */
+
+	/* overlay */
+	struct sn_prefix subnet;
+	uint32_t address;          /* this node's overlay address, host order */
+	uint32_t mtu;              /* 576..9000 */
+	const char *ifname;
+	bool manage_routes;        /* add/remove routes at start/exit (default true) */
+	struct sn_prefix *lans;    /* this node's own LAN prefixes (LOCAL) */
+	uint32_t n_lans;
+
+	/* plugins */
+	const char *plugin_dir;    /* NULL = the built-in install location */
+	const char *os;            /* plugin names */
+	const char *crypto;
+	const char *egress;
+	struct sn_conf_plugin_opts *plugin_opts;
+	uint32_t n_plugin_opts;
+
+	/* peers: every spoke on a hub; exactly the hub on a spoke */
+	struct sn_conf_peer *peers;
+	uint32_t n_peers;
+
+	uint32_t keepalive;        /* seconds, 0 = off */
+
+	struct sn_conf_rule *rules; /* explicit policy rules, in file order */
+	uint32_t n_rules;
+
+	/* control socket */
+	const char *control_socket;
+	const char *control_group; /* NULL = root only */
+};
+
+/*
+ * Load and check path. On success returns 0 and *out (free it with
+ * sn_config_free). On failure returns a negative errno and writes one line
+ * to err in the form "FILE:LINE:COL: KEY.PATH: what is wrong (what would be
+ * right)". Blocking file I/O and name resolution: call before the loop runs.
+ */
+int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len);
+
+/* Same from a buffer (tests, fuzzing); name is used in messages and its
+ * directory anchors relative paths. Skips the private key file and PSK files
+ * when check_key_file is false (private_key is zeroed, no SN_PEER_HAS_PSK). */
+int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
+			  struct sn_config **out, char *err, size_t err_len);
+
+void sn_config_free(struct sn_config *c);
+
+/* The peer with this id, or NULL. */
+const struct sn_conf_peer *sn_config_peer(const struct sn_config *c, uint32_t id);
+
+/* The options of plugin name, or NULL. */
+const struct sn_conf_plugin_opts *sn_config_plugin_opts(const struct sn_config *c,
+							const char *name);
+
+/* Parse "a.b.c.d/len" strictly (host bits are an error). 0 or -EINVAL with
+ * a reason in err ("has host bits set (did you mean 192.168.1.0/24?)"). */
+int sn_prefix_parse(const char *s, struct sn_prefix *out, char *err, size_t err_len);
+/* Format a prefix into buf (at least 19 bytes). */
+const char *sn_prefix_str(const struct sn_prefix *p, char *buf, size_t len);
+/* Parse a dotted IPv4 address (host order). 0 or -EINVAL. */
+int sn_ipv4_parse(const char *s, uint32_t *out);
+
+#endif

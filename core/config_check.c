@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/config_check.c: the rules of roles-and-security.md that need more
+ * than one value (ids, overlay addresses, overlapping prefixes, keys),
+ * endpoints and their name resolution, and reading key files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <sodium.h>
+
+#include "config_priv.h"
+
+#define ECHO_MAX 64
+
+/* ---- prefixes assigned to nodes ---------------------------------------- */
+
+int sn__conf_add_asg(struct sn__ld *ld, const struct sn__cn *v, const struct sn_prefix *p,
+		     enum sn__asg_kind kind, uint32_t owner)
+{
+	struct sn__asg *a = sn_arena_alloc(&ld->tmp, sizeof(*a));
+
+	if (!a)
+		return sn__conf_oom(ld);
+	a->p = *p;
+	a->kind = kind;
+	a->owner = owner;
+	a->loc = sn__conf_loc(v);
+	a->path = sn_arena_strdup(&ld->tmp, ld->path);
+	if (!a->path)
+		return sn__conf_oom(ld);
+	*ld->asg_tail = a;
+	ld->asg_tail = &a->next;
+	return 0;
+}
+
+int sn__conf_prefixes(struct sn__ld *ld, const struct sn__cn *v, struct sn_prefix **out,
+		      uint32_t *n, enum sn__asg_kind kind, uint32_t owner)
+{
+	const struct sn__cn *it;
+	struct sn_prefix *p;
+	uint32_t i = 0;
+	size_t mark;
+	int rc = sn__conf_seq(ld, v, "a list of prefixes such as [192.168.1.0/24]");
+
+	if (rc < 0)
+		return rc;
+	p = sn_arena_alloc(&ld->c->arena, (v->n + 1) * sizeof(*p));
+	if (!p)
+		return sn__conf_oom(ld);
+	for (it = v->first; it && rc == 0; it = it->next, i++) {
+		mark = sn__conf_path_idx(ld, i);
+		rc = sn__conf_prefix(ld, it, &p[i]);
+		if (rc == 0)
+			rc = sn__conf_add_asg(ld, it, &p[i], kind, owner);
+		sn__conf_path_pop(ld, mark);
+	}
+	*out = v->n ? p : NULL;
+	*n = i;
+	return rc;
+}
+
+/* ---- endpoints --------------------------------------------------------- */
+
+static void set_ipv4(struct sn_addr *a, const uint8_t ip[4], uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = SN_AF_INET;
+	a->port = port;
+	memcpy(a->ip, ip, 4);
+}
+
+static bool hostname_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	return n > 0 && n <= 253 && h[0] != '-' && h[0] != '.' &&
+	       strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n &&
+	       strspn(h, "0123456789.") != n;
+}
+
+static int resolve(struct sn__ld *ld, const struct sn__cn *v, const char *host, uint16_t port,
+		   struct sn_addr *out)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res = NULL;
+	const struct sockaddr_in *sin;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+
+	if (rc != 0 || !res)
+		return sn__conf_fail(ld, v, "cannot resolve '%s' to an IPv4 address: %s (use an IPv4 address or a name that resolves)",
+				     host, rc ? gai_strerror(rc) : "no address");
+	sin = (const struct sockaddr_in *)res->ai_addr;
+	set_ipv4(out, (const uint8_t *)&sin->sin_addr, port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int sn__conf_endpoint(struct sn__ld *ld, const struct sn__cn *v, struct sn_addr *out)
+{
+	const char *s = v->s, *colon;
+	char host[256];
+	uint32_t ip;
+	uint16_t port;
+	uint8_t b[4];
+	int rc = sn__conf_scalar(ld, v, "host:port, e.g. 203.0.113.1:51820");
+
+	if (rc < 0)
+		return rc;
+	colon = strrchr(s, ':');
+	if (s[0] == '[' || (colon && memchr(s, ':', (size_t)(colon - s))))
+		return sn__conf_fail(ld, v, "IPv6 endpoints are not supported in this release (use an IPv4 address or a host name)");
+	if (!colon || colon == s)
+		return sn__conf_fail(ld, v, "'%.*s' is not host:port (e.g. 203.0.113.1:51820)",
+				     ECHO_MAX, s);
+	if (sn__conf_port(colon + 1, 1, &port) < 0)
+		return sn__conf_fail(ld, v, "'%.*s' has a bad port (expected 1..65535)", ECHO_MAX, s);
+	if ((size_t)(colon - s) >= sizeof(host))
+		return sn__conf_fail(ld, v, "the host name is too long (at most 253 characters)");
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (sn_ipv4_parse(host, &ip) == 0) {
+		b[0] = (uint8_t)(ip >> 24), b[1] = (uint8_t)(ip >> 16);
+		b[2] = (uint8_t)(ip >> 8), b[3] = (uint8_t)ip;
+		set_ipv4(out, b, port);
+		return 0;
+	}
+	if (!hostname_ok(host))
+		return sn__conf_fail(ld, v, "'%.*s' is neither an IPv4 address nor a host name",
+				     ECHO_MAX, host);
+	return resolve(ld, v, host, port, out);
+}
+
+/* ---- ids and overlay addresses ----------------------------------------- */
+
+static const char *peer_path(char *buf, size_t len, const struct sn_conf_peer *p,
+			     const char *key)
+{
+	snprintf(buf, len, "%s.%s", p->key_path, key);
+	return buf;
+}
+
+static int check_ids(struct sn__ld *ld)
+{
+	const struct sn_config *c = ld->c;
+	char path[96];
+	uint32_t i, j;
+
+	for (i = 0; i < c->n_peers; i++) {
+		const struct sn_conf_peer *p = &c->peers[i];
+		struct sn_conf_loc at = sn__conf_loc(ld->peer_at[i].id);
+
+		peer_path(path, sizeof(path), p, "id");
+		if (p->id == c->node_id)
+			return sn__conf_fail_at(ld, -EINVAL, path, at,
+						"%u is this node's own id (node.id, line %u); every node needs its own id",
+						p->id, ld->at_id->line);
+		for (j = 0; j < i; j++)
+			if (c->peers[j].id == p->id)
+				return sn__conf_fail_at(ld, -EINVAL, path, at,
+							"%u is already the id of %s (line %u); every node needs its own id",
+							p->id, c->peers[j].key_path, ld->peer_at[j].id->line);
+	}
+	return 0;
+}
+
+static int check_host(struct sn__ld *ld, const char *path, const struct sn__cn *v, uint32_t a)
+{
+	const struct sn_prefix *s = &ld->c->subnet;
+	uint32_t last = s->addr | (s->len ? ~(0xffffffffu << (32 - s->len)) : 0xffffffffu);
+	char ab[16], sb[20], fb[16], lb[16];
+	const char *what = NULL;
+
+	sn__ipv4_str(a, ab, sizeof(ab));
+	sn_prefix_str(s, sb, sizeof(sb));
+	if (!sn__prefix_has(s, a))
+		return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
+					"%s is outside the overlay subnet %s (overlay.subnet, line %u)",
+					ab, sb, ld->at_subnet->line);
+	if (s->len <= 30 && a == s->addr)
+		what = "network";
+	else if (s->len <= 30 && a == last)
+		what = "broadcast";
+	if (!what)
+		return 0;
+	return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
+				"%s is the %s address of %s (use one from %s to %s)", ab, what, sb,
+				sn__ipv4_str(s->addr + 1, fb, sizeof(fb)),
+				sn__ipv4_str(last - 1, lb, sizeof(lb)));
+}
+
+static int check_peer_address(struct sn__ld *ld, uint32_t i)
+{
+	const struct sn_config *c = ld->c;
+	const struct sn_conf_peer *p = &c->peers[i];
+	const struct sn__cn *v = ld->peer_at[i].address;
+	char path[96], ab[16];
+	uint32_t j;
+	int rc;
+
+	peer_path(path, sizeof(path), p, "address");
+	rc = check_host(ld, path, v, p->address);
+	if (rc < 0)
+		return rc;
+	sn__ipv4_str(p->address, ab, sizeof(ab));
+	if (p->address == c->address)
+		return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
+					"%s is this node's own overlay address (overlay.address, line %u)",
+					ab, ld->at_address->line);
+	for (j = 0; j < i; j++)
+		if ((c->peers[j].has & SN_PEER_HAS_ADDRESS) && c->peers[j].address == p->address)
+			return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
+						"%s is already the address of %s (line %u)", ab,
+						c->peers[j].key_path, ld->peer_at[j].address->line);
+	return 0;
+}
+
+static int check_addresses(struct sn__ld *ld)
+{
+	const struct sn_config *c = ld->c;
+	uint32_t i;
+	int rc;
+
+	if (c->subnet.len == 32)
+		return sn__conf_fail_at(ld, -EINVAL, "overlay.subnet", sn__conf_loc(ld->at_subnet),
+					"a /32 has room for one node only (use a shorter prefix such as /24)");
+	rc = check_host(ld, "overlay.address", ld->at_address, c->address);
+	for (i = 0; i < c->n_peers && rc == 0; i++)
+		if (c->peers[i].has & SN_PEER_HAS_ADDRESS)
+			rc = check_peer_address(ld, i);
+	return rc;
+}
+
+/* ---- overlapping prefixes ---------------------------------------------- */
+
+static const char *owner_str(const struct sn__ld *ld, uint32_t owner, char *buf, size_t len)
+{
+	if (owner == 0)
+		snprintf(buf, len, "this node");
+	else
+		snprintf(buf, len, "node %u", ld->c->peers[owner - 1].id);
+	return buf;
+}
+
+static int overlap_pair(struct sn__ld *ld, const struct sn__asg *a, const struct sn__asg *b)
+{
+	char pa[20], pb[20], who[32];
+	bool same = a->p.addr == b->p.addr && a->p.len == b->p.len;
+
+	sn_prefix_str(&a->p, pa, sizeof(pa));
+	sn_prefix_str(&b->p, pb, sizeof(pb));
+	if (a->owner != b->owner)
+		return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
+					"%s overlaps %s at %s (line %u), which belongs to %s; a prefix can belong to one node only",
+					pa, pb, b->path, b->loc.line,
+					owner_str(ld, b->owner, who, sizeof(who)));
+	if (same)
+		return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
+					"%s is listed twice (also at %s, line %u)", pa, b->path,
+					b->loc.line);
+	return 0;
+}
+
+static int check_overlaps(struct sn__ld *ld)
+{
+	const struct sn__asg *a, *b;
+	char pa[20], ps[20];
+	int rc;
+
+	for (a = ld->asg; a; a = a->next) {
+		if (sn__prefix_overlap(&a->p, &ld->c->subnet))
+			return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
+						"%s overlaps the overlay subnet %s (overlay.subnet, line %u); a LAN or route must lie outside it",
+						sn_prefix_str(&a->p, pa, sizeof(pa)),
+						sn_prefix_str(&ld->c->subnet, ps, sizeof(ps)),
+						ld->at_subnet->line);
+		for (b = ld->asg; b != a; b = b->next) {
+			if (!sn__prefix_overlap(&a->p, &b->p))
+				continue;
+			rc = overlap_pair(ld, a, b);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- keys -------------------------------------------------------------- */
+
+static int check_public_keys(struct sn__ld *ld, const uint8_t *own)
+{
+	const struct sn_config *c = ld->c;
+	char path[96];
+	uint32_t i, j;
+
+	for (i = 0; i < c->n_peers; i++) {
+		struct sn_conf_loc at = sn__conf_loc(ld->peer_at[i].public_key);
+
+		peer_path(path, sizeof(path), &c->peers[i], "public_key");
+		if (own && !sodium_memcmp(own, c->peers[i].public_key, 32))
+			return sn__conf_fail_at(ld, -EINVAL, path, at,
+						"is this node's own public key (node.private_key_file); every node needs its own key pair");
+		for (j = 0; j < i; j++)
+			if (!sodium_memcmp(c->peers[j].public_key, c->peers[i].public_key, 32))
+				return sn__conf_fail_at(ld, -EINVAL, path, at,
+							"is the same key as %s.public_key (line %u); every node needs its own key pair",
+							c->peers[j].key_path,
+							ld->peer_at[j].public_key->line);
+	}
+	return 0;
+}
+
+static int key_open(struct sn__ld *ld, const char *file, const char *kp,
+		    struct sn_conf_loc at, const char *tool)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int e = errno;
+
+	if (fd >= 0)
+		return fd;
+	if (e == ENOENT)
+		return sn__conf_fail_at(ld, -e, kp, at,
+					"%s does not exist (create it with: umask 077; %s > %s)", file,
+					tool, file);
+	if (e == EACCES)
+		return sn__conf_fail_at(ld, -e, kp, at,
+					"cannot read %s: %s (run as root or as the file's owner)", file,
+					strerror(e));
+	return sn__conf_fail_at(ld, -e, kp, at, "cannot read %s: %s", file, strerror(e));
+}
+
+static int key_stat(struct sn__ld *ld, int fd, const char *file, const char *kp,
+		    struct sn_conf_loc at)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return sn__conf_fail_at(ld, -errno, kp, at, "cannot stat %s: %s", file,
+					strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sn__conf_fail_at(ld, -EINVAL, kp, at,
+					"%s is not a regular file (expected a file holding one key)", file);
+	if (st.st_mode & 077)
+		return sn__conf_fail_at(ld, -EACCES, kp, at,
+					"%s is accessible by group or others (mode %04o; run chmod 600 %s)",
+					file, (unsigned)(st.st_mode & 07777), file);
+	return 0;
+}
+
+static ssize_t key_read(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* buf holds n bytes of the file: one base64 key, maybe a line end. */
+static int key_decode(const char *buf, size_t n, uint8_t key[static 32])
+{
+	const char *end = NULL;
+	size_t out = 0;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+			 buf[n - 1] == '\t'))
+		n--;
+	if (n != 44)
+		return -EINVAL;
+	if (sodium_base642bin(key, 32, buf, n, NULL, &out, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n)
+		return -EINVAL;
+	return 0;
+}
+
+int sn__conf_key_file(struct sn__ld *ld, const char *file, const char *key_path,
+		      const struct sn__cn *at, const char *tool, uint8_t key[static 32])
+{
+	struct sn_conf_loc loc = sn__conf_loc(at);
+	char buf[128];
+	ssize_t n;
+	int fd, rc;
+
+	fd = key_open(ld, file, key_path, loc, tool);
+	if (fd < 0)
+		return fd;
+	rc = key_stat(ld, fd, file, key_path, loc);
+	n = rc < 0 ? 0 : key_read(fd, buf, sizeof(buf));
+	close(fd);
+	if (rc == 0 && n < 0)
+		rc = sn__conf_fail_at(ld, (int)n, key_path, loc, "cannot read %s: %s", file,
+				      strerror((int)-n));
+	if (rc == 0 && (n == 0 || key_decode(buf, (size_t)n, key) < 0))
+		rc = sn__conf_fail_at(ld, -EINVAL, key_path, loc,
+				      "%s does not hold a key (expected one line of 44 base64 characters, as written by %s)",
+				      file, tool);
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+static int check_key_files(struct sn__ld *ld)
+{
+	struct sn_config *c = ld->c;
+	uint8_t pub[32];
+	char path[96];
+	uint32_t i;
+	int rc;
+
+	rc = sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
+			       "wg genkey", c->private_key);
+	if (rc == 0 && sodium_init() < 0)
+		rc = sn__conf_fail_at(ld, -EIO, NULL, (struct sn_conf_loc){ 0, 0 },
+				      "cannot initialise libsodium");
+	if (rc == 0 && crypto_scalarmult_base(pub, c->private_key) == 0)
+		rc = check_public_keys(ld, pub);
+	for (i = 0; i < c->n_peers && rc == 0; i++) {
+		struct sn_conf_peer *p = &c->peers[i];
+
+		if (!p->psk_file)
+			continue;
+		peer_path(path, sizeof(path), p, "psk_file");
+		rc = sn__conf_key_file(ld, p->psk_file, path, ld->peer_at[i].psk_file, "wg genpsk",
+				       p->psk);
+		if (rc == 0)
+			p->has |= SN_PEER_HAS_PSK;
+	}
+	return rc;
+}
+
+int sn__conf_check(struct sn__ld *ld)
+{
+	int rc = check_ids(ld);
+
+	if (rc == 0)
+		rc = check_addresses(ld);
+	if (rc == 0)
+		rc = check_overlaps(ld);
+	if (rc == 0)
+		rc = check_public_keys(ld, NULL);
+	if (rc == 0 && ld->check_keys)
+		rc = check_key_files(ld);
+	return rc;
+}

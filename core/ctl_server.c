@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/ctl_server.c: the control socket on the node's loop: a Unix stream
+ * socket (mode 0660, group control.group) whose clients are checked with
+ * SO_PEERCRED, one request per connection (ctl_proto.c runs it).
+ *
+ * Bounded by construction: at most max_conns connections are served at
+ * once (more get an error reply and are closed), a request line has at
+ * most SN_CTL_MAX_LINE bytes in a fixed buffer, and every connection is
+ * closed timeout_ms after it was accepted whatever it does. A write error
+ * (the client went away) only closes that connection; SIGPIPE is ignored.
+ * Each connection owns one arena holding its reply, freed with it in the
+ * close callback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "node.h"
+
+struct sn__ctl_conn {
+	struct sn_ctl *ctl;
+	struct sn__ctl_conn *prev, *next;
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	uv_write_t wr;
+	struct sn_arena arena;
+	struct sn_ctl_out out;
+	uint32_t open;      /* handles not yet closed */
+	bool counted;       /* in ctl->n_conns */
+	bool closing;
+	bool replying;      /* the request is read; no more reads */
+	size_t len;         /* bytes in buf */
+	char buf[SN_CTL_MAX_LINE + 2];
+};
+
+/* ---- freeing --------------------------------------------------------------- */
+
+static void ctl_unref(struct sn_ctl *ctl)
+{
+	if (--ctl->refs == 0)
+		free(ctl);
+}
+
+static void on_server_closed(uv_handle_t *h)
+{
+	ctl_unref(h->data);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	struct sn__ctl_conn *c = h->data;
+	struct sn_ctl *ctl = c->ctl;
+
+	if (--c->open)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sn_arena_free(&c->arena);
+	free(c);
+	ctl_unref(ctl);
+}
+
+static void conn_close(struct sn__ctl_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->counted)
+		c->ctl->n_conns--;
+	c->counted = false;
+	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+	uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+}
+
+/* ---- replying -------------------------------------------------------------- */
+
+static void on_written(uv_write_t *w, int status)
+{
+	conn_close(w->data);
+}
+
+/* Send whatever is in c->out, then close. */
+static void send_reply(struct sn__ctl_conn *c)
+{
+	uv_buf_t b;
+
+	c->replying = true;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	if (c->out.err || !c->out.len) {
+		conn_close(c);
+		return;
+	}
+	b = uv_buf_init(c->out.buf, (unsigned)c->out.len);
+	c->wr.data = c;
+	if (uv_write(&c->wr, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0)
+		conn_close(c);
+}
+
+static void reply_error(struct sn__ctl_conn *c, const char *msg)
+{
+	sn__ctl_printf(&c->out, "error %s\n", msg);
+	send_reply(c);
+}
+
+static void run_request(struct sn__ctl_conn *c, size_t len)
+{
+	c->buf[len] = '\0';
+	sn__ctl_exec(c->ctl->node, c->buf, len, uv_hrtime(), &c->out);
+	send_reply(c);
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct sn__ctl_conn *c = h->data;
+
+	b->base = c->buf + c->len;
+	b->len = sizeof(c->buf) - 1 - c->len;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct sn__ctl_conn *c = s->data;
+	char *nl;
+
+	if (c->replying || c->closing || nread == 0)
+		return;
+	if (nread == UV_EOF) {
+		run_request(c, c->len);  /* the client half-closed: the line ends here */
+		return;
+	}
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	nl = memchr(c->buf + c->len, '\n', (size_t)nread);
+	c->len += (size_t)nread;
+	if (nl)
+		run_request(c, (size_t)(nl - c->buf));
+	else if (c->len > SN_CTL_MAX_LINE)
+		reply_error(c, "request too long (max 4096 bytes)");
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct sn__ctl_conn *c = t->data;
+
+	if (!c->replying) {
+		sn__ctl_out_reset(&c->out);
+		sn__ctl_printf(&c->out, "error no request within %llu ms\n",
+			       (unsigned long long)c->ctl->timeout_ms);
+		if (!c->out.err) {
+			uv_buf_t b = uv_buf_init(c->out.buf, (unsigned)c->out.len);
+
+			uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+		}
+	}
+	conn_close(c);
+}
+
+/* ---- accepting ------------------------------------------------------------- */
+
+static int peer_cred(uv_pipe_t *p, uid_t *uid, gid_t *gid)
+{
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0)
+		return -EBADF;
+#ifdef SO_PEERCRED
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -errno;
+	*uid = uc.uid;
+	*gid = uc.gid;
+#else
+	if (getpeereid(fd, uid, gid) < 0)
+		return -errno;
+#endif
+	return 0;
+}
+
+/* Whether uid's passwd entry lists want as its primary or a supplementary
+ * group. Reads the user database (local files on a router or server). */
+static bool user_in_group(uid_t uid, gid_t want)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	gid_t groups[256];
+	int ng = 256;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	if (pw.pw_gid == want)
+		return true;
+#ifdef __APPLE__
+	if (getgrouplist(pw.pw_name, (int)pw.pw_gid, (int *)groups, &ng) < 0)
+#else
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ng) < 0)
+#endif
+		ng = 256;  /* more than 256 groups: check the ones we got */
+	for (int i = 0; i < ng; i++)
+		if (groups[i] == want)
+			return true;
+	return false;
+}
+
+/* NULL when the client may talk to us, else why not. */
+static const char *refusal(struct sn__ctl_conn *c, char *why, size_t len)
+{
+	struct sn_ctl *ctl = c->ctl;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (peer_cred(&c->pipe, &uid, &gid) < 0)
+		snprintf(why, len, "permission denied: cannot read the client's credentials");
+	else if (uid == 0 || (ctl->has_group && (gid == ctl->gid || user_in_group(uid, ctl->gid))))
+		return NULL;
+	else if (ctl->has_group)
+		snprintf(why, len, "permission denied: not root and not in group %s", ctl->group);
+	else
+		snprintf(why, len, "permission denied: not root (no control.group is configured)");
+	sn_log(&ctl->node->host, SN_LOG_WARN, "control: refused a client (uid %d): %s", (int)uid,
+	       why);
+	return why;
+}
+
+static struct sn__ctl_conn *conn_new(struct sn_ctl *ctl)
+{
+	struct sn__ctl_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ctl = ctl;
+	sn_arena_init(&c->arena, 0);
+	sn__ctl_out_init(&c->out, &c->arena);
+	uv_pipe_init(ctl->server.loop, &c->pipe, 0);
+	uv_timer_init(ctl->server.loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->open = 2;
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->refs++;
+	return c;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct sn_ctl *ctl = server->data;
+	struct sn__ctl_conn *c;
+	char why[160];
+
+	if (status < 0 || ctl->stopping || !(c = conn_new(ctl)))
+		return;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timeout, ctl->timeout_ms, 0);
+	if (ctl->n_conns >= ctl->max_conns) {
+		snprintf(why, sizeof(why), "too many control connections (max %u); try again",
+			 ctl->max_conns);
+		reply_error(c, why);
+		return;
+	}
+	if (refusal(c, why, sizeof(why))) {
+		reply_error(c, why);
+		return;
+	}
+	c->counted = true;
+	ctl->n_conns++;
+	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		conn_close(c);
+}
+
+/* ---- the socket file -------------------------------------------------------- */
+
+static int set_path(struct sn_ctl *ctl, const struct sn_config *cf, char *err, size_t err_len)
+{
+	const char *p = cf->control_socket;
+
+	if (strlen(p) >= sizeof(ctl->path) || strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, err_len, "%s: control.socket: %s is too long for a Unix socket "
+			 "(at most %zu bytes)", cf->path, p, sizeof(ctl->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(ctl->path, sizeof(ctl->path), "%s", p);
+	return 0;
+}
+
+static int resolve_group(struct sn_ctl *ctl, const struct sn_config *cf, char *err, size_t err_len)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+	int r;
+
+	if (!cf->control_group || !*cf->control_group)
+		return 0;
+	snprintf(ctl->group, sizeof(ctl->group), "%s", cf->control_group);
+	r = getgrnam_r(cf->control_group, &gr, buf, sizeof(buf), &res);
+	if (r != 0 || !res) {
+		snprintf(err, err_len, "%s: control.group: unknown group '%s' (create it, e.g. "
+			 "groupadd --system %s, or remove the key to allow root only)", cf->path,
+			 cf->control_group, cf->control_group);
+		return r ? -r : -ENOENT;
+	}
+	ctl->gid = gr.gr_gid;
+	ctl->has_group = true;
+	return 0;
+}
+
+/* mkdir -p of the socket's directory, mode 0755 for what is created. */
+static int make_dir(const char *path, char *err, size_t err_len)
+{
+	char d[sizeof(((struct sn_ctl *)0)->path)];
+	char *s;
+
+	snprintf(d, sizeof(d), "%s", path);
+	s = strrchr(d, '/');
+	if (!s || s == d)
+		return 0;
+	*s = '\0';
+	for (char *p = d + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			snprintf(err, err_len, "cannot create %s for the control socket %s: %s", d,
+				 path, strerror(e));
+			return -e;
+		}
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/* Remove a socket file nobody answers on; refuse when somebody does. */
+static int clear_stale(const char *path, char *err, size_t err_len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r, e;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, err_len, "%s exists and is not a socket (remove it, or set "
+			 "control.socket to another path)", path);
+		return -EEXIST;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	close(fd);
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS) {
+		snprintf(err, err_len, "control socket %s is in use by another subnetrad", path);
+		return -EADDRINUSE;
+	}
+	if (e != ECONNREFUSED && e != ENOENT) {
+		snprintf(err, err_len, "cannot tell whether control socket %s is in use: %s", path,
+			 strerror(e));
+		return -e;
+	}
+	unlink(path);
+	return 0;
+}
+
+static int set_perms(struct sn_ctl *ctl, char *err, size_t err_len)
+{
+	if (chmod(ctl->path, 0660) < 0) {
+		snprintf(err, err_len, "cannot set mode 0660 on the control socket %s: %s",
+			 ctl->path, strerror(errno));
+		return -errno;
+	}
+	if (ctl->has_group && chown(ctl->path, (uid_t)-1, ctl->gid) < 0) {
+		snprintf(err, err_len, "cannot give the control socket %s to group %s: %s",
+			 ctl->path, ctl->group, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int listen_on(struct sn_ctl *ctl, char *err, size_t err_len)
+{
+	struct stat st;
+	int r = uv_pipe_bind(&ctl->server, ctl->path);
+
+	if (r < 0) {
+		snprintf(err, err_len, "cannot bind the control socket %s: %s", ctl->path,
+			 uv_strerror(r));
+		return r;
+	}
+	if (lstat(ctl->path, &st) == 0) {
+		ctl->dev = st.st_dev;
+		ctl->ino = st.st_ino;
+	}
+	if ((r = set_perms(ctl, err, err_len)) < 0)
+		goto fail;
+	r = uv_listen((uv_stream_t *)&ctl->server, 64, on_connection);
+	if (r == 0)
+		return 0;
+	snprintf(err, err_len, "cannot listen on the control socket %s: %s", ctl->path,
+		 uv_strerror(r));
+fail:
+	unlink(ctl->path);
+	return r;
+}
+
+/* Remove the socket file if it is still the one we bound. */
+static void remove_file(const struct sn_ctl *ctl)
+{
+	struct stat st;
+
+	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+		unlink(ctl->path);
+}
+
+/* ---- start and stop -------------------------------------------------------- */
+
+static struct sn_ctl *ctl_new(struct sn_node *n)
+{
+	struct sn_ctl *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl)
+		return NULL;
+	ctl->node = n;
+	ctl->timeout_ms = SN_CTL_TIMEOUT_MS;
+	ctl->max_conns = SN_CTL_MAX_CONNS;
+	return ctl;
+}
+
+int sn_ctl_start(struct sn_node *n, char *err, size_t err_len)
+{
+	const struct sn_config *cf = n->cfg;
+	struct sn_ctl *ctl;
+	int r;
+
+	if (!cf->control_socket || !*cf->control_socket)
+		return 0;
+	if (!(ctl = ctl_new(n))) {
+		snprintf(err, err_len, "out of memory for the control socket");
+		return -ENOMEM;
+	}
+	if ((r = set_path(ctl, cf, err, err_len)) < 0 ||
+	    (r = resolve_group(ctl, cf, err, err_len)) < 0 ||
+	    (r = make_dir(ctl->path, err, err_len)) < 0 ||
+	    (r = clear_stale(ctl->path, err, err_len)) < 0) {
+		free(ctl);
+		return r;
+	}
+	/* A client that hangs up before its reply is written must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	uv_pipe_init(&n->loop, &ctl->server, 0);
+	ctl->server.data = ctl;
+	ctl->refs = 1;
+	if ((r = listen_on(ctl, err, err_len)) < 0) {
+		ctl->stopping = true;
+		uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+		return r;
+	}
+	n->ctl = ctl;
+	return 0;
+}
+
+void sn_ctl_stop(struct sn_node *n)
+{
+	struct sn_ctl *ctl = n->ctl;
+
+	if (!ctl)
+		return;
+	n->ctl = NULL;
+	ctl->stopping = true;
+	for (struct sn__ctl_conn *c = ctl->conns; c; c = c->next)
+		conn_close(c);
+	remove_file(ctl);
+	uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+}

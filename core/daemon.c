@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_config.h"
+#include "node.h"
+
+static const char *plugin_dir(const struct sn_daemon_opts *o, const struct sn_config *c)
+{
+	if (o->plugin_dir)
+		return o->plugin_dir;
+	if (c->plugin_dir)
+		return c->plugin_dir;
+	return SN_PLUGIN_DIR;
+}
+
+static int load_config(const struct sn_daemon_opts *o, struct sn_config **c)
+{
+	char err[2048];
+
+	if (sn_config_load(o->config, c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "subnetrad: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_peer(FILE *out, const struct sn_conf_peer *p)
+{
+	char buf[24], ep[64] = "learned";
+
+	if (p->has & SN_PEER_HAS_ENDPOINT)
+		snprintf(ep, sizeof(ep), "%s", p->endpoint_text);
+	fprintf(out, "  peer      %s (id %u)", p->name, p->id);
+	if (p->has & SN_PEER_HAS_ADDRESS) {
+		struct sn_prefix a = {p->address, 32, {0}};
+
+		fprintf(out, ", overlay %s", sn_prefix_str(&a, buf, sizeof(buf)));
+	}
+	fprintf(out, ", endpoint %s", ep);
+	for (uint32_t i = 0; i < p->n_routes; i++)
+		fprintf(out, "%s%s", i ? ", " : ", routes ", sn_prefix_str(&p->routes[i], buf, sizeof(buf)));
+	fprintf(out, "%s\n", p->has & SN_PEER_HAS_PSK ? ", psk" : "");
+}
+
+static void print_summary(FILE *out, const struct sn_node *n)
+{
+	const struct sn_config *c = n->cfg;
+	const struct sn_plugin *pl[3] = {&n->os, &n->crypto, &n->egress};
+	struct sn_prefix a = {c->address, c->subnet.len, {0}};
+	char buf[24];
+
+	fprintf(out, "%s: configuration OK\n", c->path);
+	fprintf(out, "  node      id %u, %s, overlay %s on %s, MTU %u\n", c->node_id,
+		c->role == SN_ROLE_HUB ? "hub" : "spoke", sn_prefix_str(&a, buf, sizeof(buf)),
+		c->ifname, c->mtu);
+	for (uint32_t i = 0; i < c->n_lans; i++)
+		fprintf(out, "  lan       %s\n", sn_prefix_str(&c->lans[i], buf, sizeof(buf)));
+	for (uint32_t i = 0; i < c->n_peers; i++)
+		print_peer(out, &c->peers[i]);
+	for (int i = 0; i < 3; i++)
+		fprintf(out, "  %-9s %s %s (ABI %u.%u) from %s\n", sn_kind_name(pl[i]->kind),
+			pl[i]->desc->name, pl[i]->desc->version ? pl[i]->desc->version : "",
+			pl[i]->desc->abi_major, pl[i]->desc->abi_minor, pl[i]->path);
+	fprintf(out, "  policy    %u rules, keepalive %u s, state %s, control %s\n",
+		sn_policy_count(sn_policy_active(&n->policy)), c->keepalive, c->state_dir,
+		c->control_socket);
+}
+
+int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
+{
+	struct sn_node n;
+	struct sn_policy *t;
+	char err[2048];
+	int rc = 1;
+
+	memset(&n, 0, sizeof(n));
+	if (load_config(o, &n.cfg) < 0)
+		return 1;
+	sn_host_init(&n.host, NULL, NULL);
+	n.host.log_level = o->log_level;
+	n.plugin_dir = plugin_dir(o, n.cfg);
+	sn_policy_slot_init(&n.policy);
+	if (sn__node_load_plugins(&n, err, sizeof(err)) < 0 ||
+	    sn_policy_from_config(n.cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "subnetrad: %s\n", err);
+		goto out;
+	}
+	sn_policy_publish(&n.policy, t);
+	print_summary(out, &n);
+	rc = 0;
+out:
+	sn_policy_slot_destroy(&n.policy);
+	sn__node_unload_plugins(&n);
+	sn_config_free(n.cfg);
+	return rc;
+}
+
+int sn_daemon_run(const struct sn_daemon_opts *o)
+{
+	static struct sn_node n; /* large; lives for the whole run */
+	char err[2048];
+	int rc = 1;
+
+	memset(&n, 0, sizeof(n));
+	if (load_config(o, &n.cfg) < 0)
+		return 1;
+	sn_host_init(&n.host, NULL, NULL);
+	n.host.log_level = o->log_level;
+	n.config_path = o->config;
+	n.plugin_dir = plugin_dir(o, n.cfg);
+	if (sn_node_setup(&n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "subnetrad: %s\n", err);
+		goto out;
+	}
+	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s)",
+	       n.cfg->node_id, n.is_hub ? "hub" : "spoke", n.os_ops->tun_name(n.os.inst), n.epoch,
+	       n.peers.n);
+	sn_node_run(&n);
+	rc = 0;
+out:
+	sn_node_teardown(&n);
+	sn_config_free(n.cfg);
+	return rc;
+}

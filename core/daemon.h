@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* core/daemon.h: what subnetrad does once its options are parsed. */
+#ifndef SN_DAEMON_H
+#define SN_DAEMON_H
+
+#include <stdio.h>
+
+struct sn_daemon_opts {
+	const char *config;     /* -c FILE */
+	const char *plugin_dir; /* --plugin-dir, overrides the config and the built-in dir */
+	const char *platform;   /* --platform for --print-network-plan */
+	int check;              /* --check */
+	int plan;               /* --print-network-plan */
+	int log_level;          /* enum sn_log_level */
+};
+
+/* --check: load config and plugins, print a summary to out. Exit status. */
+int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out);
+/* Run the node until SIGINT/SIGTERM. Exit status. */
+int sn_daemon_run(const struct sn_daemon_opts *o);
+/* --print-network-plan (netplan.c). Exit status. */
+int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out);
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+#include "host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "subnetra/version.h"
+
+struct sn_timer {
+	uv_timer_t t;
+	sn_timer_cb cb;
+	void *arg;
+};
+
+static const char *const counter_names[SN_CTR_MAX] = {
+	[SN_CTR_RX_PACKETS] = "rx_packets",
+	[SN_CTR_RX_BYTES] = "rx_bytes",
+	[SN_CTR_TX_PACKETS] = "tx_packets",
+	[SN_CTR_TX_BYTES] = "tx_bytes",
+	[SN_CTR_TUN_RX] = "tun_rx_packets",
+	[SN_CTR_TUN_TX] = "tun_tx_packets",
+	[SN_CTR_RELAYED] = "relayed_packets",
+	[SN_CTR_KEEPALIVE_RX] = "keepalive_rx",
+	[SN_CTR_KEEPALIVE_TX] = "keepalive_tx",
+	[SN_CTR_DROP_SHORT] = "short",
+	[SN_CTR_DROP_BAD_VERSION] = "bad_version",
+	[SN_CTR_DROP_BAD_HEADER] = "bad_header",
+	[SN_CTR_DROP_UNKNOWN_PEER] = "unknown_peer",
+	[SN_CTR_DROP_STALE_EPOCH] = "stale_epoch",
+	[SN_CTR_DROP_REPLAY] = "replay",
+	[SN_CTR_DROP_AUTH_FAIL] = "auth_fail",
+	[SN_CTR_DROP_BAD_INNER] = "bad_inner",
+	[SN_CTR_DROP_INNER_SRC] = "inner_src",
+	[SN_CTR_DROP_RELAY_LOOP] = "relay_loop",
+	[SN_CTR_DROP_NO_ENDPOINT] = "no_endpoint",
+	[SN_CTR_DROP_NOT_LOCAL] = "not_local",
+	[SN_CTR_DROP_POLICY_DROP] = "policy_drop",
+	[SN_CTR_DROP_NO_ROUTE] = "no_route",
+	[SN_CTR_DROP_TUN_LOOP] = "tun_loop",
+	[SN_CTR_DROP_TOO_BIG] = "too_big",
+	[SN_CTR_DROP_TX_ERROR] = "tx_error",
+	[SN_CTR_DROP_TUN_ERROR] = "tun_error",
+	[SN_CTR_DROP_NO_BUFFER] = "no_buffer",
+	[SN_CTR_DROP_RX_ERROR] = "rx_error",
+};
+
+const char *sn_counter_name(uint32_t id)
+{
+	return id < SN_CTR_MAX && counter_names[id] ? counter_names[id] : "unknown";
+}
+
+/* Rate limit: per call site (format pointer), at most BURST lines per
+ * second; the number suppressed is reported with the next line let through. */
+#define RL_SLOTS 64
+#define RL_BURST 5
+static struct {
+	const char *fmt;
+	time_t sec;
+	uint32_t n;
+	uint32_t suppressed;
+} rl[RL_SLOTS];
+
+static int rate_ok(const char *fmt, uint32_t *suppressed)
+{
+	size_t i = ((uintptr_t)fmt >> 3) % RL_SLOTS;
+	time_t now = time(NULL);
+
+	if (rl[i].fmt != fmt || rl[i].sec != now) {
+		*suppressed = rl[i].fmt == fmt ? rl[i].suppressed : 0;
+		rl[i].fmt = fmt;
+		rl[i].sec = now;
+		rl[i].n = 0;
+		rl[i].suppressed = 0;
+	}
+	if (++rl[i].n > RL_BURST) {
+		rl[i].suppressed++;
+		return 0;
+	}
+	return 1;
+}
+
+static void vlog(struct sn_host *h, int level, const char *fmt, va_list ap)
+{
+	static const char *const lvl[] = {"error", "warning", "info", "debug"};
+	uint32_t suppressed = 0;
+
+	if (h && level > h->log_level)
+		return;
+	if (!rate_ok(fmt, &suppressed))
+		return;
+	fprintf(stderr, "%s: %s: ", h && h->log_name ? h->log_name : "subnetrad",
+		lvl[level < 0 ? 0 : level > 3 ? 3 : level]);
+	vfprintf(stderr, fmt, ap);
+	if (suppressed)
+		fprintf(stderr, " (%u similar messages suppressed)", suppressed);
+	fputc('\n', stderr);
+}
+
+void sn_log(struct sn_host *h, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(h, level, fmt, ap);
+	va_end(ap);
+}
+
+static void api_log(struct sn_host *h, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(h, level, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t api_now_ns(struct sn_host *h)
+{
+	(void)h;
+	return uv_hrtime();
+}
+
+static struct sn_pkt *api_pkt_alloc(struct sn_host *h)
+{
+	return h->pool ? sn_pool_get(h->pool) : NULL;
+}
+
+static void api_pkt_release(struct sn_host *h, struct sn_pkt *p)
+{
+	sn_pool_put(h->pool, p);
+}
+
+void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n)
+{
+	uint64_t *pc;
+
+	if (id >= SN_CTR_MAX)
+		return;
+	h->counters[id] += n;
+	if (peer_id && h->peer_counters) {
+		pc = h->peer_counters(h->ctx, peer_id);
+		if (pc)
+			pc[id] += n;
+	}
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct sn_timer *st = (struct sn_timer *)t;
+
+	st->cb(st->arg);
+}
+
+static struct sn_timer *api_timer_new(struct sn_host *h, sn_timer_cb cb, void *arg)
+{
+	struct sn_timer *t;
+
+	if (!h->loop || !cb)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (uv_timer_init(h->loop, &t->t) != 0) {
+		free(t);
+		return NULL;
+	}
+	t->cb = cb;
+	t->arg = arg;
+	return t;
+}
+
+static int api_timer_start(struct sn_host *h, struct sn_timer *t, uint64_t timeout_ms,
+			   uint64_t repeat_ms)
+{
+	(void)h;
+	return uv_timer_start(&t->t, on_timer, timeout_ms, repeat_ms);
+}
+
+static void api_timer_stop(struct sn_host *h, struct sn_timer *t)
+{
+	(void)h;
+	uv_timer_stop(&t->t);
+}
+
+static void timer_closed(uv_handle_t *handle)
+{
+	free(handle);
+}
+
+static void api_timer_free(struct sn_host *h, struct sn_timer *t)
+{
+	(void)h;
+	if (t)
+		uv_close((uv_handle_t *)&t->t, timer_closed);
+}
+
+static int api_deliver(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n)
+{
+	if (!h->deliver)
+		return -ENOTSUP;
+	return h->deliver(h->ctx, pkts, n);
+}
+
+static const struct sn_host_api api = {
+	.abi_major = SN_ABI_MAJOR,
+	.abi_minor = SN_ABI_MINOR,
+	.struct_size = sizeof(struct sn_host_api),
+	.log = api_log,
+	.now_ns = api_now_ns,
+	.pkt_alloc = api_pkt_alloc,
+	.pkt_release = api_pkt_release,
+	.count = sn_host_count,
+	.timer_new = api_timer_new,
+	.timer_start = api_timer_start,
+	.timer_stop = api_timer_stop,
+	.timer_free = api_timer_free,
+	.deliver = api_deliver,
+};
+
+const struct sn_host_api *sn_host_api_table(void)
+{
+	return &api;
+}
+
+void sn_host_init(struct sn_host *h, struct uv_loop_s *loop, struct sn_pool *pool)
+{
+	memset(h, 0, sizeof(*h));
+	h->loop = loop;
+	h->pool = pool;
+	h->log_name = "subnetrad";
+	h->log_level = SN_LOG_INFO;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/host.h: the daemon's side of the plugin host API (struct
+ * sn_host_api in the SDK): logging, clock, packet pool, counters, timers,
+ * and the receive hook egress plugins deliver into.
+ */
+#ifndef SN_HOST_H
+#define SN_HOST_H
+
+#include <stdint.h>
+
+#include "pool.h"
+#include "subnetra/host.h"
+#include "subnetra/counters.h"
+
+struct uv_loop_s;
+
+/* Resolves a peer id to its counter array (SN_CTR_MAX entries), or NULL. */
+typedef uint64_t *(*sn_peer_counters_fn)(void *ctx, uint32_t peer_id);
+/* The receive path egress plugins hand datagrams to (takes all n). */
+typedef int (*sn_deliver_fn)(void *ctx, struct sn_pkt *const *pkts, uint32_t n);
+
+struct sn_host {
+	struct uv_loop_s *loop;        /* NULL: timers are unavailable (tests, --check) */
+	struct sn_pool *pool;          /* NULL: pkt_alloc returns NULL */
+	uint64_t counters[SN_CTR_MAX]; /* node-wide counters */
+	sn_peer_counters_fn peer_counters;
+	sn_deliver_fn deliver;
+	void *ctx;                     /* passed to peer_counters and deliver */
+	const char *log_name;          /* prefix of log lines, e.g. "subnetrad" */
+	int log_level;                 /* enum sn_log_level: messages above it are dropped */
+};
+
+void sn_host_init(struct sn_host *h, struct uv_loop_s *loop, struct sn_pool *pool);
+
+/* The table handed to plugins. */
+const struct sn_host_api *sn_host_api_table(void);
+
+/* Count for the node and, when peer_id != 0 and known, the peer. */
+void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n);
+
+/* Log through the host (same rate limit as plugins). */
+void sn_log(struct sn_host *h, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The spec's name of a counter ("auth_fail", "rx_packets", ...). */
+const char *sn_counter_name(uint32_t id);
+
+#endif

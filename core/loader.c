@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include "loader.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_BUILTINS 16
+
+static sn_plugin_entry_fn builtins[MAX_BUILTINS];
+static uint32_t n_builtins;
+
+int sn_loader_register_builtin(sn_plugin_entry_fn entry)
+{
+	if (n_builtins == MAX_BUILTINS)
+		return -ENOSPC;
+	builtins[n_builtins++] = entry;
+	return 0;
+}
+
+const char *sn_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case SN_KIND_EGRESS:
+		return "egress";
+	case SN_KIND_CRYPTO:
+		return "crypto";
+	case SN_KIND_OS:
+		return "os";
+	}
+	return "unknown";
+}
+
+/* A required operation: its offset in the kind's table and its name. */
+struct req_op {
+	size_t off;
+	const char *name;
+};
+
+#define OP(T, m) { offsetof(struct T, m), #m }
+static const struct req_op egress_ops[] = {
+	OP(sn_egress_ops, open), OP(sn_egress_ops, fd), OP(sn_egress_ops, local_addr),
+	OP(sn_egress_ops, recv_batch), OP(sn_egress_ops, send_batch), {0, NULL}};
+static const struct req_op crypto_ops[] = {
+	OP(sn_crypto_ops, public_key), OP(sn_crypto_ops, pair_key), OP(sn_crypto_ops, dir_key),
+	OP(sn_crypto_ops, seal), OP(sn_crypto_ops, open), OP(sn_crypto_ops, wipe), {0, NULL}};
+static const struct req_op os_ops[] = {
+	OP(sn_os_ops, tun_open), OP(sn_os_ops, tun_fd), OP(sn_os_ops, tun_name),
+	OP(sn_os_ops, tun_read_batch), OP(sn_os_ops, tun_write_batch),
+	OP(sn_os_ops, route_add), OP(sn_os_ops, route_del), {0, NULL}};
+#undef OP
+
+static const struct req_op *required_ops(uint32_t kind)
+{
+	return kind == SN_KIND_EGRESS ? egress_ops : kind == SN_KIND_CRYPTO ? crypto_ops : os_ops;
+}
+
+/* Every ops table starts with uint32_t struct_size. */
+static int check_ops(const struct sn_plugin *p, char *err, size_t err_len)
+{
+	const unsigned char *ops = p->desc->ops;
+	const struct req_op *r;
+	uint32_t size;
+	void *fn;
+
+	if (!ops) {
+		snprintf(err, err_len, "%s: descriptor has no %s operations table", p->path,
+			 sn_kind_name(p->kind));
+		return -EINVAL;
+	}
+	memcpy(&size, ops, sizeof(size));
+	for (r = required_ops(p->kind); r->name; r++) {
+		if (size >= r->off + sizeof(void *))
+			memcpy(&fn, ops + r->off, sizeof(fn));
+		else
+			fn = NULL;
+		if (!fn) {
+			snprintf(err, err_len, "%s: required operation %s.%s is missing", p->path,
+				 sn_kind_name(p->kind), r->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_version(const struct sn_plugin *p, char *err, size_t err_len)
+{
+	const struct sn_plugin_desc *d = p->desc;
+
+	if (d->abi_major != SN_ABI_MAJOR) {
+		snprintf(err, err_len,
+			 "%s: plugin ABI %u.%u is not supported by this subnetrad (ABI %u.%u): "
+			 "major versions differ; rebuild the plugin against SDK %u.x",
+			 p->path, d->abi_major, d->abi_minor, SN_ABI_MAJOR, SN_ABI_MINOR,
+			 SN_ABI_MAJOR);
+		return -EPROTO;
+	}
+	if (d->abi_minor > SN_ABI_MINOR) {
+		snprintf(err, err_len,
+			 "%s: plugin needs ABI %u.%u but this subnetrad provides %u.%u; "
+			 "upgrade subnetrad or rebuild the plugin against SDK %u.%u",
+			 p->path, d->abi_major, d->abi_minor, SN_ABI_MAJOR, SN_ABI_MINOR,
+			 SN_ABI_MAJOR, SN_ABI_MINOR);
+		return -EPROTO;
+	}
+	if (d->struct_size < offsetof(struct sn_plugin_desc, ops) + sizeof(d->ops)) {
+		snprintf(err, err_len, "%s: descriptor struct_size %u is too small (at least %zu)",
+			 p->path, d->struct_size,
+			 offsetof(struct sn_plugin_desc, ops) + sizeof(d->ops));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t err_len)
+{
+	const struct sn_plugin_desc *d = p->desc;
+	char why[256] = "";
+	int r;
+
+	if ((r = check_version(p, err, err_len)) < 0)
+		return r;
+	if (d->kind != p->kind) {
+		snprintf(err, err_len, "%s: is a%s %s plugin, but plugins.%s names it", p->path,
+			 d->kind == SN_KIND_EGRESS || d->kind == SN_KIND_OS ? "n" : "",
+			 sn_kind_name(d->kind), sn_kind_name(p->kind));
+		return -EINVAL;
+	}
+	if (!d->name || (name && !strchr(name, '/') && strcmp(d->name, name) != 0)) {
+		snprintf(err, err_len, "%s: declares the name '%s', expected '%s'", p->path,
+			 d->name ? d->name : "(none)", name);
+		return -EINVAL;
+	}
+	if (d->instance_align & (d->instance_align - 1)) {
+		snprintf(err, err_len, "%s: instance_align %u is not a power of two", p->path,
+			 d->instance_align);
+		return -EINVAL;
+	}
+	if (!d->create || !d->destroy) {
+		snprintf(err, err_len, "%s: required operation %s is missing", p->path,
+			 d->create ? "destroy" : "create");
+		return -EINVAL;
+	}
+	if ((r = check_ops(p, err, err_len)) < 0)
+		return r;
+	if (d->probe && (r = d->probe(why, sizeof(why))) != 0) {
+		snprintf(err, err_len, "%s: not available on this machine: %s", p->path,
+			 why[0] ? why : strerror(r < 0 ? -r : r));
+		return r < 0 ? r : -ENOTSUP;
+	}
+	return 0;
+}
+
+static int find_builtin(struct sn_plugin *p, const char *name)
+{
+	for (uint32_t i = 0; i < n_builtins; i++) {
+		const struct sn_plugin_desc *d = builtins[i]();
+
+		if (d && d->kind == p->kind && d->name && strcmp(d->name, name) == 0) {
+			p->desc = d;
+			snprintf(p->path, sizeof(p->path), "built-in:%s", name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int open_file(struct sn_plugin *p, char *err, size_t err_len)
+{
+	struct stat st;
+	sn_plugin_entry_fn entry;
+
+	if (stat(p->path, &st) != 0) {
+		snprintf(err, err_len, "%s: %s plugin file not found (%s)", p->path,
+			 sn_kind_name(p->kind), strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "%s: not a regular file", p->path);
+		return -EINVAL;
+	}
+	p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+	if (!p->handle) {
+		snprintf(err, err_len, "%s: cannot load as a shared object: %s", p->path, dlerror());
+		return -ENOEXEC;
+	}
+	*(void **)&entry = dlsym(p->handle, SN_PLUGIN_ENTRY_V1);
+	if (!entry) {
+		snprintf(err, err_len,
+			 "%s: no %s symbol: not a Subnetra plugin, or built for another ABI major",
+			 p->path, SN_PLUGIN_ENTRY_V1);
+		return -ENOEXEC;
+	}
+	p->desc = entry();
+	if (!p->desc) {
+		snprintf(err, err_len, "%s: %s() returned no descriptor", p->path,
+			 SN_PLUGIN_ENTRY_V1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_plugin *out,
+		   char *err, size_t err_len)
+{
+	struct sn_plugin p;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	if (!name || !*name) {
+		snprintf(err, err_len, "no %s plugin named", sn_kind_name(kind));
+		return -EINVAL;
+	}
+	if (strchr(name, '/'))
+		snprintf(p.path, sizeof(p.path), "%s", name);
+	else if (!find_builtin(&p, name))
+		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir ? dir : ".",
+			 sn_kind_name(kind), name);
+	if (!p.desc && (r = open_file(&p, err, err_len)) < 0)
+		goto fail;
+	if ((r = check_desc(&p, name, err, err_len)) < 0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	if (p.handle)
+		dlclose(p.handle);
+	return r;
+}
+
+int sn_plugin_create(struct sn_plugin *p, struct sn_host *host, const struct sn_options *opts,
+		     char *err, size_t err_len)
+{
+	const struct sn_plugin_desc *d = p->desc;
+	size_t align = d->instance_align ? d->instance_align : 16;
+	size_t size = d->instance_size ? d->instance_size : 1;
+	char why[256] = "";
+	struct sn_create_args a;
+	int r;
+
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	size = (size + align - 1) & ~(align - 1);
+	if (posix_memalign(&p->inst, align, size) != 0) {
+		p->inst = NULL;
+		snprintf(err, err_len, "%s: out of memory for the instance (%zu bytes)", p->path,
+			 size);
+		return -ENOMEM;
+	}
+	memset(p->inst, 0, size);
+	memset(&a, 0, sizeof(a));
+	a.struct_size = sizeof(a);
+	a.host = host;
+	a.api = sn_host_api_table();
+	if (opts)
+		a.options = *opts;
+	a.err = why;
+	a.err_len = sizeof(why);
+	r = d->create(p->inst, &a);
+	if (r != 0) {
+		snprintf(err, err_len, "%s: %s", p->path, why[0] ? why : strerror(r < 0 ? -r : r));
+		free(p->inst);
+		p->inst = NULL;
+		return r < 0 ? r : -EINVAL;
+	}
+	return 0;
+}
+
+void sn_plugin_unload(struct sn_plugin *p)
+{
+	if (p->inst) {
+		p->desc->destroy(p->inst);
+		free(p->inst);
+		p->inst = NULL;
+	}
+	if (p->handle)
+		dlclose(p->handle);
+	p->handle = NULL;
+	p->desc = NULL;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * subnetra: the operator's tool. Key commands work offline; the others talk
+ * to a running subnetrad over its control socket (ctl.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "keys.h"
+#include "tool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: subnetra [-s SOCKET] [--json] COMMAND [ARGS]\n"
+		"\n"
+		"Keys (offline, same text form as wg(8)):\n"
+		"  genkey                 print a new private key\n"
+		"  pubkey                 read a private key on stdin, print its public key\n"
+		"  genpsk                 print a new preshared key\n"
+		"\n"
+		"Talking to a running subnetrad (control socket, default %s):\n"
+		"  status                 node, peers, counters and drops by reason\n"
+		"  peers                  one line per peer\n"
+		"  metrics                counters in the Prometheus text format\n"
+		"  policy list            the active policy rules\n"
+		"  policy add PREFIX forward PEER | PREFIX drop\n"
+		"  policy del PREFIX      remove a rule added at run time\n"
+		"  policy replace FILE    replace all run-time rules with FILE's rules\n"
+		"  reload                 reread the config file (same as SIGHUP)\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH      control socket path\n"
+		"  -c, --config FILE      take the socket path from this config file\n"
+		"  -j, --json             JSON output for scripts\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          version\n",
+		"/run/subnetra/subnetra.sock");
+}
+
+static int read_stdin(char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < len - 1 && (r = read(0, buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static int cmd_genkey(void)
+{
+	uint8_t k[32];
+	char t[SN_KEY_B64_LEN + 1];
+
+	if (sn_key_generate(k) < 0) {
+		fprintf(stderr, "subnetra: genkey: cannot initialise the random generator\n");
+		return 1;
+	}
+	if (isatty(1))
+		fprintf(stderr, "subnetra: warning: writing a private key to a terminal\n");
+	sn_key_to_b64(t, k);
+	printf("%s\n", t);
+	return 0;
+}
+
+static int cmd_genpsk(void)
+{
+	uint8_t k[32];
+	char t[SN_KEY_B64_LEN + 1];
+
+	if (sn_key_generate_psk(k) < 0) {
+		fprintf(stderr, "subnetra: genpsk: cannot initialise the random generator\n");
+		return 1;
+	}
+	sn_key_to_b64(t, k);
+	printf("%s\n", t);
+	return 0;
+}
+
+static int cmd_pubkey(void)
+{
+	char in[256];
+	uint8_t priv[32], pub[32];
+	char t[SN_KEY_B64_LEN + 1];
+	int n = read_stdin(in, sizeof(in));
+
+	if (n >= (int)sizeof(in) - 1 || sn_key_from_b64(priv, in, (size_t)n) < 0) {
+		fprintf(stderr, "subnetra: pubkey: stdin is not a private key "
+				"(expected 44 base64 characters, as made by 'subnetra genkey')\n");
+		return 1;
+	}
+	if (sn_key_public(pub, priv) < 0) {
+		fprintf(stderr, "subnetra: pubkey: cannot compute the public key\n");
+		return 1;
+	}
+	sn_key_to_b64(t, pub);
+	printf("%s\n", t);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sn_tool_opts o = {.socket = NULL};
+	int i;
+
+	umask(077);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("subnetra %s (plugin ABI %d.%d)\n", SN_PROJECT_VERSION, SN_ABI_MAJOR,
+			       SN_ABI_MINOR);
+			return 0;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			o.json = 1;
+		} else if ((!strcmp(a, "-s") || !strcmp(a, "--socket")) && i + 1 < argc) {
+			o.socket = argv[++i];
+		} else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+			o.config = argv[++i];
+		} else {
+			fprintf(stderr, "subnetra: unknown option '%s' (see subnetra --help)\n", a);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "genkey") && i + 1 == argc)
+		return cmd_genkey();
+	if (!strcmp(argv[i], "genpsk") && i + 1 == argc)
+		return cmd_genpsk();
+	if (!strcmp(argv[i], "pubkey") && i + 1 == argc)
+		return cmd_pubkey();
+	return sn_tool_control(&o, argc - i, argv + i);
+}

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/reactor.c: the single-threaded libuv reactor. It owns the loop and
+ * its handles, sets the node up (plugins, pool, epoch, peers, policy, TUN,
+ * underlay, routes), runs it, and tears it down in the order of STYLE rule
+ * 20: stop reads, remove routes, close the control socket, destroy plugins
+ * in reverse, close every handle, run the loop dry, uv_loop_close() == 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "epoch.h"
+#include "node.h"
+#include "wire.h"
+
+static const struct sn_options *plugin_options(struct sn_node *n, const char *name,
+					       struct sn_options *o, struct sn_option *items,
+					       uint32_t max)
+{
+	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(n->cfg, name);
+
+	memset(o, 0, sizeof(*o));
+	if (!po)
+		return o;
+	for (uint32_t i = 0; i < po->n && i < max; i++) {
+		items[i].key = po->keys[i];
+		items[i].value = po->values[i];
+	}
+	o->items = items;
+	o->count = po->n < max ? po->n : max;
+	return o;
+}
+
+static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const char *name,
+		    char *err, size_t err_len)
+{
+	struct sn_option items[64];
+	struct sn_options o;
+	int r = sn_loader_load(kind, name, n->plugin_dir, p, err, err_len);
+
+	if (r < 0)
+		return r;
+	return sn_plugin_create(p, &n->host, plugin_options(n, name, &o, items, 64), err, err_len);
+}
+
+int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
+{
+	int r;
+
+	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
+	    (r = load_one(n, &n->crypto, SN_KIND_CRYPTO, n->cfg->crypto, err, err_len)) < 0 ||
+	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
+		return r;
+	n->os_ops = sn_plugin_ops(&n->os);
+	n->eg_ops = sn_plugin_ops(&n->egress);
+	n->cr.ops = sn_plugin_ops(&n->crypto);
+	n->cr.inst = n->crypto.inst;
+	return 0;
+}
+
+void sn__node_unload_plugins(struct sn_node *n)
+{
+	sn_plugin_unload(&n->egress);
+	sn_plugin_unload(&n->crypto);
+	sn_plugin_unload(&n->os);
+}
+
+/* The pool: headroom, room and tailroom summed over the stack. */
+static int setup_pool(struct sn_node *n, char *err, size_t err_len)
+{
+	const struct sn_plugin_desc *os = n->os.desc, *eg = n->egress.desc, *cr = n->crypto.desc;
+	uint32_t head = SN_WIRE_HDR_LEN + os->headroom + eg->headroom + cr->headroom;
+	uint32_t tail = SN_WIRE_TAG_LEN + os->tailroom + eg->tailroom + cr->tailroom;
+	uint32_t room = n->cfg->mtu + eg->overhead + cr->overhead;
+	int r;
+
+	head = (head + 15) & ~15u;
+	r = sn_pool_init(&n->pool, SN_POOL_PKTS, head, room, tail, true);
+	if (r < 0) {
+		snprintf(err, err_len, "cannot allocate the packet pool (%u x %u bytes): %s",
+			 SN_POOL_PKTS, head + room + tail, strerror(-r));
+		return r;
+	}
+	if (!n->pool.locked)
+		sn_log(&n->host, SN_LOG_WARN, "could not mlock() the packet pool (%llu bytes); "
+		       "continuing unlocked", (unsigned long long)n->pool.mem_bytes);
+	n->host.pool = &n->pool;
+	return 0;
+}
+
+static int setup_policy(struct sn_node *n, char *err, size_t err_len)
+{
+	struct sn_policy *t;
+	int r;
+
+	sn_policy_slot_init(&n->policy);
+	r = sn_policy_from_config(n->cfg, NULL, 0, ++n->policy_version, &t, err, err_len);
+	if (r < 0)
+		return r;
+	sn_policy_publish(&n->policy, t);
+	return 0;
+}
+
+static int open_tun(struct sn_node *n, char *err, size_t err_len)
+{
+	char why[256] = "";
+	struct sn_tun_config tc = {
+		.struct_size = sizeof(tc),
+		.ifname = n->cfg->ifname,
+		.mtu = n->cfg->mtu,
+		.addr = n->cfg->address,
+		.prefix_len = n->cfg->subnet.len,
+		.err = why,
+		.err_len = sizeof(why),
+	};
+	int r = n->os_ops->tun_open(n->os.inst, &tc);
+
+	if (r < 0)
+		snprintf(err, err_len, "%s: %s", n->os.path, why[0] ? why : strerror(-r));
+	return r;
+}
+
+static int open_underlay(struct sn_node *n, char *err, size_t err_len)
+{
+	char why[256] = "";
+	struct sn_egress_open eo = {
+		.struct_size = sizeof(eo),
+		.listen = n->cfg->listen,
+		.err = why,
+		.err_len = sizeof(why),
+	};
+	int r;
+
+	if (eo.listen.family == SN_AF_NONE)
+		eo.listen.family = SN_AF_INET;
+	r = n->eg_ops->open(n->egress.inst, &eo);
+	if (r < 0)
+		snprintf(err, err_len, "%s: %s", n->egress.path, why[0] ? why : strerror(-r));
+	return r;
+}
+
+struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *cnt)
+{
+	uint32_t cap = 1, k = 0;
+	struct sn_prefix *v;
+
+	for (uint32_t i = 0; i < c->n_peers; i++)
+		cap += c->peers[i].n_routes;
+	cap += c->n_rules;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < c->n_peers; i++)
+		for (uint32_t j = 0; j < c->peers[i].n_routes; j++)
+			v[k++] = c->peers[i].routes[j];
+	for (uint32_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].action == SN_ACT_FORWARD)
+			v[k++] = c->rules[i].prefix;
+	*cnt = k;
+	return v;
+}
+
+/* Routes for every FORWARD prefix outside the overlay subnet (the TUN
+ * address's own subnet covers that), unless the operator manages routes. */
+static int add_routes(struct sn_node *n)
+{
+	uint32_t k = 0;
+	struct sn_prefix *want;
+
+	if (!n->cfg->manage_routes)
+		return 0;
+	want = sn__node_wanted_routes(n->cfg, &k);
+	if (!want)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < k; i++)
+		sn__node_route_add(n, &want[i]);
+	free(want);
+	return 0;
+}
+
+void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p)
+{
+	char buf[24];
+	int r;
+
+	if (n->n_routes == n->cap_routes) {
+		uint32_t cap = n->cap_routes ? n->cap_routes * 2 : 16;
+		struct sn_prefix *v = realloc(n->routes, cap * sizeof(*v));
+
+		if (!v) {
+			sn_log(&n->host, SN_LOG_ERROR, "out of memory for the route list");
+			return;
+		}
+		n->routes = v;
+		n->cap_routes = cap;
+	}
+	sn_prefix_str(p, buf, sizeof(buf));
+	r = n->os_ops->route_add(n->os.inst, p);
+	if (r == 0)
+		n->routes[n->n_routes++] = *p;
+	else if (r == -EEXIST)
+		sn_log(&n->host, SN_LOG_WARN, "route %s exists already; leaving it alone", buf);
+	else
+		sn_log(&n->host, SN_LOG_ERROR, "cannot add route %s via %s: %s", buf,
+		       n->os_ops->tun_name(n->os.inst), strerror(-r));
+}
+
+void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p)
+{
+	char buf[24];
+
+	for (uint32_t i = 0; i < n->n_routes; i++) {
+		int r;
+
+		if (n->routes[i].addr != p->addr || n->routes[i].len != p->len)
+			continue;
+		r = n->os_ops->route_del(n->os.inst, p);
+		if (r < 0 && r != -ESRCH)
+			sn_log(&n->host, SN_LOG_WARN, "cannot remove route %s: %s",
+			       sn_prefix_str(p, buf, sizeof(buf)), strerror(-r));
+		n->routes[i] = n->routes[--n->n_routes];
+		return;
+	}
+}
+
+static void remove_routes(struct sn_node *n)
+{
+	while (n->n_routes)
+		sn__node_route_del(n, &n->routes[n->n_routes - 1]);
+	free(n->routes);
+	n->routes = NULL;
+	n->cap_routes = 0;
+}
+
+/* ---- loop callbacks -------------------------------------------------- */
+
+static void lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt *const *, uint32_t),
+			  void *inst, void (*process)(struct sn_node *, struct sn_pkt *const *, uint32_t))
+{
+	struct sn_pkt *v[SN_BATCH];
+	uint32_t k = 0;
+	int got;
+
+	while (k < SN_BATCH && (v[k] = sn_pool_get(&n->pool)))
+		k++;
+	if (k == 0) {
+		sn_host_count(&n->host, SN_CTR_DROP_NO_BUFFER, 0, 1);
+		return;
+	}
+	got = rd(inst, v, k);
+	if (got < 0) {
+		if (got != -EAGAIN && got != -EINTR)
+			sn_log(&n->host, SN_LOG_WARN, "read error: %s", strerror(-got));
+		got = 0;
+	}
+	for (uint32_t i = (uint32_t)got; i < k; i++)
+		sn_pool_put(&n->pool, v[i]);
+	if (got)
+		process(n, v, (uint32_t)got);
+}
+
+static void on_udp(uv_poll_t *h, int status, int events)
+{
+	struct sn_node *n = h->data;
+
+	if (status < 0)
+		return;
+	lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, sn_dp_underlay_rx);
+}
+
+static void on_tun(uv_poll_t *h, int status, int events)
+{
+	struct sn_node *n = h->data;
+
+	if (status < 0)
+		return;
+	lend_and_read(n, n->os_ops->tun_read_batch, n->os.inst, sn_dp_tun_rx);
+}
+
+/* Spokes: a keepalive whenever nothing was sent to the hub for keepalive
+ * seconds, the timer rearmed for exactly that moment. Until the hub has
+ * been heard from (it answers a new session with a keepalive), repeat every
+ * second: the hub may not have been up for the first one. */
+#define SN_KEEPALIVE_EAGER_NS 1000000000ull
+
+static void on_keepalive(uv_timer_t *t)
+{
+	struct sn_node *n = t->data;
+	uint64_t k = (uint64_t)n->cfg->keepalive * 1000000000ull, now = uv_hrtime(), next = k;
+
+	if (!k)
+		return;
+	for (uint32_t i = 0; i < n->peers.n; i++) {
+		struct sn_peer *p = &n->peers.v[i];
+		uint64_t every = p->rx_has_epoch || k < SN_KEEPALIVE_EAGER_NS ? k : SN_KEEPALIVE_EAGER_NS;
+
+		if (!p->last_tx_ns || now - p->last_tx_ns >= every)
+			sn_dp_keepalive(n, p);
+		if (p->last_tx_ns && p->last_tx_ns + every > now && p->last_tx_ns + every - now < next)
+			next = p->last_tx_ns + every - now;
+		else if (every < next)
+			next = every;
+	}
+	uv_timer_start(t, on_keepalive, (next + 999999) / 1000000, 0);
+}
+
+void sn__node_keepalive_restart(struct sn_node *n)
+{
+	uv_timer_stop(&n->keepalive);
+	if (!n->is_hub && n->cfg->keepalive)
+		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
+}
+
+static void on_check(uv_check_t *c)
+{
+	struct sn_node *n = c->data;
+
+	sn_policy_reclaim(&n->policy);
+}
+
+static void on_signal(uv_signal_t *s, int sig)
+{
+	struct sn_node *n = s->data;
+	char err[1024];
+
+	if (sig == SIGHUP) {
+		if (sn_node_reload(n, err, sizeof(err)) < 0)
+			sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s",
+			       err);
+		else
+			sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+		return;
+	}
+	sn_log(&n->host, SN_LOG_INFO, "signal %d: shutting down", sig);
+	sn_node_stop(n);
+}
+
+static int start_handles(struct sn_node *n, char *err, size_t err_len)
+{
+	int r;
+
+	if ((r = uv_loop_init(&n->loop)) < 0) {
+		snprintf(err, err_len, "cannot create the event loop: %s", uv_strerror(r));
+		return r;
+	}
+	n->host.loop = &n->loop;
+	uv_poll_init(&n->loop, &n->tun_poll, n->os_ops->tun_fd(n->os.inst));
+	uv_poll_init(&n->loop, &n->udp_poll, n->eg_ops->fd(n->egress.inst));
+	uv_signal_init(&n->loop, &n->sig_int);
+	uv_signal_init(&n->loop, &n->sig_term);
+	uv_signal_init(&n->loop, &n->sig_hup);
+	uv_timer_init(&n->loop, &n->keepalive);
+	uv_check_init(&n->loop, &n->reclaim);
+	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
+		n->sig_hup.data = n->keepalive.data = n->reclaim.data = n;
+	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
+	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
+	uv_signal_start(&n->sig_int, on_signal, SIGINT);
+	uv_signal_start(&n->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
+	uv_check_start(&n->reclaim, on_check);
+	sn__node_keepalive_restart(n);
+	return 0;
+}
+
+int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
+{
+	int r;
+
+	n->is_hub = n->cfg->role == SN_ROLE_HUB;
+	n->start_ns = uv_hrtime();
+	n->start_unix = (uint64_t)time(NULL);
+	sn_arena_init(&n->rt_arena, 0);
+	n->host.peer_counters = sn_peers_counters;
+	n->host.ctx = &n->peers;
+	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
+	    (r = setup_pool(n, err, err_len)) < 0 ||
+	    (r = sn_epoch_next(n->cfg->state_dir, n->start_unix, &n->epoch, err, err_len)) < 0 ||
+	    (r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len)) < 0 ||
+	    (r = setup_policy(n, err, err_len)) < 0 ||
+	    (r = open_tun(n, err, err_len)) < 0 ||
+	    (r = open_underlay(n, err, err_len)) < 0 ||
+	    (r = add_routes(n)) < 0 ||
+	    (r = start_handles(n, err, err_len)) < 0)
+		return r;
+	if ((r = sn_ctl_start(n, err, err_len)) < 0)
+		return r;
+	n->running = true;
+	return 0;
+}
+
+int sn_node_run(struct sn_node *n)
+{
+	return uv_run(&n->loop, UV_RUN_DEFAULT);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+}
+
+static void close_all(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, close_cb);
+}
+
+void sn_node_stop(struct sn_node *n)
+{
+	if (!n->running)
+		return;
+	n->running = false;
+	uv_poll_stop(&n->tun_poll);
+	uv_poll_stop(&n->udp_poll);
+	uv_stop(&n->loop);
+}
+
+void sn_node_teardown(struct sn_node *n)
+{
+	int r;
+
+	if (n->os.inst && n->routes)
+		remove_routes(n);
+	sn_ctl_stop(n);
+	if (n->host.loop) {
+		uv_walk(&n->loop, close_all, NULL);
+		uv_run(&n->loop, UV_RUN_DEFAULT);
+		r = uv_loop_close(&n->loop);
+		if (r != 0)
+			sn_log(&n->host, SN_LOG_WARN, "event loop did not close cleanly: %s",
+			       uv_strerror(r));
+		n->host.loop = NULL;
+	}
+	if (n->cr.ops)
+		sn_peers_destroy(&n->peers, &n->cr);
+	sn_policy_slot_destroy(&n->policy);
+	sn__node_unload_plugins(n);
+	sn_pool_destroy(&n->pool);
+	sn_arena_free(&n->rt_arena);
+}

@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os_linux: the TUN device (/dev/net/tun, IFF_TUN | IFF_NO_PI, so every
+ * read and write is exactly one IPv4 packet), its address and MTU by
+ * ioctl, routes through it by rtnetlink (netlink.c).
+ *
+ * The device is not persistent: closing the fd (destroy) makes the kernel
+ * remove it together with its addresses and routes, so a crash leaves
+ * nothing behind.
+ *
+ * Options (plugins.options.linux.*):
+ *   txqueuelen  the device's transmit queue length (default 1000)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink.h"
+#include "subnetra/sdk.h"
+
+#define NAME "linux"
+#define TUN_PATH "/dev/net/tun"
+#define TXQLEN_DEFAULT 1000u
+#define TXQLEN_MAX 1000000u
+#define MTU_MIN 68u     /* the IPv4 minimum */
+#define MTU_MAX 65535u  /* the TUN driver's maximum */
+
+struct lx {
+	struct sn_host *host;
+	const struct sn_host_api *api;
+	int fd;            /* TUN; -1 before tun_open() */
+	int ifindex;
+	uint32_t txqlen;
+	struct sn__nl nl;  /* for routes; opened by tun_open() */
+	char name[IFNAMSIZ];
+};
+
+static void errf(char *buf, uint32_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void errf(char *buf, uint32_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static const char *open_hint(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return " (is the tun module loaded?)";
+	case EACCES:
+	case EPERM:
+		return " (needs CAP_NET_ADMIN or access to " TUN_PATH ")";
+	default:
+		return "";
+	}
+}
+
+static const char *ioctl_hint(int e)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		return " (needs CAP_NET_ADMIN)";
+	case EBUSY:
+		return " (the device is in use by another process)";
+	default:
+		return "";
+	}
+}
+
+/* ---- tun_open ---- */
+
+/* The kernel's dev_valid_name(), checked here to say what is wrong. */
+static int check_name(const char *name, char *err, uint32_t el)
+{
+	size_t n = strlen(name);
+
+	if (n >= IFNAMSIZ) {
+		errf(err, el, "interface name '%s' is too long (%zu characters, at most %d)", name, n,
+		     IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strpbrk(name, "/: \t\n\r\v\f")) {
+		errf(err, el, "interface name '%s' is not valid (no '/', ':' or spaces; not . or ..)",
+		     name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_config(const struct sn_tun_config *cfg, const char *name)
+{
+	int rc = check_name(name, cfg->err, cfg->err_len);
+
+	if (rc)
+		return rc;
+	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX) {
+		errf(cfg->err, cfg->err_len, "MTU %u is out of range (%u..%u)", cfg->mtu, MTU_MIN,
+		     MTU_MAX);
+		return -EINVAL;
+	}
+	if (!(cfg->flags & SN_TUN_F_NO_ADDR) && cfg->prefix_len > 32) {
+		errf(cfg->err, cfg->err_len, "prefix length %u is out of range (0..32)",
+		     cfg->prefix_len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_tun(struct lx *x, const char *name, char *err, uint32_t el)
+{
+	struct ifreq ifr;
+	int e;
+
+	x->fd = open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (x->fd < 0) {
+		e = errno;
+		errf(err, el, "cannot open " TUN_PATH ": %s%s", strerror(e), open_hint(e));
+		return -e;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(x->fd, TUNSETIFF, &ifr) != 0) {
+		e = errno;
+		errf(err, el, "TUNSETIFF %s: %s%s", name[0] ? name : "(any name)", strerror(e),
+		     e == EINVAL ? " (an interface of another type has that name?)" : ioctl_hint(e));
+		return -e;
+	}
+	memcpy(x->name, ifr.ifr_name, IFNAMSIZ);
+	x->name[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
+/* One interface ioctl on socket s; what names the request and its value. */
+static int if_ioctl(struct lx *x, int s, unsigned long req, struct ifreq *ifr, const char *what,
+		    char *err, uint32_t el)
+{
+	int e;
+
+	memcpy(ifr->ifr_name, x->name, IFNAMSIZ);
+	if (ioctl(s, req, ifr) == 0)
+		return 0;
+	e = errno;
+	errf(err, el, "%s %s: %s%s", what, x->name, strerror(e), ioctl_hint(e));
+	return -e;
+}
+
+static void set_inet(struct sockaddr *out, uint32_t addr)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(addr);
+	memcpy(out, &sin, sizeof(sin));
+}
+
+static uint32_t prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+static int set_addr(struct lx *x, int s, const struct sn_tun_config *cfg)
+{
+	struct ifreq ifr;
+	char what[48];
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	set_inet(&ifr.ifr_addr, cfg->addr);
+	snprintf(what, sizeof(what), "SIOCSIFADDR %u.%u.%u.%u", cfg->addr >> 24,
+		 (cfg->addr >> 16) & 0xff, (cfg->addr >> 8) & 0xff, cfg->addr & 0xff);
+	rc = if_ioctl(x, s, SIOCSIFADDR, &ifr, what, cfg->err, cfg->err_len);
+	if (rc)
+		return rc;
+	memset(&ifr, 0, sizeof(ifr));
+	set_inet(&ifr.ifr_netmask, prefix_mask(cfg->prefix_len));
+	snprintf(what, sizeof(what), "SIOCSIFNETMASK /%u", cfg->prefix_len);
+	return if_ioctl(x, s, SIOCSIFNETMASK, &ifr, what, cfg->err, cfg->err_len);
+}
+
+static int set_mtu(struct lx *x, int s, const struct sn_tun_config *cfg)
+{
+	struct ifreq ifr;
+	char what[32];
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_mtu = (int)cfg->mtu;
+	snprintf(what, sizeof(what), "SIOCSIFMTU %u", cfg->mtu);
+	return if_ioctl(x, s, SIOCSIFMTU, &ifr, what, cfg->err, cfg->err_len);
+}
+
+/* A short queue drops bursts the loop would have read a moment later; not
+ * fatal, the device works with the default. */
+static void set_txqlen(struct lx *x, int s)
+{
+	struct ifreq ifr;
+	char err[128];
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_qlen = (int)x->txqlen;
+	if (if_ioctl(x, s, SIOCSIFTXQLEN, &ifr, "SIOCSIFTXQLEN", err, sizeof(err)) != 0)
+		x->api->log(x->host, SN_LOG_WARN, NAME ": %s", err);
+}
+
+/* The overlay carries IPv4 only. With IPv6 on, the kernel would send
+ * router solicitations and MLD reports into the device as soon as it is
+ * up, which the host could only drop. Best effort: no IPv6 in the kernel
+ * means no file and nothing to do. */
+static void disable_ipv6(struct lx *x)
+{
+	char path[80];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", x->name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		x->api->log(x->host, SN_LOG_DEBUG, NAME ": cannot disable IPv6 on %s: %s", x->name,
+			    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static int bring_up(struct lx *x, int s, const struct sn_tun_config *cfg)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	rc = if_ioctl(x, s, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS", cfg->err, cfg->err_len);
+	if (rc)
+		return rc;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return if_ioctl(x, s, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS up", cfg->err, cfg->err_len);
+}
+
+static int configure(struct lx *x, int s, const struct sn_tun_config *cfg)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	rc = if_ioctl(x, s, SIOCGIFINDEX, &ifr, "SIOCGIFINDEX", cfg->err, cfg->err_len);
+	if (rc)
+		return rc;
+	x->ifindex = ifr.ifr_ifindex;
+	rc = set_mtu(x, s, cfg);
+	if (rc)
+		return rc;
+	set_txqlen(x, s);
+	if (!(cfg->flags & SN_TUN_F_NO_ADDR)) {
+		rc = set_addr(x, s, cfg);
+		if (rc)
+			return rc;
+	}
+	disable_ipv6(x);
+	return bring_up(x, s, cfg);
+}
+
+static int configure_all(struct lx *x, const struct sn_tun_config *cfg)
+{
+	int s, rc;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		rc = -errno;
+		errf(cfg->err, cfg->err_len, "cannot create a control socket: %s", strerror(-rc));
+		return rc;
+	}
+	rc = configure(x, s, cfg);
+	close(s);
+	if (rc)
+		return rc;
+	rc = sn__nl_open(&x->nl);
+	if (rc)
+		errf(cfg->err, cfg->err_len, "cannot open a NETLINK_ROUTE socket: %s",
+		     strerror(-rc));
+	return rc;
+}
+
+static void close_all(struct lx *x)
+{
+	sn__nl_close(&x->nl);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	x->ifindex = 0;
+	x->name[0] = '\0';
+}
+
+static int lx_tun_open(void *inst, const struct sn_tun_config *cfg)
+{
+	struct lx *x = inst;
+	const char *name = cfg->ifname ? cfg->ifname : "";
+	int rc;
+
+	if (x->fd >= 0) {
+		errf(cfg->err, cfg->err_len, "the TUN device %s is already open", x->name);
+		return -EALREADY;
+	}
+	rc = check_config(cfg, name);
+	if (rc)
+		return rc;
+	rc = open_tun(x, name, cfg->err, cfg->err_len);
+	if (!rc)
+		rc = configure_all(x, cfg);
+	if (rc) {
+		close_all(x);
+		return rc;
+	}
+	x->api->log(x->host, SN_LOG_DEBUG, NAME ": %s up, index %d, mtu %u", x->name, x->ifindex,
+		    cfg->mtu);
+	return 0;
+}
+
+static int lx_tun_fd(void *inst)
+{
+	struct lx *x = inst;
+
+	return x->fd >= 0 ? x->fd : -EBADF;
+}
+
+static const char *lx_tun_name(void *inst)
+{
+	struct lx *x = inst;
+
+	return x->name;
+}
+
+/* ---- packets ---- */
+
+static uint32_t room(const struct sn_pkt *p)
+{
+	return p->cap > p->off ? p->cap - p->off : 0;
+}
+
+/* A packet longer than the room is cut short by the driver, which returns
+ * either the whole length (older kernels) or just what it copied (newer
+ * ones). Reading with one spare byte behind the room tells both apart from
+ * a packet that exactly fits: more than room bytes means cut short. */
+static void drop_too_big(struct lx *x, uint32_t rm)
+{
+	x->api->count(x->host, SN_CTR_DROP_TOO_BIG, 0, 1);
+	x->api->log(x->host, SN_LOG_DEBUG,
+		    NAME ": dropped a packet from %s larger than the %u bytes of packet room",
+		    x->name, rm);
+}
+
+static int lx_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+{
+	struct lx *x = inst;
+	uint8_t spare;
+	struct iovec iov[2] = {{NULL, 0}, {&spare, 1}};
+	uint32_t i = 0, rm;
+	ssize_t r;
+
+	if (x->fd < 0)
+		return -EBADF;
+	while (i < n) {
+		rm = room(pkts[i]);
+		iov[0] = (struct iovec){sn_pkt_data(pkts[i]), rm};
+		r = readv(x->fd, iov, 2);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0)
+			return i ? (int)i : -errno;
+		if (r == 0)
+			break;
+		if ((size_t)r > rm) {
+			drop_too_big(x, rm);
+			continue;
+		}
+		pkts[i++]->len = (uint32_t)r;
+	}
+	return (int)i;
+}
+
+static void tun_drop(struct lx *x, struct sn_pkt *p, int e)
+{
+	x->api->count(x->host, SN_CTR_DROP_TUN_ERROR, p->peer_id, 1);
+	x->api->log(x->host, SN_LOG_WARN, NAME ": %s refused a %u-byte packet (peer %u): %s",
+		    x->name, p->len, p->peer_id, strerror(e));
+	x->api->pkt_release(x->host, p);
+}
+
+static int lx_tun_write_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+{
+	struct lx *x = inst;
+	uint32_t i = 0;
+	ssize_t r;
+
+	if (x->fd < 0)
+		return -EBADF;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	while (i < n) {
+		r = write(x->fd, sn_pkt_data(pkts[i]), pkts[i]->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0)
+			tun_drop(x, pkts[i], errno);
+		else
+			x->api->pkt_release(x->host, pkts[i]);
+		i++;
+	}
+	return (int)i;
+}
+
+/* ---- routes ---- */
+
+static int route(struct lx *x, int type, const struct sn_prefix *p)
+{
+	if (x->fd < 0)
+		return -ENODEV;
+	if (p->len > 32 || (p->addr & ~prefix_mask(p->len)) != 0) {
+		x->api->log(x->host, SN_LOG_WARN, NAME ": route %u.%u.%u.%u/%u: not a prefix",
+			    p->addr >> 24, (p->addr >> 16) & 0xff, (p->addr >> 8) & 0xff,
+			    p->addr & 0xff, p->len);
+		return -EINVAL;
+	}
+	return sn__nl_route(&x->nl, type, x->ifindex, p->addr, p->len);
+}
+
+static int lx_route_add(void *inst, const struct sn_prefix *prefix)
+{
+	return route(inst, RTM_NEWROUTE, prefix);
+}
+
+static int lx_route_del(void *inst, const struct sn_prefix *prefix)
+{
+	return route(inst, RTM_DELROUTE, prefix);
+}
+
+/* ---- lifetime ---- */
+
+static int parse_txqlen(const char *val, uint32_t *out, char *err, uint32_t el)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (val && *val >= '0' && *val <= '9') {
+		v = strtoul(val, &end, 10);
+		if (!errno && !*end && v <= TXQLEN_MAX) {
+			*out = (uint32_t)v;
+			return 0;
+		}
+	}
+	errf(err, el, NAME ": option txqueuelen: '%s' is not a queue length (expected 0..%u)",
+	     val ? val : "", TXQLEN_MAX);
+	return -EINVAL;
+}
+
+static int parse_options(struct lx *x, const struct sn_options *opts, char *err, uint32_t el)
+{
+	const struct sn_option *o;
+	int rc;
+
+	for (uint32_t i = 0; opts && i < opts->count; i++) {
+		o = &opts->items[i];
+		if (!o->key || strcmp(o->key, "txqueuelen") != 0) {
+			errf(err, el, NAME ": unknown option '%s' (known: txqueuelen)",
+			     o->key ? o->key : "");
+			return -EINVAL;
+		}
+		rc = parse_txqlen(o->value, &x->txqlen, err, el);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int lx_probe(char *why, uint32_t why_len)
+{
+	int e;
+
+	if (access(TUN_PATH, R_OK | W_OK) == 0)
+		return 0;
+	e = errno;
+	errf(why, why_len, TUN_PATH ": %s%s", strerror(e), open_hint(e));
+	return -e;
+}
+
+static int lx_create(void *inst, const struct sn_create_args *args)
+{
+	struct lx *x = inst;
+
+	x->host = args->host;
+	x->api = args->api;
+	x->fd = -1;
+	x->nl.fd = -1;
+	x->txqlen = TXQLEN_DEFAULT;
+	return parse_options(x, &args->options, args->err, args->err_len);
+}
+
+static void lx_destroy(void *inst)
+{
+	close_all(inst);
+}
+
+static const struct sn_os_ops lx_ops = {
+	.struct_size = sizeof(struct sn_os_ops),
+	.flags = 0,
+	.tun_open = lx_tun_open,
+	.tun_fd = lx_tun_fd,
+	.tun_name = lx_tun_name,
+	.tun_read_batch = lx_tun_read_batch,
+	.tun_write_batch = lx_tun_write_batch,
+	.route_add = lx_route_add,
+	.route_del = lx_route_del,
+};
+
+static const struct sn_plugin_desc lx_desc = {
+	.abi_major = SN_ABI_MAJOR,
+	.abi_minor = SN_ABI_MINOR,
+	.struct_size = sizeof(struct sn_plugin_desc),
+	.kind = SN_KIND_OS,
+	.name = "linux",
+	.version = SN_VERSION_STRING,
+	.description = "Linux TUN device (/dev/net/tun) and rtnetlink routes",
+	.instance_size = sizeof(struct lx),
+	.instance_align = _Alignof(struct lx),
+	.headroom = 0,
+	.tailroom = 0,
+	.overhead = 0,
+	.probe = lx_probe,
+	.create = lx_create,
+	.destroy = lx_destroy,
+	.ops = &lx_ops,
+};
+
+SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
+{
+	return &lx_desc;
+}

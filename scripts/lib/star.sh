@@ -1,0 +1,127 @@
+# scripts/lib/star.sh: a hub and two spokes with a LAN host each, in network
+# namespaces, running subnetrad with the configs from conf/. Sourced by the
+# demo, the end-to-end tests and the benchmark.
+#
+#   lan-a [192.168.1.10] -- [192.168.1.1] spoke-a [172.31.2.2] --+
+#                                                                 hub [172.31.2.1, 172.31.3.1]
+#   lan-b [192.168.2.10] -- [192.168.2.1] spoke-b [172.31.3.2] --+
+#   overlay 10.0.0.0/24: hub .1, spoke-a .2, spoke-b .3
+#
+# Namespace names carry a per-run suffix ($STAR_ID), so runs never collide;
+# star_down removes everything star_up made and is safe to call twice.
+# Only addresses inside these namespaces are ever used.
+
+STAR_SRC=${STAR_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+STAR_BUILD=${STAR_BUILD:-$STAR_SRC/build}
+STAR_ID=${STAR_ID:-$$}
+NS_HUB=snh-$STAR_ID
+NS_A=sna-$STAR_ID
+NS_B=snb-$STAR_ID
+NS_LA=sla-$STAR_ID
+NS_LB=slb-$STAR_ID
+STAR_NS="$NS_HUB $NS_A $NS_B $NS_LA $NS_LB"
+STAR_DIR=${STAR_DIR:-}     # per-run copy of conf/ (configs, keys, state, sockets, logs)
+STAR_PIDS=()
+
+star_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+star_up() {
+	local ns
+	for ns in $STAR_NS; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0 >/dev/null
+	done
+	ip link add hs2 netns "$NS_HUB" type veth peer name ul netns "$NS_A" &&
+	ip link add hs3 netns "$NS_HUB" type veth peer name ul netns "$NS_B" &&
+	ip link add lan netns "$NS_A" type veth peer name eth0 netns "$NS_LA" &&
+	ip link add lan netns "$NS_B" type veth peer name eth0 netns "$NS_LB" || return 1
+	ip -n "$NS_HUB" addr add 172.31.2.1/30 dev hs2
+	ip -n "$NS_HUB" addr add 172.31.3.1/30 dev hs3
+	ip -n "$NS_A" addr add 172.31.2.2/30 dev ul
+	ip -n "$NS_B" addr add 172.31.3.2/30 dev ul
+	ip -n "$NS_A" addr add 192.168.1.1/24 dev lan
+	ip -n "$NS_B" addr add 192.168.2.1/24 dev lan
+	ip -n "$NS_LA" addr add 192.168.1.10/24 dev eth0
+	ip -n "$NS_LB" addr add 192.168.2.10/24 dev eth0
+	for ns in "$NS_HUB:hs2" "$NS_HUB:hs3" "$NS_A:ul" "$NS_B:ul" "$NS_A:lan" "$NS_B:lan" \
+		"$NS_LA:eth0" "$NS_LB:eth0"; do
+		ip -n "${ns%%:*}" link set "${ns#*:}" up
+	done
+	ip -n "$NS_LA" route add default via 192.168.1.1
+	ip -n "$NS_LB" route add default via 192.168.2.1
+	nsx "$NS_A" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	nsx "$NS_B" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+}
+
+# star_conf DIR: copy conf/ into DIR with private keys at mode 0600.
+star_conf() {
+	STAR_DIR=$1
+	mkdir -p "$STAR_DIR"
+	cp -r "$STAR_SRC/conf/." "$STAR_DIR/"
+	chmod 600 "$STAR_DIR"/keys/*.key
+}
+
+# star_start NODE [extra subnetrad args]: NODE is hub, spoke-a or spoke-b.
+star_start() {
+	local node=$1 ns; shift
+	case $node in hub) ns=$NS_HUB ;; spoke-a) ns=$NS_A ;; spoke-b) ns=$NS_B ;; esac
+	nsx "$ns" ${STAR_WRAP:-} "$STAR_BUILD/subnetrad" -c "$STAR_DIR/$node.yaml" \
+		--plugin-dir "$STAR_BUILD/plugins" "$@" >"$STAR_DIR/$node.log" 2>&1 </dev/null &
+	eval "STAR_PID_${node//-/_}=$!"
+	STAR_PIDS+=($!)
+}
+
+# star_pid NODE: the daemon's PID.
+star_pid() { local v="STAR_PID_${1//-/_}"; echo "${!v:-}"; }
+
+# star_stop NODE: SIGTERM and wait (bounded) for a clean exit; returns its status.
+star_stop() {
+	local pid; pid=$(star_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	local i
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null
+}
+
+# star_ctl NODE ARGS...: run `subnetra` against NODE's control socket.
+star_ctl() {
+	local node=$1; shift
+	"$STAR_BUILD/subnetra" -c "$STAR_DIR/$node.yaml" "$@"
+}
+
+# star_wait_ping NS DST SECONDS
+star_wait_ping() {
+	local i
+	for i in $(seq $(($3 * 5))); do
+		nsx "$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+star_start_all() {
+	star_start hub "$@"
+	star_start spoke-a "$@"
+	star_start spoke-b "$@"
+	star_wait_ping "$NS_LA" 192.168.2.10 20
+}
+
+star_down() {
+	local ns pid
+	for pid in "${STAR_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${STAR_PIDS[@]}"; do
+		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	STAR_PIDS=()
+	for ns in $STAR_NS; do
+		ip netns list 2>/dev/null | grep -qw "$ns" || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}

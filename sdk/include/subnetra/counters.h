@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * subnetra/counters.h: the counter ids shared by host and plugins.
+ *
+ * Counters are uint64_t arrays indexed by this enum, node-wide and per peer.
+ * The drop reasons carry the names of the wire protocol (section 5) so that
+ * `subnetra status` shows exactly the spec's vocabulary. Values are part of
+ * the ABI: new ids are appended before SN_CTR_MAX, never renumbered.
+ */
+#ifndef SUBNETRA_COUNTERS_H
+#define SUBNETRA_COUNTERS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sn_counter {
+	/* traffic */
+	SN_CTR_RX_PACKETS = 0, /* datagrams accepted from the underlay (authenticated) */
+	SN_CTR_RX_BYTES,       /* inner bytes of accepted datagrams */
+	SN_CTR_TX_PACKETS,     /* datagrams sent to the underlay */
+	SN_CTR_TX_BYTES,       /* inner bytes of datagrams sent */
+	SN_CTR_TUN_RX,         /* packets read from the TUN device */
+	SN_CTR_TUN_TX,         /* packets written to the TUN device */
+	SN_CTR_RELAYED,        /* packets relayed hub -> another spoke */
+	SN_CTR_KEEPALIVE_RX,   /* keepalives accepted */
+	SN_CTR_KEEPALIVE_TX,   /* keepalives sent */
+
+	/* drops on receive, in the order of wire-protocol.md section 5 */
+	SN_CTR_DROP_SHORT,        /* shorter than 36 bytes */
+	SN_CTR_DROP_BAD_VERSION,  /* version != 1 */
+	SN_CTR_DROP_BAD_HEADER,   /* reserved bit/byte set, or empty data datagram */
+	SN_CTR_DROP_UNKNOWN_PEER, /* key_id not a configured peer, or our own id */
+	SN_CTR_DROP_STALE_EPOCH,  /* epoch older than the accepted one */
+	SN_CTR_DROP_REPLAY,       /* seq outside the window or already seen */
+	SN_CTR_DROP_AUTH_FAIL,    /* tag does not verify */
+	SN_CTR_DROP_BAD_INNER,    /* plaintext not a well-formed IPv4 packet */
+	SN_CTR_DROP_INNER_SRC,    /* inner source not routed to the sending peer */
+	SN_CTR_DROP_RELAY_LOOP,   /* would relay back to the sender */
+	SN_CTR_DROP_NO_ENDPOINT,  /* destination peer has no known endpoint */
+	SN_CTR_DROP_NOT_LOCAL,    /* a spoke asked to forward */
+	SN_CTR_DROP_POLICY_DROP,  /* a DROP rule matched */
+	SN_CTR_DROP_NO_ROUTE,     /* no rule matched */
+	/* drops on the TUN side */
+	SN_CTR_DROP_TUN_LOOP,     /* TUN packet whose destination is LOCAL */
+	SN_CTR_DROP_TOO_BIG,      /* TUN packet larger than the overlay MTU */
+	/* drops that are not the peer's fault */
+	SN_CTR_DROP_TX_ERROR,     /* the underlay refused a datagram (send error, full buffer) */
+	SN_CTR_DROP_TUN_ERROR,    /* the TUN device refused a packet */
+	SN_CTR_DROP_NO_BUFFER,    /* the packet pool was empty */
+	SN_CTR_DROP_RX_ERROR,     /* the underlay reported a receive error or a truncated datagram */
+
+	SN_CTR_MAX
+};
+
+#define SN_CTR_FIRST_DROP SN_CTR_DROP_SHORT
+
+#ifdef __cplusplus
+}
+#endif
+#endif

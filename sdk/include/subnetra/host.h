@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * subnetra/host.h: the services the host (subnetrad) offers to plugins.
+ *
+ * Plugins link nothing from the daemon and see no libuv type: everything
+ * they need from the host comes through this table, which the host passes
+ * to create() together with an opaque struct sn_host handle. Both stay
+ * valid until destroy() returns.
+ *
+ * Every function here must be called from the loop thread only (the daemon
+ * is single-threaded). None of them blocks.
+ */
+#ifndef SUBNETRA_HOST_H
+#define SUBNETRA_HOST_H
+
+#include <stdint.h>
+#include "subnetra/packet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn_host;  /* opaque: the daemon's side */
+struct sn_timer; /* opaque: a host timer */
+
+enum sn_log_level {
+	SN_LOG_ERROR = 0,
+	SN_LOG_WARN = 1,
+	SN_LOG_INFO = 2,
+	SN_LOG_DEBUG = 3
+};
+
+/* Timer callback: arg is what timer_new was given. */
+typedef void (*sn_timer_cb)(void *arg);
+
+struct sn_host_api {
+	uint32_t abi_major;   /* SN_ABI_MAJOR of the host */
+	uint32_t abi_minor;   /* SN_ABI_MINOR of the host */
+	uint32_t struct_size; /* sizeof(struct sn_host_api) in the host */
+	uint32_t reserved;
+
+	/* Log a message (printf format, no trailing newline needed). Messages
+	 * at the same call site are rate-limited by the host. */
+	void (*log)(struct sn_host *h, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+		__attribute__((format(printf, 3, 4)))
+#endif
+		;
+
+	/* Monotonic clock in nanoseconds. */
+	uint64_t (*now_ns)(struct sn_host *h);
+
+	/* Take a free packet from the pool: off = the stack's headroom, len = 0.
+	 * Returns NULL when the pool is empty (count SN_CTR_DROP_NO_BUFFER).
+	 * The caller owns the packet until it hands it on or releases it. */
+	struct sn_pkt *(*pkt_alloc)(struct sn_host *h);
+
+	/* Return a packet the caller owns to the pool. */
+	void (*pkt_release)(struct sn_host *h, struct sn_pkt *p);
+
+	/* Add n to node-wide counter id (enum sn_counter). peer_id 0 counts for
+	 * the node only; otherwise the peer's counter moves too. */
+	void (*count)(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n);
+
+	/* Timers run on the loop thread. timer_new allocates (control path
+	 * only, never per packet) and returns NULL on failure; timer_free may be
+	 * called from the timer's own callback. Times are milliseconds; repeat
+	 * 0 means one-shot. */
+	struct sn_timer *(*timer_new)(struct sn_host *h, sn_timer_cb cb, void *arg);
+	int (*timer_start)(struct sn_host *h, struct sn_timer *t, uint64_t timeout_ms,
+			   uint64_t repeat_ms);
+	void (*timer_stop)(struct sn_host *h, struct sn_timer *t);
+	void (*timer_free)(struct sn_host *h, struct sn_timer *t);
+
+	/* For egress plugins that produce received datagrams outside
+	 * recv_batch (from a timer, after reassembly or repair): hand n
+	 * datagrams to the host's receive path. The host takes all n packets
+	 * (it owns them after the call) and returns n, or a negative errno
+	 * before taking any. */
+	int (*deliver)(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

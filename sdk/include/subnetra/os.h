@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * subnetra/os.h: the OS backend operations: the TUN device and routes.
+ */
+#ifndef SUBNETRA_OS_H
+#define SUBNETRA_OS_H
+
+#include "subnetra/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags in sn_os_ops.flags. */
+#define SN_OS_F_GSO 0x0001u /* tun_read_batch may return SN_PKT_F_GSO entries */
+
+/* Flags in sn_tun_config.flags. */
+#define SN_TUN_F_NO_ADDR 0x0001u /* leave the interface address alone */
+
+/* Arguments of tun_open(); owned by the host, valid during the call only. */
+struct sn_tun_config {
+	uint32_t struct_size;   /* sizeof(struct sn_tun_config) in the host */
+	uint32_t flags;         /* SN_TUN_F_* */
+	const char *ifname;     /* wanted interface name, or NULL/"" for the OS's choice */
+	uint32_t mtu;           /* overlay MTU */
+	uint32_t addr;          /* overlay address, host byte order */
+	uint8_t prefix_len;     /* overlay subnet length */
+	uint8_t reserved[3];
+	uint32_t reserved2;
+	char *err;              /* on failure write a one-line reason here */
+	uint32_t err_len;
+	uint32_t reserved3;
+};
+
+struct sn_os_ops {
+	uint32_t struct_size; /* sizeof(struct sn_os_ops) in the plugin */
+	uint32_t flags;       /* SN_OS_F_* */
+
+	/* Required: create and configure the TUN device (name, MTU, address,
+	 * up), non-blocking. 0 or a negative errno (reason in cfg->err). */
+	int (*tun_open)(void *inst, const struct sn_tun_config *cfg);
+
+	/* Required: the TUN fd the host watches for readability. */
+	int (*tun_fd)(void *inst);
+
+	/* Required: the actual interface name (valid until destroy). */
+	const char *(*tun_name)(void *inst);
+
+	/* Required: read up to n raw IPv4 packets into pkts[0..n-1], lent by
+	 * the host as in sn_egress_ops.recv_batch. Returns how many were
+	 * filled (0 when nothing is pending) or a negative errno. */
+	int (*tun_read_batch)(void *inst, struct sn_pkt *const *pkts, uint32_t n);
+
+	/* Required: write pkts[0..n-1] (raw IPv4 packets) to the device.
+	 * Returns how many it took; taken packets belong to the backend, which
+	 * releases them with host_api.pkt_release (os_linux before returning).
+	 * A negative errno means none were taken. */
+	int (*tun_write_batch)(void *inst, struct sn_pkt *const *pkts, uint32_t n);
+
+	/* Required: add / remove a route for prefix through the TUN device.
+	 * route_add of an existing route returns -EEXIST; route_del of a
+	 * missing one -ESRCH. */
+	int (*route_add)(void *inst, const struct sn_prefix *prefix);
+	int (*route_del)(void *inst, const struct sn_prefix *prefix);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_sdk_abi.c: the size and offset of every SDK struct, frozen.
+ *
+ * The plugin ABI is a promise: these layouts may only grow at the end (with
+ * a "since 1.N" comment and a minor bump). A failing assertion here means a
+ * change broke every plugin built against an earlier SDK. The numbers are
+ * for LP64 (x86_64, aarch64), the platforms Subnetra ships on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "subnetra/sdk.h"
+
+#define SN_ASSERT_SIZE(T, n) _Static_assert(sizeof(struct T) == (n), "sizeof " #T)
+#define SN_ASSERT_OFF(T, m, n) _Static_assert(offsetof(struct T, m) == (n), #T "." #m)
+
+#if UINTPTR_MAX == UINT64_MAX
+static inline void frozen_layouts(void)
+{
+	SN_ASSERT_SIZE(sn_addr, 20);
+	SN_ASSERT_OFF(sn_addr, family, 0);
+	SN_ASSERT_OFF(sn_addr, reserved, 1);
+	SN_ASSERT_OFF(sn_addr, port, 2);
+	SN_ASSERT_OFF(sn_addr, ip, 4);
+	SN_ASSERT_SIZE(sn_prefix, 8);
+	SN_ASSERT_OFF(sn_prefix, addr, 0);
+	SN_ASSERT_OFF(sn_prefix, len, 4);
+	SN_ASSERT_SIZE(sn_pkt, 64);
+	SN_ASSERT_OFF(sn_pkt, buf, 0);
+	SN_ASSERT_OFF(sn_pkt, cap, 8);
+	SN_ASSERT_OFF(sn_pkt, off, 12);
+	SN_ASSERT_OFF(sn_pkt, len, 16);
+	SN_ASSERT_OFF(sn_pkt, flags, 20);
+	SN_ASSERT_OFF(sn_pkt, gso_size, 24);
+	SN_ASSERT_OFF(sn_pkt, gso_segs, 26);
+	SN_ASSERT_OFF(sn_pkt, peer_id, 28);
+	SN_ASSERT_OFF(sn_pkt, addr, 32);
+	SN_ASSERT_OFF(sn_pkt, reserved, 52);
+	SN_ASSERT_OFF(sn_pkt, user, 56);
+	SN_ASSERT_SIZE(sn_host_api, 96);
+	SN_ASSERT_OFF(sn_host_api, abi_major, 0);
+	SN_ASSERT_OFF(sn_host_api, abi_minor, 4);
+	SN_ASSERT_OFF(sn_host_api, struct_size, 8);
+	SN_ASSERT_OFF(sn_host_api, log, 16);
+	SN_ASSERT_OFF(sn_host_api, now_ns, 24);
+	SN_ASSERT_OFF(sn_host_api, pkt_alloc, 32);
+	SN_ASSERT_OFF(sn_host_api, pkt_release, 40);
+	SN_ASSERT_OFF(sn_host_api, count, 48);
+	SN_ASSERT_OFF(sn_host_api, timer_new, 56);
+	SN_ASSERT_OFF(sn_host_api, timer_start, 64);
+	SN_ASSERT_OFF(sn_host_api, timer_stop, 72);
+	SN_ASSERT_OFF(sn_host_api, timer_free, 80);
+	SN_ASSERT_OFF(sn_host_api, deliver, 88);
+	SN_ASSERT_SIZE(sn_option, 16);
+	SN_ASSERT_OFF(sn_option, key, 0);
+	SN_ASSERT_OFF(sn_option, value, 8);
+	SN_ASSERT_SIZE(sn_options, 16);
+	SN_ASSERT_OFF(sn_options, items, 0);
+	SN_ASSERT_OFF(sn_options, count, 8);
+	SN_ASSERT_SIZE(sn_create_args, 56);
+	SN_ASSERT_OFF(sn_create_args, struct_size, 0);
+	SN_ASSERT_OFF(sn_create_args, host, 8);
+	SN_ASSERT_OFF(sn_create_args, api, 16);
+	SN_ASSERT_OFF(sn_create_args, options, 24);
+	SN_ASSERT_OFF(sn_create_args, err, 40);
+	SN_ASSERT_OFF(sn_create_args, err_len, 48);
+	SN_ASSERT_SIZE(sn_plugin_desc, 96);
+	SN_ASSERT_OFF(sn_plugin_desc, abi_major, 0);
+	SN_ASSERT_OFF(sn_plugin_desc, abi_minor, 4);
+	SN_ASSERT_OFF(sn_plugin_desc, struct_size, 8);
+	SN_ASSERT_OFF(sn_plugin_desc, kind, 12);
+	SN_ASSERT_OFF(sn_plugin_desc, name, 16);
+	SN_ASSERT_OFF(sn_plugin_desc, version, 24);
+	SN_ASSERT_OFF(sn_plugin_desc, description, 32);
+	SN_ASSERT_OFF(sn_plugin_desc, instance_size, 40);
+	SN_ASSERT_OFF(sn_plugin_desc, instance_align, 44);
+	SN_ASSERT_OFF(sn_plugin_desc, headroom, 48);
+	SN_ASSERT_OFF(sn_plugin_desc, tailroom, 52);
+	SN_ASSERT_OFF(sn_plugin_desc, overhead, 56);
+	SN_ASSERT_OFF(sn_plugin_desc, probe, 64);
+	SN_ASSERT_OFF(sn_plugin_desc, create, 72);
+	SN_ASSERT_OFF(sn_plugin_desc, destroy, 80);
+	SN_ASSERT_OFF(sn_plugin_desc, ops, 88);
+	SN_ASSERT_SIZE(sn_egress_open, 56);
+	SN_ASSERT_OFF(sn_egress_open, struct_size, 0);
+	SN_ASSERT_OFF(sn_egress_open, flags, 4);
+	SN_ASSERT_OFF(sn_egress_open, listen, 8);
+	SN_ASSERT_OFF(sn_egress_open, rcvbuf, 28);
+	SN_ASSERT_OFF(sn_egress_open, sndbuf, 32);
+	SN_ASSERT_OFF(sn_egress_open, err, 40);
+	SN_ASSERT_OFF(sn_egress_open, err_len, 48);
+	SN_ASSERT_SIZE(sn_egress_ops, 56);
+	SN_ASSERT_OFF(sn_egress_ops, struct_size, 0);
+	SN_ASSERT_OFF(sn_egress_ops, flags, 4);
+	SN_ASSERT_OFF(sn_egress_ops, open, 8);
+	SN_ASSERT_OFF(sn_egress_ops, fd, 16);
+	SN_ASSERT_OFF(sn_egress_ops, local_addr, 24);
+	SN_ASSERT_OFF(sn_egress_ops, recv_batch, 32);
+	SN_ASSERT_OFF(sn_egress_ops, send_batch, 40);
+	SN_ASSERT_OFF(sn_egress_ops, reconfigure, 48);
+	SN_ASSERT_SIZE(sn_crypto_ops, 56);
+	SN_ASSERT_OFF(sn_crypto_ops, struct_size, 0);
+	SN_ASSERT_OFF(sn_crypto_ops, key_ctx_size, 4);
+	SN_ASSERT_OFF(sn_crypto_ops, public_key, 8);
+	SN_ASSERT_OFF(sn_crypto_ops, pair_key, 16);
+	SN_ASSERT_OFF(sn_crypto_ops, dir_key, 24);
+	SN_ASSERT_OFF(sn_crypto_ops, seal, 32);
+	SN_ASSERT_OFF(sn_crypto_ops, open, 40);
+	SN_ASSERT_OFF(sn_crypto_ops, wipe, 48);
+	SN_ASSERT_SIZE(sn_tun_config, 48);
+	SN_ASSERT_OFF(sn_tun_config, struct_size, 0);
+	SN_ASSERT_OFF(sn_tun_config, flags, 4);
+	SN_ASSERT_OFF(sn_tun_config, ifname, 8);
+	SN_ASSERT_OFF(sn_tun_config, mtu, 16);
+	SN_ASSERT_OFF(sn_tun_config, addr, 20);
+	SN_ASSERT_OFF(sn_tun_config, prefix_len, 24);
+	SN_ASSERT_OFF(sn_tun_config, err, 32);
+	SN_ASSERT_OFF(sn_tun_config, err_len, 40);
+	SN_ASSERT_SIZE(sn_os_ops, 64);
+	SN_ASSERT_OFF(sn_os_ops, struct_size, 0);
+	SN_ASSERT_OFF(sn_os_ops, flags, 4);
+	SN_ASSERT_OFF(sn_os_ops, tun_open, 8);
+	SN_ASSERT_OFF(sn_os_ops, tun_fd, 16);
+	SN_ASSERT_OFF(sn_os_ops, tun_name, 24);
+	SN_ASSERT_OFF(sn_os_ops, tun_read_batch, 32);
+	SN_ASSERT_OFF(sn_os_ops, tun_write_batch, 40);
+	SN_ASSERT_OFF(sn_os_ops, route_add, 48);
+	SN_ASSERT_OFF(sn_os_ops, route_del, 56);
+}
+#endif
+
+/* The same facts at run time, so the test also reports them when it runs. */
+static void test_sdk_abi_layouts_are_frozen(void **state)
+{
+	assert_int_equal(sizeof(struct sn_pkt), 64);
+	assert_int_equal(sizeof(struct sn_addr), 20);
+	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
+	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);
+	assert_int_equal(sizeof(struct sn_host_api), 96);
+}
+
+/* The version header and the descriptor agree with what the host checks. */
+static void test_sdk_abi_version_is_1_0(void **state)
+{
+	assert_int_equal(SN_ABI_MAJOR, 1);
+	assert_int_equal(SN_ABI_MINOR, 0);
+}
+
+/* Optional fields and operations are detected by struct_size. */
+static void test_sdk_abi_has_op_respects_struct_size(void **state)
+{
+	struct sn_egress_ops ops = {0};
+	int (*fn)(void *, const struct sn_options *, char *, uint32_t) =
+		(int (*)(void *, const struct sn_options *, char *, uint32_t))1;
+
+	ops.reconfigure = fn;
+	ops.struct_size = offsetof(struct sn_egress_ops, reconfigure);
+	assert_false(SN_HAS_OP(struct sn_egress_ops, &ops, reconfigure));
+	ops.struct_size = sizeof(ops);
+	assert_true(SN_HAS_OP(struct sn_egress_ops, &ops, reconfigure));
+	ops.reconfigure = NULL;
+	assert_false(SN_HAS_OP(struct sn_egress_ops, &ops, reconfigure));
+}
+
+/* Packet helpers keep data inside the buffer. */
+static void test_sdk_abi_pkt_push_pull_bounds(void **state)
+{
+	uint8_t mem[128];
+	struct sn_pkt p = {.buf = mem, .cap = sizeof(mem), .off = 20, .len = 10};
+
+	assert_ptr_equal(sn_pkt_push(&p, 20), mem);
+	assert_int_equal(p.len, 30);
+	assert_null(sn_pkt_push(&p, 1));
+	assert_ptr_equal(sn_pkt_pull(&p, 20), mem + 20);
+	assert_null(sn_pkt_pull(&p, 11));
+	assert_int_equal(sn_pkt_tailroom(&p), 128 - 20 - 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sdk_abi_layouts_are_frozen),
+		cmocka_unit_test(test_sdk_abi_version_is_1_0),
+		cmocka_unit_test(test_sdk_abi_has_op_respects_struct_size),
+		cmocka_unit_test(test_sdk_abi_pkt_push_pull_bounds),
+	};
+	(void)frozen_layouts;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
