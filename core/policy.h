@@ -99,7 +99,7 @@ int sn_policy_build(const struct sn_policy_rule *rules, uint32_t n, const uint32
  * -> FORWARD hub (all origin LOCAL or PEER); then c->rules (origin CONFIG),
  * then extra (runtime rules: their origin is forced to RUNTIME). Errors as
  * sn_policy_build, prefixed with where the bad rule came from
- * ("FILE:LINE:COL: rules[2]: ...", "runtime rule 0: ..."). The tree keeps no
+ * ("FILE:LINE:COL: policy[2]: ...", "runtime rule 0: ..."). The tree keeps no
  * pointer into c or extra: either can be freed while the tree lives on.
  */
 int sn_policy_from_config(const struct sn_config *c, const struct sn_policy_rule *extra,

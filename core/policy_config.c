@@ -18,7 +18,7 @@ enum src_kind {
 	SRC_SUBNET,      /* overlay.subnet (a spoke's route to its hub) */
 	SRC_PEER_ADDR,   /* peers[a].address */
 	SRC_PEER_ROUTE,  /* peers[a].routes[b] */
-	SRC_RULE,        /* rules[a] */
+	SRC_RULE,        /* policy[a] */
 	SRC_EXTRA        /* runtime rule a */
 };
 
@@ -142,7 +142,7 @@ static void key_of(const struct sn_config *c, const struct src *s, char *buf, si
 		break;
 	default:
 		*loc = c->rules[s->a].loc;
-		snprintf(buf, len, "rules[%u]", s->a);
+		snprintf(buf, len, "policy[%u]", s->a);
 		break;
 	}
 }

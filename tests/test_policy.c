@@ -612,11 +612,11 @@ static void test_policy_from_config_names_the_place(void **state)
 	hub_config(&c, peers, rules);
 	rules[1].peer_id = 7;
 	expect_config_error(&c, NULL, 0, -EINVAL,
-			    "conf/hub.yaml:33:5: rules[1]: 8.8.8.0/24: unknown peer 7 (configured peers: 2, 3)");
+			    "conf/hub.yaml:33:5: policy[1]: 8.8.8.0/24: unknown peer 7 (configured peers: 2, 3)");
 	rules[1].peer_id = 2;
 	rules[1].prefix = pfx("192.168.2.0/24");
 	expect_config_error(&c, NULL, 0, -EEXIST,
-			    "conf/hub.yaml:33:5: rules[1]: 192.168.2.0/24: duplicate prefix, already a route of peer 2 in the node config (keep one rule per prefix)");
+			    "conf/hub.yaml:33:5: policy[1]: 192.168.2.0/24: duplicate prefix, already a route of peer 2 in the node config (keep one rule per prefix)");
 	hub_config(&c, peers, rules);
 	expect_config_error(&c, hijack, 2, -EINVAL,
 			    "runtime rule 1: 192.168.2.0/25: forward to peer 3 would take traffic that 192.168.2.0/24 routes to peer 2 (forward to peer 2, or use drop)");

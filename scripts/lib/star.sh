@@ -68,7 +68,7 @@ star_conf() {
 star_start() {
 	local node=$1 ns; shift
 	case $node in hub) ns=$NS_HUB ;; spoke-a) ns=$NS_A ;; spoke-b) ns=$NS_B ;; esac
-	nsx "$ns" ${STAR_WRAP:-} "$STAR_BUILD/subnetrad" -c "$STAR_DIR/$node.yaml" \
+	ip netns exec "$ns" ${STAR_WRAP:-} "$STAR_BUILD/subnetrad" -c "$STAR_DIR/$node.yaml" \
 		--plugin-dir "$STAR_BUILD/plugins" "$@" >"$STAR_DIR/$node.log" 2>&1 </dev/null &
 	eval "STAR_PID_${node//-/_}=$!"
 	STAR_PIDS+=($!)

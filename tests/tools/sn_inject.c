@@ -8,9 +8,11 @@
  *             --id SENDER --peer-id RECEIVER --epoch E --seq S
  *             [--src A.B.C.D --dst A.B.C.D] [--keepalive] [--flip N]
  *             [--raw-key-id ID] [--count N] [--plugin-dir DIR] [--hex]
+ *             [--raw-inner HEX]
  *
  * The inner packet is a UDP/IPv4 datagram src:9 -> dst:9 with 16 bytes of
- * payload. --flip N flips byte N of the sealed datagram; --raw-key-id puts
+ * payload; --raw-inner HEX seals those bytes (1..160 of them) as the
+ * plaintext instead, as they are (for bad_inner: not IPv4, a wrong length). --flip N flips byte N of the sealed datagram; --raw-key-id puts
  * another key_id in the header after sealing (an unknown peer); --count
  * sends N datagrams with seq, seq+1, ...; --hex prints instead of sending.
  */
@@ -28,7 +30,7 @@
 #include "wire.h"
 
 struct args {
-	const char *to, *key, *peer_pub, *src, *dst, *plugin_dir;
+	const char *to, *key, *peer_pub, *src, *dst, *plugin_dir, *raw_inner;
 	uint32_t id, peer_id, epoch, raw_key_id, count, from_port;
 	uint64_t seq;
 	int keepalive, flip, hex;
@@ -69,6 +71,7 @@ static void parse(int argc, char **argv, struct args *a)
 		else if (!strcmp(o, "--raw-key-id")) a->raw_key_id = (uint32_t)strtoul(v, NULL, 0);
 		else if (!strcmp(o, "--count")) a->count = (uint32_t)strtoul(v, NULL, 0);
 		else if (!strcmp(o, "--from-port")) a->from_port = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--raw-inner")) a->raw_inner = v;
 		else die("unknown option");
 	}
 	if (!a->key || !a->peer_pub || !a->id || !a->peer_id || !a->plugin_dir)
@@ -106,6 +109,25 @@ static uint32_t inner(uint8_t *p, const char *src, const char *dst)
 	p[25] = 24;
 	memcpy(p + 28, "subnetra-inject!", 16);
 	return 44;
+}
+
+#define RAW_INNER_MAX 160
+
+/* --raw-inner: hex digits to bytes; the length, or dies. */
+static uint32_t raw_inner(uint8_t *p, const char *hex)
+{
+	size_t n = strlen(hex);
+
+	if (n == 0 || n % 2 || n / 2 > RAW_INNER_MAX)
+		die("--raw-inner needs 2..320 hex digits (1..160 bytes)");
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			die("--raw-inner: not hex");
+		p[i] = (uint8_t)v;
+	}
+	return (uint32_t)(n / 2);
 }
 
 static int read_key(const char *path, uint8_t k[32])
@@ -171,7 +193,8 @@ int main(int argc, char **argv)
 		struct sn_wire_hdr h = {SN_WIRE_VERSION, a.keepalive ? SN_WIRE_F_KEEPALIVE : 0,
 					a.id, a.epoch, a.seq + i};
 
-		p.len = a.keepalive ? 0 : inner(sn_pkt_data(&p), a.src, a.dst);
+		p.len = a.keepalive ? 0 : a.raw_inner ? raw_inner(sn_pkt_data(&p), a.raw_inner)
+						      : inner(sn_pkt_data(&p), a.src, a.dst);
 		if (sn_seal_pkt(&cr, key, &h, &p) < 0)
 			die("seal failed");
 		if (a.raw_key_id)
