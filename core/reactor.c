@@ -367,6 +367,30 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	return 0;
 }
 
+/* node.user: everything that needs root is done; the os backend switches
+ * users keeping what later route changes need. */
+static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
+{
+	char why[256] = "";
+	int r;
+
+	if (!n->cfg->user)
+		return 0;
+	if (!SN_HAS_OP(struct sn_os_ops, n->os_ops, drop_privileges)) {
+		snprintf(err, err_len, "%s: node.user is set, but os plugin '%s' cannot drop "
+			 "privileges (remove node.user or use another os plugin)",
+			 n->cfg->path, n->os.desc->name);
+		return -ENOTSUP;
+	}
+	r = n->os_ops->drop_privileges(n->os.inst, n->cfg->user, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, err_len, "%s: %s", n->cfg->path, why[0] ? why : strerror(-r));
+	else
+		sn_log(&n->host, SN_LOG_INFO, "running as user %s (keeping CAP_NET_ADMIN)",
+		       n->cfg->user);
+	return r;
+}
+
 int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
@@ -387,7 +411,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	    (r = add_routes(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
-	if ((r = sn_ctl_start(n, err, err_len)) < 0)
+	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;

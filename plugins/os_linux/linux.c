@@ -28,6 +28,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink.h"
+#include "privs.h"
 #include "subnetra/sdk.h"
 
 #define NAME "linux"
@@ -524,6 +525,12 @@ static void lx_destroy(void *inst)
 	close_all(inst);
 }
 
+static int lx_drop_privileges(void *inst, const char *user, char *err, uint32_t err_len)
+{
+	(void)inst;
+	return sn__lx_drop_privileges(user, err, err_len);
+}
+
 static const struct sn_os_ops lx_ops = {
 	.struct_size = sizeof(struct sn_os_ops),
 	.flags = 0,
@@ -534,6 +541,7 @@ static const struct sn_os_ops lx_ops = {
 	.tun_write_batch = lx_tun_write_batch,
 	.route_add = lx_route_add,
 	.route_del = lx_route_del,
+	.drop_privileges = lx_drop_privileges,
 };
 
 static const struct sn_plugin_desc lx_desc = {

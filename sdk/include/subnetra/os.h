@@ -62,6 +62,12 @@ struct sn_os_ops {
 	 * missing one -ESRCH. */
 	int (*route_add)(void *inst, const struct sn_prefix *prefix);
 	int (*route_del)(void *inst, const struct sn_prefix *prefix);
+
+	/* Optional: after setup, stop running as root: switch to user (its
+	 * uid, primary gid and supplementary groups) while keeping what later
+	 * route changes need (os_linux keeps CAP_NET_ADMIN). 0, or a negative
+	 * errno with a reason in err. */
+	int (*drop_privileges)(void *inst, const char *user, char *err, uint32_t err_len);
 };
 
 #ifdef __cplusplus
