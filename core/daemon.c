@@ -70,6 +70,19 @@ static void print_summary(FILE *out, const struct sn_node *n)
 		c->control_socket);
 }
 
+/* A zeroed node with its config loaded; -1 after printing the error. */
+static int node_init(struct sn_node *n, const struct sn_daemon_opts *o)
+{
+	memset(n, 0, sizeof(*n));
+	if (load_config(o, &n->cfg) < 0)
+		return -1;
+	sn_host_init(&n->host, NULL, NULL);
+	n->host.log_level = o->log_level;
+	n->config_path = o->config;
+	n->plugin_dir = plugin_dir(o, n->cfg);
+	return 0;
+}
+
 int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 {
 	struct sn_node n;
@@ -77,12 +90,8 @@ int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 	char err[2048];
 	int rc = 1;
 
-	memset(&n, 0, sizeof(n));
-	if (load_config(o, &n.cfg) < 0)
+	if (node_init(&n, o) < 0)
 		return 1;
-	sn_host_init(&n.host, NULL, NULL);
-	n.host.log_level = o->log_level;
-	n.plugin_dir = plugin_dir(o, n.cfg);
 	sn_policy_slot_init(&n.policy);
 	if (sn__node_load_plugins(&n, err, sizeof(err)) < 0 ||
 	    sn_policy_from_config(n.cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
@@ -105,13 +114,8 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 	char err[2048];
 	int rc = 1;
 
-	memset(&n, 0, sizeof(n));
-	if (load_config(o, &n.cfg) < 0)
+	if (node_init(&n, o) < 0)
 		return 1;
-	sn_host_init(&n.host, NULL, NULL);
-	n.host.log_level = o->log_level;
-	n.config_path = o->config;
-	n.plugin_dir = plugin_dir(o, n.cfg);
 	if (sn_node_setup(&n, err, sizeof(err)) < 0) {
 		fprintf(stderr, "subnetrad: %s\n", err);
 		goto out;
