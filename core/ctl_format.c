@@ -395,9 +395,9 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 	cell(t, "%s", drops_str(t->o->arena, k));
 }
 
-/* Right-aligned columns of the peer table: id, the four traffic columns,
+/* Right-aligned columns of the peer table: the four traffic columns and
  * the epoch count. */
-#define PEER_RIGHT ((1u << 0) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9))
+#define PEER_RIGHT ((1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9))
 
 static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
@@ -521,7 +521,7 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	struct table t;
 	char b[64];
 
-	if (table_init(&t, o, 6, n->peers.n ? n->peers.n : 1, 1u << 0) < 0)
+	if (table_init(&t, o, 6, n->peers.n ? n->peers.n : 1, 0) < 0)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
 		const struct sn_peer *p = &n->peers.v[i];

@@ -325,10 +325,20 @@ static int check_dups(struct ctx *x, const struct sn_policy_rule *v, uint32_t cn
 	return 0;
 }
 
+static uint32_t count_char(const char *s, char c)
+{
+	uint32_t k = 0;
+
+	for (; *s; s++)
+		k += *s == c;
+	return k;
+}
+
 static int policy_replace(struct ctx *x)
 {
-	char *text = sn_arena_strdup(x->o->arena, x->req.argc > 2 ? x->req.rest[2] : "");
-	uint32_t max = SN_CTL_MAX_LINE / 2 + 1, cnt = 0, k;
+	const char *rest = x->req.argc > 2 ? x->req.rest[2] : "";
+	uint32_t max = count_char(rest, ';') + 1, cnt = 0, k;
+	char *text = sn_arena_strdup(x->o->arena, rest);
 	char **items = sn_arena_alloc(x->o->arena, max * sizeof(char *));
 	struct sn_policy_rule *v = rules_alloc(x, max);
 

@@ -197,29 +197,47 @@ static int peer_cred(uv_pipe_t *p, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+static bool has_gid(const gid_t *v, int n, gid_t want)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == want)
+			return true;
+	return false;
+}
+
+static int group_list(const struct passwd *pw, gid_t *v, int *n)
+{
+#ifdef __APPLE__
+	return getgrouplist(pw->pw_name, (int)pw->pw_gid, (int *)v, n);
+#else
+	return getgrouplist(pw->pw_name, pw->pw_gid, v, n);
+#endif
+}
+
 /* Whether uid's passwd entry lists want as its primary or a supplementary
  * group. Reads the user database (local files on a router or server). */
 static bool user_in_group(uid_t uid, gid_t want)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	gid_t groups[256];
-	int ng = 256;
+	gid_t small[64], *v = small;
+	int n = 64;
+	bool in;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
 	if (pw.pw_gid == want)
 		return true;
-#ifdef __APPLE__
-	if (getgrouplist(pw.pw_name, (int)pw.pw_gid, (int *)groups, &ng) < 0)
-#else
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ng) < 0)
-#endif
-		ng = 256;  /* more than 256 groups: check the ones we got */
-	for (int i = 0; i < ng; i++)
-		if (groups[i] == want)
-			return true;
-	return false;
+	if (group_list(&pw, v, &n) < 0) {
+		/* n now says how many there are */
+		v = n > 0 ? calloc((size_t)n, sizeof(*v)) : NULL;
+		if (!v || group_list(&pw, v, &n) < 0)
+			n = 0;
+	}
+	in = v && has_gid(v, n, want);
+	if (v != small)
+		free(v);
+	return in;
 }
 
 /* NULL when the client may talk to us, else why not. */
@@ -269,8 +287,12 @@ static void on_connection(uv_stream_t *server, int status)
 	struct sn__ctl_conn *c;
 	char why[160];
 
-	if (status < 0 || ctl->stopping || !(c = conn_new(ctl)))
+	if (status < 0 || ctl->stopping)
 		return;
+	if (!(c = conn_new(ctl))) {
+		sn_log(&ctl->node->host, SN_LOG_ERROR, "control: out of memory for a connection");
+		return;
+	}
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		conn_close(c);
 		return;
@@ -345,7 +367,10 @@ static int make_dir(const char *path, char *err, size_t err_len)
 		if (c != '/' && c != '\0')
 			continue;
 		*p = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+		/* chmod: the daemon's umask (077) would narrow mkdir's mode */
+		if (mkdir(d, 0755) == 0) {
+			chmod(d, 0755);
+		} else if (errno != EEXIST) {
 			int e = errno;
 
 			snprintf(err, err_len, "cannot create %s for the control socket %s: %s", d,

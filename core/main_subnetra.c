@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * subnetra: the operator's tool. Key commands work offline; the others talk
- * to a running subnetrad over its control socket (ctl.c).
+ * to a running subnetrad over its control socket (ctl_client.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +105,51 @@ static int cmd_pubkey(void)
 	return 0;
 }
 
+/*
+ * `policy replace FILE`: the daemon takes the rules inline on one line,
+ * separated by ';'. FILE holds one rule per line ("PREFIX forward PEER" or
+ * "PREFIX drop"); blank lines and '#' comments are skipped. "-" is stdin.
+ */
+static int cmd_policy_replace(const struct sn_tool_opts *o, const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	char line[512], joined[4096] = "";
+	size_t n = 0;
+	unsigned lineno = 0;
+	char *argv[3] = {"policy", "replace", joined};
+
+	if (!f) {
+		fprintf(stderr, "subnetra: cannot open %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		lineno++;
+		if ((e = strchr(s, '#')))
+			*e = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*s)
+			continue;
+		if (strchr(s, ';') || n + strlen(s) + 2 >= sizeof(joined)) {
+			fprintf(stderr, "subnetra: %s:%u: %s\n", file, lineno,
+				strchr(s, ';') ? "';' is not allowed in a rule" :
+						 "too many rules for one request (4096 bytes)");
+			if (f != stdin)
+				fclose(f);
+			return 1;
+		}
+		n += (size_t)snprintf(joined + n, sizeof(joined) - n, "%s%s", n ? ";" : "", s);
+	}
+	if (f != stdin)
+		fclose(f);
+	return sn_tool_control(o, 3, argv);
+}
+
 int main(int argc, char **argv)
 {
 	struct sn_tool_opts o = {.socket = NULL};
@@ -142,5 +187,12 @@ int main(int argc, char **argv)
 		return cmd_genpsk();
 	if (!strcmp(argv[i], "pubkey") && i + 1 == argc)
 		return cmd_pubkey();
+	if (!strcmp(argv[i], "policy") && i + 2 < argc && !strcmp(argv[i + 1], "replace")) {
+		if (i + 3 != argc) {
+			fprintf(stderr, "subnetra: usage: subnetra policy replace FILE\n");
+			return 2;
+		}
+		return cmd_policy_replace(&o, argv[i + 2]);
+	}
 	return sn_tool_control(&o, argc - i, argv + i);
 }
