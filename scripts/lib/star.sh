@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib/star.sh: a hub and two spokes with a LAN host each, in network
 # namespaces, running subnetrad with the configs from conf/. Sourced by the
 # demo, the end-to-end tests and the benchmark.
@@ -77,13 +78,13 @@ star_start() {
 # star_pid NODE: the daemon's PID.
 star_pid() { local v="STAR_PID_${1//-/_}"; echo "${!v:-}"; }
 
-# star_stop NODE: SIGTERM and wait (bounded) for a clean exit; returns its status.
+# star_stop NODE: SIGTERM and wait (10 s) for a clean exit, else SIGKILL; returns its status.
 star_stop() {
 	local pid; pid=$(star_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	local i
-	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	local _
+	for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null
 }
@@ -96,8 +97,8 @@ star_ctl() {
 
 # star_wait_ping NS DST SECONDS
 star_wait_ping() {
-	local i
-	for i in $(seq $(($3 * 5))); do
+	local _
+	for _ in $(seq $(($3 * 5))); do
 		nsx "$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done

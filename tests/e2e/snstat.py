@@ -9,6 +9,7 @@
   delta OLD NEW [PEER]  the drop counters that changed from OLD to NEW, node-wide
                         or for peer id PEER, as "name=+n ..." sorted by name,
                         or "none"
+  nonzero FILE [PEER]   the drop counters that are not 0, as "name=n ...", or "none"
 """
 import json
 import sys
@@ -63,6 +64,11 @@ def main():
         else:
             da, db = a["drops"], b["drops"]
         out = [f"{k}={db[k] - da.get(k, 0):+d}" for k in sorted(db) if db[k] != da.get(k, 0)]
+        print(" ".join(out) if out else "none")
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "nonzero":
+        doc = load(sys.argv[2])
+        d = peer(doc, sys.argv[3])["drops"] if len(sys.argv) == 4 else doc["drops"]
+        out = [f"{k}={v}" for k, v in sorted(d.items()) if v]
         print(" ".join(out) if out else "none")
     else:
         raise SystemExit(__doc__)

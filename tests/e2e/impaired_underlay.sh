@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# An impaired underlay between spoke A and the hub - 3 % loss each way
+# (nftables numgen), every 7th datagram reordered and every 10th duplicated
+# in each direction (a userspace relay, pkt.py relay) - still carries LAN
+# traffic intact: 10 MB LAN A -> LAN B over TCP arrive with a matching
+# sha256. The counters are exact: reordered datagrams inside the replay
+# window are accepted (no drop), and every duplicate is dropped as replay
+# exactly once - the hub's replay count for spoke A equals the duplicates
+# the relay sent towards the hub, spoke A's equals those sent towards it,
+# and nothing else is dropped anywhere.
+#
+# Layout: spoke A's hub endpoint is the relay at 127.0.0.1:51821 in spoke
+# A's namespace, which forwards to the hub at 172.31.2.1:51820 and back.
+# The loss rules sit in front of the relay in both directions (on lo from
+# spoke A, on ul from the hub), so the relay only duplicates datagrams that
+# got through and every duplicate it sends arrives.
+set -euo pipefail
+. "$(dirname "$0")/e2e_lib.sh"
+command -v nft >/dev/null || skip "nft missing"
+e2e_begin impaired_underlay
+
+sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
+grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
+# (ip netns exec and timeout exec/forward: SIGTERM to this PID reaches the relay)
+bg ip netns exec "$NS_A" timeout 170 "$PY" "$E2E_DIR/pkt.py" relay --listen 127.0.0.1:51821 \
+	--to 172.31.2.1:51820 --stats "$T/relay.json" --ready "$T/relay.ready" --swap 7 --dup 10 --secs 160
+relay_pid=${E2E_BG[-1]}
+wait_for 10 "the relay" test -e "$T/relay.ready"
+nsx "$NS_A" nft -f - <<'NFT' || skip "nftables with numgen is not available here"
+table ip impair {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		iifname "lo" udp dport 51821 numgen random mod 100 < 3 counter drop comment "spoke to relay"
+		iifname "ul" udp sport 51820 numgen random mod 100 < 3 counter drop comment "hub to relay"
+	}
+}
+NFT
+
+e2e_start_all
+got=$(ping_n "$NS_LA" 192.168.2.10 30)
+echo "  LAN A -> LAN B: $got of 30 echo replies"
+[ "$got" -ge 20 ] || fail "only $got of 30 pings came back through 3 % loss"
+
+echo "== 10 MB LAN A -> LAN B over TCP"
+head -c 10M /dev/urandom >"$T/blob"
+want=$(sha256sum "$T/blob" | cut -d' ' -f1)
+bg nsx "$NS_LB" timeout 100 "$PY" "$E2E_DIR/pkt.py" tcp-recv --listen 192.168.2.10:5001 \
+	--ready "$T/rx.ready" --secs 90 >"$T/rx.out"
+rx_pid=${E2E_BG[-1]}
+wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
+sent=$(nsx "$NS_LA" timeout 100 "$PY" "$E2E_DIR/pkt.py" tcp-send --to 192.168.2.10:5001 \
+	--file "$T/blob" --secs 90) || fail "TCP send failed"
+wait "$rx_pid" || fail "TCP receiver failed"
+read -r rx_bytes rx_sha <"$T/rx.out"
+echo "  sent $sent (bytes, seconds)"
+expect_eq "bytes received" "$rx_bytes" $((10 * 1024 * 1024))
+expect_eq "sha256 on arrival" "$rx_sha" "$want"
+
+echo "== stop the relay; count"
+kill -TERM "$relay_pid"
+wait "$relay_pid" || fail "the relay failed"
+sleep 0.5
+cat "$T/relay.json"; echo
+lost=$(nsx "$NS_A" nft list table ip impair | sed -n 's/.*packets \([0-9]*\) bytes.*comment "\(.*\)"/\2: \1/p' | tr '\n' ' ')
+echo "  lost before the relay: $lost"
+rj() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[sys.argv[2]][sys.argv[3]])' \
+	"$T/relay.json" "$1" "$2"; }
+UP_DUP=$(rj up dup)
+DOWN_DUP=$(rj down dup)
+[ "$UP_DUP" -gt 0 ] && [ "$DOWN_DUP" -gt 0 ] && [ "$(rj up swap)" -gt 0 ] && [ "$(rj down swap)" -gt 0 ] ||
+	fail "the relay did not impair both directions"
+snap hub h
+snap spoke-a a
+snap spoke-b b
+expect_eq "hub: drops (all since start)" "$(nonzero_drops h)" "replay=$UP_DUP"
+expect_eq "hub: spoke A's drops" "$(nonzero_drops h 2)" "replay=$UP_DUP"
+expect_eq "spoke A: drops" "$(nonzero_drops a)" "replay=$DOWN_DUP"
+expect_eq "spoke B: drops" "$(nonzero_drops b)" none
+pass "10 MB intact through loss, reordering and duplication; replay = duplicates ($UP_DUP up, $DOWN_DUP down), nothing else dropped"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Traffic crosses the star every way it should: LAN host A <-> LAN host B
+# through the hub (ping; 50 MB over TCP whose sha256 matches on arrival;
+# pings of exactly the overlay MTU, 1420 bytes, with DF set), spoke -> hub,
+# hub -> spoke and hub -> LAN host. The hub's TUN counters move by exactly
+# the pings addressed to it, and no node drops a single packet on the way.
+set -euo pipefail
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin transfer
+
+e2e_start_all
+
+echo "== LAN A -> LAN B ping"
+expect_eq "LAN A -> LAN B echo replies (of 5)" "$(ping_n "$NS_LA" 192.168.2.10 5)" 5
+expect_eq "LAN B -> LAN A echo replies (of 5)" "$(ping_n "$NS_LB" 192.168.1.10 5)" 5
+
+echo "== 50 MB LAN A -> LAN B over TCP"
+head -c 50M /dev/urandom >"$T/blob"
+want=$(sha256sum "$T/blob" | cut -d' ' -f1)
+snap hub h0
+bg nsx "$NS_LB" timeout 90 "$PY" "$E2E_DIR/pkt.py" tcp-recv --listen 192.168.2.10:5001 \
+	--ready "$T/rx.ready" --secs 80 >"$T/rx.out"
+rx_pid=${E2E_BG[-1]}
+wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
+sent=$(nsx "$NS_LA" timeout 90 "$PY" "$E2E_DIR/pkt.py" tcp-send --to 192.168.2.10:5001 \
+	--file "$T/blob" --secs 80) || fail "TCP send failed"
+wait "$rx_pid" || fail "TCP receiver failed"
+read -r rx_bytes rx_sha <"$T/rx.out"
+read -r tx_bytes secs <<<"$sent"
+echo "  sent $tx_bytes bytes in $secs s ($("$PY" -c "print(round($tx_bytes*8/$secs/1e6))") Mbit/s)"
+expect_eq "bytes received" "$rx_bytes" $((50 * 1024 * 1024))
+expect_eq "sha256 on arrival" "$rx_sha" "$want"
+snap hub h1
+relayed=$(($(jv h1 node.relayed_packets) - $(jv h0 node.relayed_packets)))
+echo "  hub relayed $relayed packets for the transfer"
+[ "$relayed" -ge 36000 ] || fail "hub relayed only $relayed packets for 50 MB (>= 36000 expected)"
+
+echo "== the largest inner packet (1420 bytes, the overlay MTU) with DF set"
+expect_eq "LAN A -> LAN B 1420-byte pings, DF (of 3)" "$(ping_n "$NS_LA" 192.168.2.10 3 -M "do" -s 1392)" 3
+expect_eq "hub -> spoke B 1420-byte pings, DF (of 3)" "$(ping_n "$NS_HUB" 10.0.0.3 3 -M "do" -s 1392)" 3
+
+echo "== spoke -> hub, hub -> spoke, hub -> LAN host"
+snap hub h2
+expect_eq "spoke A -> hub (10.0.0.1) replies" "$(ping_n "$NS_A" 10.0.0.1 3)" 3
+expect_eq "spoke B -> hub (10.0.0.1) replies" "$(ping_n "$NS_B" 10.0.0.1 3)" 3
+expect_eq "hub -> spoke A (10.0.0.2) replies" "$(ping_n "$NS_HUB" 10.0.0.2 3)" 3
+expect_eq "hub -> spoke B (10.0.0.3) replies" "$(ping_n "$NS_HUB" 10.0.0.3 3)" 3
+expect_eq "hub -> LAN A host replies" "$(ping_n "$NS_HUB" 192.168.1.10 3)" 3
+expect_eq "hub -> LAN B host replies" "$(ping_n "$NS_HUB" 192.168.2.10 3)" 3
+snap hub h3
+# 6 echo requests in from the spokes, 6 replies out; 12 requests out, 12 replies in.
+expect_eq "hub tun_tx_packets delta" $(($(jv h3 node.tun_tx_packets) - $(jv h2 node.tun_tx_packets))) 18
+expect_eq "hub tun_rx_packets delta" $(($(jv h3 node.tun_rx_packets) - $(jv h2 node.tun_rx_packets))) 18
+
+echo "== no drops anywhere"
+for node in hub spoke-a spoke-b; do
+	snap "$node" "end-$node"
+	echo "  $node: rx $(jv "end-$node" node.rx_packets) tx $(jv "end-$node" node.tx_packets)" \
+		"tun rx $(jv "end-$node" node.tun_rx_packets) tun tx $(jv "end-$node" node.tun_tx_packets)" \
+		"relayed $(jv "end-$node" node.relayed_packets)"
+	expect_eq "$node: drops" "$(nonzero_drops "end-$node")" none
+done
+pass "LAN<->LAN ping, 50 MB with matching sha256, spoke<->hub and hub->LAN pings, no drops"
