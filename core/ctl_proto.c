@@ -422,6 +422,8 @@ static int dispatch(struct ctx *x)
 		if (no_args(x) < 0)
 			return -EINVAL;
 	}
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "metrics"))
+		sn_node_kernel_counters(x->n);
 	if (!strcmp(cmd, "status"))
 		sn__ctl_status(x->o, x->n, x->now, x->req.json);
 	else if (!strcmp(cmd, "peers"))

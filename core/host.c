@@ -47,6 +47,8 @@ static const char *const counter_names[SN_CTR_MAX] = {
 	[SN_CTR_DROP_TUN_ERROR] = "tun_error",
 	[SN_CTR_DROP_NO_BUFFER] = "no_buffer",
 	[SN_CTR_DROP_RX_ERROR] = "rx_error",
+	[SN_CTR_DROP_RX_OVERFLOW] = "rx_overflow",
+	[SN_CTR_DROP_TUN_QUEUE] = "tun_queue",
 };
 
 const char *sn_counter_name(uint32_t id)

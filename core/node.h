@@ -49,6 +49,8 @@ struct sn_node {
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
 
+	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
+
 	/* routes this node added and must remove at exit (malloc'd, control path) */
 	struct sn_prefix *routes;
 	uint32_t n_routes, cap_routes;
@@ -84,6 +86,9 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len);
 int sn_node_run(struct sn_node *n);
 void sn_node_stop(struct sn_node *n);
 void sn_node_teardown(struct sn_node *n);
+/* Fold what the kernel dropped on the node's behalf (TUN queue full) into
+ * the counters; control path (status, metrics). */
+void sn_node_kernel_counters(struct sn_node *n);
 /* Reread the config file and apply it (SIGHUP, `subnetra reload`).
  * 0, or a negative errno with the reason in err and nothing changed. */
 int sn_node_reload(struct sn_node *n, char *err, size_t err_len);

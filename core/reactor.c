@@ -121,7 +121,19 @@ static int open_tun(struct sn_node *n, char *err, size_t err_len)
 
 	if (r < 0)
 		snprintf(err, err_len, "%s: %s", n->os.path, why[0] ? why : strerror(-r));
+	else if (SN_HAS_OP(struct sn_os_ops, n->os_ops, tun_dropped))
+		n->os_ops->tun_dropped(n->os.inst, &n->tun_dropped_base);
 	return r;
+}
+
+void sn_node_kernel_counters(struct sn_node *n)
+{
+	uint64_t v;
+
+	if (!n->os.inst || !SN_HAS_OP(struct sn_os_ops, n->os_ops, tun_dropped) ||
+	    n->os_ops->tun_dropped(n->os.inst, &v) < 0 || v < n->tun_dropped_base)
+		return;
+	n->host.counters[SN_CTR_DROP_TUN_QUEUE] = v - n->tun_dropped_base;
 }
 
 static int open_underlay(struct sn_node *n, char *err, size_t err_len)

@@ -120,7 +120,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_tun_config, prefix_len, 24);
 	SN_ASSERT_OFF(sn_tun_config, err, 32);
 	SN_ASSERT_OFF(sn_tun_config, err_len, 40);
-	SN_ASSERT_SIZE(sn_os_ops, 72);
+	SN_ASSERT_SIZE(sn_os_ops, 80);
 	SN_ASSERT_OFF(sn_os_ops, struct_size, 0);
 	SN_ASSERT_OFF(sn_os_ops, flags, 4);
 	SN_ASSERT_OFF(sn_os_ops, tun_open, 8);
@@ -131,6 +131,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_os_ops, route_add, 48);
 	SN_ASSERT_OFF(sn_os_ops, route_del, 56);
 	SN_ASSERT_OFF(sn_os_ops, drop_privileges, 64);
+	SN_ASSERT_OFF(sn_os_ops, tun_dropped, 72);
 }
 #endif
 

@@ -51,6 +51,13 @@ struct raw {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_in sa[BATCH];
+	/* SO_RXQ_OVFL: the kernel's running count of datagrams it dropped
+	 * because the receive buffer was full, carried on received messages */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl[BATCH];
+	uint32_t ovfl_seen; /* last count reported to the host */
 };
 
 static void errf(char *buf, uint32_t len, const char *fmt, ...)
@@ -251,6 +258,8 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 		return rc;
 	}
 	r->arg = (struct bufs){args->rcvbuf, args->sndbuf};
+	/* best effort: without it, overflow drops are only in /proc/net/snmp */
+	setsockopt(r->fd, SOL_SOCKET, SO_RXQ_OVFL, &(int){1}, sizeof(int));
 	rc = no_pmtu_discovery(r, args->err, args->err_len);
 	if (!rc) {
 		apply_bufs(r);
@@ -360,6 +369,24 @@ static bool fill(struct raw *r, uint32_t i, struct sn_pkt *dst, const struct sn_
 	return true;
 }
 
+/* Count what the kernel dropped before we could read it (the counter in
+ * the newest message is cumulative for the socket). */
+static void count_overflow(struct raw *r, uint32_t last)
+{
+	struct msghdr *h = &r->msg[last].msg_hdr;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		uint32_t v;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
+			continue;
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		if (v != r->ovfl_seen)
+			r->api->count(r->host, SN_CTR_DROP_RX_OVERFLOW, 0, (uint32_t)(v - r->ovfl_seen));
+		r->ovfl_seen = v;
+	}
+}
+
 static int raw_recv_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 {
 	struct raw *r = inst;
@@ -372,11 +399,16 @@ static int raw_recv_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 		n = BATCH;
 	if (n == 0)
 		return 0;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		prep_msg(r, i, sn_pkt_data(pkts[i]), room(pkts[i]));
+		r->msg[i].msg_hdr.msg_control = r->ctl[i].buf;
+		r->msg[i].msg_hdr.msg_controllen = sizeof(r->ctl[i].buf);
+	}
 	got = recvmmsg(r->fd, r->msg, n, MSG_DONTWAIT, NULL);
 	if (got < 0)
 		return rx_error(r, errno);
+	if (got > 0)
+		count_overflow(r, (uint32_t)got - 1);
 	for (uint32_t i = 0; i < (uint32_t)got; i++) {
 		if ((r->msg[i].msg_hdr.msg_flags & MSG_TRUNC) || !fill(r, i, pkts[k], pkts[i]))
 			drop_truncated(r, i, pkts[i]);

@@ -28,7 +28,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink.h"
-#include "privs.h"
+#include "internal.h"
 #include "subnetra/sdk.h"
 
 #define NAME "linux"
@@ -531,6 +531,13 @@ static int lx_drop_privileges(void *inst, const char *user, char *err, uint32_t 
 	return sn__lx_drop_privileges(user, err, err_len);
 }
 
+static int lx_tun_dropped(void *inst, uint64_t *out)
+{
+	struct lx *l = inst;
+
+	return l->fd < 0 ? -ENODEV : sn__lx_tun_dropped(l->name, out);
+}
+
 static const struct sn_os_ops lx_ops = {
 	.struct_size = sizeof(struct sn_os_ops),
 	.flags = 0,
@@ -542,6 +549,7 @@ static const struct sn_os_ops lx_ops = {
 	.route_add = lx_route_add,
 	.route_del = lx_route_del,
 	.drop_privileges = lx_drop_privileges,
+	.tun_dropped = lx_tun_dropped,
 };
 
 static const struct sn_plugin_desc lx_desc = {

@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "privs.h"
+#include "internal.h"
 
 static int keep_net_admin(void)
 {

@@ -49,6 +49,8 @@ enum sn_counter {
 	SN_CTR_DROP_TUN_ERROR,    /* the TUN device refused a packet */
 	SN_CTR_DROP_NO_BUFFER,    /* the packet pool was empty */
 	SN_CTR_DROP_RX_ERROR,     /* the underlay reported a receive error or a truncated datagram */
+	SN_CTR_DROP_RX_OVERFLOW,  /* the kernel dropped datagrams: the underlay socket's receive buffer was full */
+	SN_CTR_DROP_TUN_QUEUE,    /* the kernel dropped packets bound for the daemon: the TUN queue was full */
 
 	SN_CTR_MAX
 };

@@ -68,6 +68,11 @@ struct sn_os_ops {
 	 * route changes need (os_linux keeps CAP_NET_ADMIN). 0, or a negative
 	 * errno with a reason in err. */
 	int (*drop_privileges)(void *inst, const char *user, char *err, uint32_t err_len);
+
+	/* Optional: the running total of packets the kernel dropped on their
+	 * way to the daemon because the device's queue was full (Linux: the
+	 * TUN device's tx_dropped). Control path only; may read files. */
+	int (*tun_dropped)(void *inst, uint64_t *out);
 };
 
 #ifdef __cplusplus
