@@ -51,6 +51,7 @@ ours=$(drop_of spoke-a tun_queue)
 echo "spoke-a: kernel TUN tx_dropped $kernel, subnetra tun_queue $ours"
 [ "$kernel" -gt 0 ] || fail "the flood did not fill the TUN queue (test setup)"
 [ "$ours" = "$kernel" ] || fail "tun_queue $ours != kernel tx_dropped $kernel"
-star_ctl spoke-a metrics | grep -q "^subnetra_drops_total{reason=\"tun_queue\"} $ours\$" ||
+metrics=$(star_ctl spoke-a metrics)
+grep -q "^subnetra_drops_total{reason=\"tun_queue\"} $ours\$" <<<"$metrics" ||
 	fail "metrics do not show tun_queue $ours"
 pass "kernel-side drops counted: rx_overflow and tun_queue equal the kernel's counters"
