@@ -125,4 +125,22 @@ star_down() {
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	star_check_logs
+}
+
+# star_check_logs: a daemon that reported a sanitizer finding (an ASan or
+# UBSan build) fails the run, even when the test itself passed: called from
+# star_down, usually in an EXIT trap, where `exit 1` sets the status.
+star_check_logs() {
+	local f bad=0
+	[ -n "$STAR_DIR" ] || return 0
+	for f in "$STAR_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			echo "sanitizer report in $f:" >&2
+			sed -n '1,60p' "$f" >&2
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] || exit 1
 }

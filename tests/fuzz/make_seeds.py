@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Regenerate the generated seed files of tests/fuzz/corpus/: wire, rx and
+the ctl seeds with state bytes (the other ctl, prefix and config seeds are
+written by hand; corpus/config also holds copies of conf/).
+
+    tests/fuzz/make_seeds.py BUILD_DIR
+
+BUILD_DIR holds tests/sn-inject and plugins/ (any build of this tree). The
+datagrams of the wire and rx seeds are sealed by sn-inject with the demo
+keys of conf/keys, as a spoke would send them to the hub. The rx nodes use a
+key of their own, so these never open there: they are for the header checks.
+The authentic datagrams of the rx seeds are records of mode 2, which the
+target seals itself (see the input format at the top of fuzz_rx.c).
+"""
+import os
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+CORPUS = os.path.join(HERE, "corpus")
+EPOCH = 1700000000
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def inject(build, *args):
+    key = os.path.join(SRC, "conf/keys/spoke-a.key")
+    with open(os.path.join(SRC, "conf/keys/hub.pub")) as f:
+        hub_pub = f.read().strip()
+    cmd = [os.path.join(build, "tests/sn-inject"), "--key", key, "--peer-pub", hub_pub,
+           "--id", "2", "--peer-id", "1", "--plugin-dir", os.path.join(build, "plugins"),
+           "--hex"] + list(args)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [bytes.fromhex(line) for line in out.split()]
+
+
+def ipv4(src, dst, payload=b"subnetra-fuzz-seed", proto=17):
+    total = 20 + 8 + len(payload)
+    a = bytes(int(x) for x in src.split("."))
+    b = bytes(int(x) for x in dst.split("."))
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 0, 0, 64, proto, 0, a, b)
+    udp = struct.pack("!HHHH", 9, 9, 8 + len(payload), 0)
+    return hdr + udp + payload
+
+
+# ---- fuzz_rx records ---------------------------------------------------------
+
+RAW, FORGE, AUTH, TUN = 0, 1, 2, 3
+
+
+def rec(mode, body=b"", peer=0, src=0, batch=False, refuse=False, epoch=EPOCH, seq=0):
+    op = mode | peer << 2 | src << 4 | (0x40 if batch else 0) | (0x80 if refuse else 0)
+    out = struct.pack("!BH", op, len(body))
+    if mode == AUTH:
+        out += struct.pack("!IQ", epoch, seq)
+    return out + body
+
+
+HUB, SPOKE = b"\x00", b"\x01"
+
+
+def rx_seeds(keepalive, data):
+    a_to_hub = ipv4("10.0.0.2", "10.0.0.1")
+    write("rx", "hub-raw-keepalive", HUB + rec(RAW, keepalive))
+    write("rx", "hub-raw-data", HUB + rec(RAW, data))
+    write("rx", "hub-forged", HUB + rec(FORGE, data) + rec(FORGE, keepalive, peer=1))
+    write("rx", "hub-auth-keepalive", HUB + rec(AUTH, b"", seq=0))
+    write("rx", "hub-auth-deliver", HUB + rec(AUTH, a_to_hub, seq=1))
+    # spoke-b says hello from source 1, then spoke-a's LAN talks to spoke-b's
+    write("rx", "hub-relay", HUB + rec(AUTH, b"", peer=1, src=1) +
+          rec(AUTH, ipv4("192.168.1.5", "192.168.2.7"), seq=2) +
+          rec(AUTH, ipv4("10.0.0.2", "10.0.0.3"), seq=3))
+    write("rx", "hub-replay-stale", HUB + rec(AUTH, a_to_hub, seq=5) +
+          rec(AUTH, a_to_hub, seq=5) + rec(AUTH, a_to_hub, seq=4) +
+          rec(AUTH, a_to_hub, epoch=EPOCH - 1, seq=9) + rec(AUTH, a_to_hub, epoch=EPOCH + 1))
+    write("rx", "hub-bad-inner", HUB + rec(AUTH, b"\x45\x00\x00\x99" + bytes(30), seq=1) +
+          rec(AUTH, ipv4("10.0.0.3", "10.0.0.1"), seq=2) +
+          rec(AUTH, ipv4("10.0.0.2", "10.9.9.9"), seq=3))
+    write("rx", "hub-tun", HUB + rec(TUN, ipv4("10.0.0.1", "10.0.0.2")) +
+          rec(AUTH, b"", src=2) + rec(TUN, ipv4("10.0.0.1", "192.168.1.9")) +
+          rec(TUN, ipv4("10.0.0.1", "10.0.0.1")) + rec(TUN, bytes(1500)))
+    write("rx", "hub-batch", HUB + rec(AUTH, b"", batch=True) +
+          rec(RAW, data, batch=True) + rec(AUTH, a_to_hub, seq=1, batch=True) +
+          rec(FORGE, data, batch=True, refuse=True) + rec(AUTH, a_to_hub, seq=2))
+    # the run-time rules fuzz_rx adds: 192.168.2.128/25 drop, 172.16.0.0/12 forward 2
+    write("rx", "hub-policy", HUB + rec(AUTH, b"", peer=1, src=1) +
+          rec(AUTH, ipv4("192.168.1.5", "192.168.2.200"), seq=1) +
+          rec(AUTH, ipv4("192.168.1.5", "172.16.1.1"), seq=2) +
+          rec(AUTH, ipv4("192.168.2.5", "172.16.1.1"), peer=1, src=1, seq=1) +
+          rec(TUN, ipv4("10.0.0.1", "172.16.9.9")))
+    write("rx", "spoke-deliver", SPOKE + rec(AUTH, ipv4("10.0.0.1", "10.0.0.2"), src=2) +
+          rec(AUTH, ipv4("10.0.0.3", "192.168.1.4"), seq=1, src=2) +
+          rec(AUTH, ipv4("10.0.0.1", "10.0.0.3"), seq=2))
+    write("rx", "spoke-tun", SPOKE + rec(TUN, ipv4("10.0.0.2", "10.0.0.3")) +
+          rec(TUN, ipv4("192.168.1.4", "192.168.2.8"), refuse=True))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    build = sys.argv[1]
+    keepalive = inject(build, "--epoch", str(EPOCH), "--seq", "0", "--keepalive")[0]
+    data = inject(build, "--epoch", str(EPOCH), "--seq", "1", "--src", "10.0.0.2",
+                  "--dst", "10.0.0.1")[0]
+    write("wire", "keepalive", keepalive)
+    write("wire", "data", data)
+    write("wire", "data-raw-inner", inject(build, "--epoch", str(EPOCH), "--seq", "2",
+                                           "--raw-inner", "45000014" + "00" * 16)[0])
+    write("wire", "ipv4", ipv4("10.0.0.2", "10.0.0.1"))
+    rx_seeds(keepalive, data)
+    # fuzz_ctl: bytes after the newline set counters, endpoints, epochs, times
+    write("ctl", "state-max-status", b"status\n" + b"\xff" * 1024)
+    write("ctl", "state-max-json-status", b"json status\n" + b"\xff" * 1024)
+    write("ctl", "state-mixed-json-peers", b"json peers\n" + bytes(range(256)) * 4)
+    write("ctl", "state-mixed-metrics", b"metrics\n" + bytes(range(255, -1, -1)) * 4)
+
+
+if __name__ == "__main__":
+    main()
