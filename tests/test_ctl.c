@@ -1165,7 +1165,7 @@ static const char *supplementary(struct fx *f, uid_t *uid, gid_t *gid)
 static void test_ctl_server_supplementary_group(void **state)
 {
 	struct fx *f = *state;
-	const char *group;
+	const char *group = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
 
