@@ -25,6 +25,23 @@
 
 struct sn_ctl; /* control server (ctl_server.c) */
 
+/* The session state of a peer identity (id + pair key) that left the
+ * registry on a reload (removed or re-keyed). If the same identity comes
+ * back before the node restarts, it continues where it stopped: the next
+ * seq (a (key, nonce) pair is never used twice) and the replay window (old
+ * datagrams stay replays). Kept until exit; a few hundred bytes each. */
+struct sn_peer_saved {
+	uint32_t id;
+	uint8_t pair_key[32];
+	uint64_t tx_seq;
+	bool rx_has_epoch;
+	uint32_t rx_epoch;
+	uint64_t rx_max_seq;
+	uint64_t epochs_accepted;
+	struct sn_replay rx_window;
+	struct sn_addr endpoint;
+};
+
 struct sn_node {
 	struct sn_config *cfg;     /* active config (replaced on reload) */
 	const char *config_path;   /* as given on the command line */
@@ -48,6 +65,8 @@ struct sn_node {
 	uint64_t start_ns;         /* uv_hrtime() at start */
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
+	struct sn_peer_saved *saved; /* malloc'd; see struct sn_peer_saved */
+	uint32_t n_saved, cap_saved;
 
 	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
 
@@ -105,6 +124,7 @@ void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 /* The prefixes config c routes through the overlay (FORWARD, outside the
  * subnet); *n set; malloc'd array the caller frees. */
 void sn__node_keepalive_restart(struct sn_node *n);
+void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
 
 /* ctl_server.c: the control socket (optional during setup). */

@@ -472,6 +472,7 @@ void sn_node_teardown(struct sn_node *n)
 	}
 	if (n->cr.ops)
 		sn_peers_destroy(&n->peers, &n->cr);
+	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);

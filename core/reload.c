@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "node.h"
 
@@ -211,7 +212,83 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 	return r;
 }
 
-/* Carry the running state of peers that did not change identity. */
+static void copy_rx(struct sn_peer *p, bool has, uint32_t epoch, const struct sn_replay *w,
+		    uint64_t max_seq, uint64_t accepted)
+{
+	p->rx_has_epoch = has;
+	p->rx_epoch = epoch;
+	p->rx_window = *w;
+	p->rx_max_seq = max_seq;
+	p->epochs_accepted = accepted;
+}
+
+/* A peer identity (id + pair key) that was saved when it left: continue its
+ * session. Its rx key is derived again (control path). */
+static bool restore_saved(struct sn_node *n, struct sn_peer *p)
+{
+	for (uint32_t i = 0; i < n->n_saved; i++) {
+		struct sn_peer_saved *s = &n->saved[i];
+
+		if (s->id != p->id || memcmp(s->pair_key, p->pair_key, 32))
+			continue;
+		p->tx_seq = s->tx_seq;
+		copy_rx(p, s->rx_has_epoch, s->rx_epoch, &s->rx_window, s->rx_max_seq,
+			s->epochs_accepted);
+		if (s->rx_has_epoch)
+			n->cr.ops->dir_key(n->cr.inst, p->rx_key, p->pair_key, p->id, n->cfg->node_id,
+					   s->rx_epoch);
+		if (!p->static_endpoint)
+			p->endpoint = s->endpoint;
+		sodium_memzero(s, sizeof(*s));
+		n->saved[i] = n->saved[--n->n_saved];
+		return true;
+	}
+	return false;
+}
+
+/* Room for every old peer that may leave; done before the commit so the
+ * commit cannot fail. */
+static int reserve_saved(struct sn_node *n, uint32_t more)
+{
+	uint32_t cap = n->cap_saved;
+	struct sn_peer_saved *v;
+
+	if (n->n_saved + more <= cap)
+		return 0;
+	while (cap < n->n_saved + more)
+		cap = cap ? cap * 2 : 8;
+	v = realloc(n->saved, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n->saved = v;
+	n->cap_saved = cap;
+	return 0;
+}
+
+/* Old peers whose identity is not in the new registry: save their session. */
+static void save_leaving(struct sn_node *n, const struct sn_peers *np)
+{
+	for (uint32_t i = 0; i < n->peers.n; i++) {
+		const struct sn_peer *o = &n->peers.v[i], *p = sn_peer_find(np, o->id);
+		struct sn_peer_saved *s;
+
+		if (p && !memcmp(o->pair_key, p->pair_key, 32))
+			continue;
+		s = &n->saved[n->n_saved++];
+		s->id = o->id;
+		memcpy(s->pair_key, o->pair_key, 32);
+		s->tx_seq = o->tx_seq;
+		s->rx_has_epoch = o->rx_has_epoch;
+		s->rx_epoch = o->rx_epoch;
+		s->rx_max_seq = o->rx_max_seq;
+		s->epochs_accepted = o->epochs_accepted;
+		s->rx_window = o->rx_window;
+		s->endpoint = o->endpoint;
+	}
+}
+
+/* Carry the running state of peers that did not change identity, and
+ * restore the saved session of identities that come back. */
 static void carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np)
 {
 	uint32_t ks = n->peers.key_ctx_size;
@@ -220,25 +297,34 @@ static void carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn
 		struct sn_peer *p = &np->v[i], *o = sn_peer_find(&n->peers, p->id);
 		const struct sn_conf_peer *ocp = sn_config_peer(oc, p->id);
 
-		if (!o || memcmp(o->pair_key, p->pair_key, 32))
-			continue; /* new or re-keyed: starts fresh */
+		if (!o || memcmp(o->pair_key, p->pair_key, 32)) {
+			restore_saved(n, p); /* new or re-keyed: fresh unless it was here before */
+			continue;
+		}
 		memcpy(p->tx_key, o->tx_key, ks);
 		memcpy(p->rx_key, o->rx_key, ks);
 		p->tx_epoch = o->tx_epoch;
 		p->tx_seq = o->tx_seq;
 		p->last_tx_ns = o->last_tx_ns;
-		p->rx_has_epoch = o->rx_has_epoch;
-		p->rx_epoch = o->rx_epoch;
-		p->rx_window = o->rx_window;
-		p->rx_max_seq = o->rx_max_seq;
+		copy_rx(p, o->rx_has_epoch, o->rx_epoch, &o->rx_window, o->rx_max_seq,
+			o->epochs_accepted);
 		p->last_rx_ns = o->last_rx_ns;
-		p->epochs_accepted = o->epochs_accepted;
 		memcpy(p->counters, o->counters, sizeof(p->counters));
 		/* keep a learned endpoint unless the config's static one changed */
 		if (!p->static_endpoint ||
 		    (ocp && (ocp->has & SN_PEER_HAS_ENDPOINT) && addr_eq(&ocp->endpoint, &p->endpoint)))
 			p->endpoint = o->endpoint;
 	}
+}
+
+/* At exit: the saved sessions hold pair keys. */
+void sn__node_forget_saved(struct sn_node *n)
+{
+	if (n->saved)
+		sodium_memzero(n->saved, n->cap_saved * sizeof(*n->saved));
+	free(n->saved);
+	n->saved = NULL;
+	n->n_saved = n->cap_saved = 0;
 }
 
 int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
@@ -265,11 +351,16 @@ int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 		goto fail_cfg;
 	if ((r = sn_peers_build(&np, c, &n->cr, n->epoch, err, err_len)) < 0)
 		goto fail_policy;
+	if ((r = reserve_saved(n, n->peers.n)) < 0) {
+		snprintf(err, err_len, "out of memory");
+		goto fail_peers;
+	}
 	if (eg_changed && (r = apply_egress_options(n, c, err, err_len)) < 0)
 		goto fail_peers;
 
 	/* commit: nothing below can fail */
 	carry_peers(n, old, &np);
+	save_leaving(n, &np);
 	sn_peers_destroy(&n->peers, &n->cr);
 	n->peers = np;
 	n->policy_version++;
