@@ -172,6 +172,7 @@ static int teardown(void **state)
 		assert_int_equal(uv_loop_close(&n->loop), 0);
 	}
 	sn_peers_destroy(&n->peers, &n->cr);
+	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn_plugin_unload(&n->crypto);
 	sn_arena_free(&n->rt_arena);

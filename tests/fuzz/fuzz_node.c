@@ -84,6 +84,7 @@ void fz_node_free(struct sn_node *n)
 {
 	sn_pool_destroy(&n->pool);
 	sn_peers_destroy(&n->peers, &n->cr);
+	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn_arena_free(&n->rt_arena);
 	sn_plugin_unload(&n->crypto);
