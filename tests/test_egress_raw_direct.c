@@ -245,6 +245,63 @@ static void test_raw_direct_batch_larger_than_64_roundtrip(void **state)
 	roundtrip(*state, 100);
 }
 
+/* Runs of same-size datagrams go out as UDP GSO messages (a shorter one may
+ * end a run); what arrives must be exactly what was sent, per destination,
+ * in order, with GSO on and off. */
+static void gso_runs(struct fx *f, const char *gso)
+{
+	struct sn_option o = {"gso", gso};
+	void *a = open_inst(f, &o, 1, 0), *b = open_inst(f, NULL, 0, 0), *c = open_inst(f, NULL, 0, 0);
+	struct sn_addr tb = local(f, b), tc = local(f, c);
+	static const struct { uint32_t n, len; int to_c; } runs[] = {
+		{40, 1200, 0}, {1, 700, 0}, {10, 1200, 1}, {5, 1200, 0}, {3, 64, 1}};
+	struct sn_pkt *pkts[64], *got[64];
+	uint32_t n = 0, nb = 0, nc = 0, ib = 0, ic = 0;
+
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		for (uint32_t k = 0; k < runs[r].n; k++, n++)
+			pkts[n] = datagram(&f->pool, runs[r].to_c ? tc : tb, runs[r].len, (uint8_t)n);
+	assert_int_equal(f->ops->send_batch(a, pkts, n), n);
+	assert_int_equal(f->pool.n_free, POOL_COUNT);
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		*(runs[r].to_c ? &nc : &nb) += runs[r].n;
+	assert_int_equal(recv_some(f, &f->pool, b, got, nb, 64), nb);
+	for (size_t r = 0, seed = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		for (uint32_t k = 0; k < runs[r].n; k++, seed++)
+			if (!runs[r].to_c)
+				check_datagram(got[ib++], runs[r].len, (uint8_t)seed);
+	put_all(&f->pool, got, nb);
+	assert_int_equal(recv_some(f, &f->pool, c, got, nc, 64), nc);
+	for (size_t r = 0, seed = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		for (uint32_t k = 0; k < runs[r].n; k++, seed++)
+			if (runs[r].to_c)
+				check_datagram(got[ic++], runs[r].len, (uint8_t)seed);
+	put_all(&f->pool, got, nc);
+	assert_int_equal(f->host.counters[SN_CTR_DROP_TX_ERROR], 0);
+	assert_int_equal(f->host.counters[SN_CTR_DROP_RX_ERROR], 0);
+}
+
+static void test_raw_direct_gso_runs_arrive_intact(void **state)
+{
+	gso_runs(*state, "on");
+}
+
+static void test_raw_direct_gso_off_same_result(void **state)
+{
+	gso_runs(*state, "off");
+}
+
+static void test_raw_direct_gso_option_checked(void **state)
+{
+	struct fx *f = *state;
+	struct sn_option o = {"gso", "maybe"};
+	int rc;
+
+	assert_null(create(f, &o, 1, &rc));
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(f->err, "raw_direct: gso: 'maybe' is not on or off");
+}
+
 static void test_raw_direct_recv_empty_returns_zero(void **state)
 {
 	struct fx *f = *state;
@@ -264,7 +321,7 @@ static void test_raw_direct_unknown_option_fails_create(void **state)
 
 	assert_null(create(f, opts, 2, &rc));
 	assert_int_equal(rc, -EINVAL);
-	assert_string_equal(f->err, "raw_direct: unknown option 'foo' (known: rcvbuf, sndbuf)");
+	assert_string_equal(f->err, "raw_direct: unknown option 'foo' (known: rcvbuf, sndbuf, gso)");
 }
 
 static void test_raw_direct_bad_size_fails_create(void **state)
@@ -346,7 +403,7 @@ static void test_raw_direct_reconfigure_applies_buffers(void **state)
 	assert_buf(f->ops->fd(a), SO_RCVBUF, 1048576);
 	opts.items = &bad;
 	assert_int_equal(f->ops->reconfigure(a, &opts, f->err, sizeof(f->err)), -EINVAL);
-	assert_string_equal(f->err, "raw_direct: unknown option 'rcvbuff' (known: rcvbuf, sndbuf)");
+	assert_string_equal(f->err, "raw_direct: unknown option 'rcvbuff' (known: rcvbuf, sndbuf, gso)");
 	assert_buf(f->ops->fd(a), SO_RCVBUF, 1048576);
 }
 
@@ -475,6 +532,9 @@ int main(void)
 		T(test_raw_direct_hard_send_error_counted_and_skipped),
 		T(test_raw_direct_send_to_closed_port_is_harmless),
 		T(test_raw_direct_truncated_datagram_dropped),
+		T(test_raw_direct_gso_runs_arrive_intact),
+		T(test_raw_direct_gso_off_same_result),
+		T(test_raw_direct_gso_option_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,17 +38,20 @@
 #define UDP_IP_OVERHEAD 28     /* 8 (UDP) + 20 (IPv4, no options) */
 
 /* Socket buffer sizes in bytes; 0 = unset. */
-struct bufs {
+struct settings {
 	uint32_t rcv;
 	uint32_t snd;
+	uint32_t gso; /* GSO_UNSET, GSO_ON, GSO_OFF */
 };
+
+enum { GSO_UNSET = 0, GSO_ON = 1, GSO_OFF = 2 };
 
 struct raw {
 	struct sn_host *host;
 	const struct sn_host_api *api;
 	int fd;          /* -1 before open() */
-	struct bufs opt; /* from the plugin options */
-	struct bufs arg; /* from open() */
+	struct settings opt; /* from the plugin options */
+	struct settings arg; /* from open() */
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_in sa[BATCH];
@@ -58,6 +62,14 @@ struct raw {
 		char buf[CMSG_SPACE(sizeof(uint32_t))];
 	} ctl[BATCH];
 	uint32_t ovfl_seen; /* last count reported to the host */
+	/* UDP GSO on send: one message carries a run of datagrams of the same
+	 * size to the same address, and the kernel cuts it (UDP_SEGMENT) */
+	bool gso;
+	uint8_t segs[BATCH]; /* datagrams in each prepared message */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+	} txctl[BATCH];
 };
 
 static void errf(char *buf, uint32_t len, const char *fmt, ...)
@@ -96,10 +108,24 @@ bad:
 	return -EINVAL;
 }
 
-static int parse_options(const struct sn_options *opts, struct bufs *out, char *err,
+static int parse_onoff(const char *key, const char *val, uint32_t *out, char *err,
+		       uint32_t err_len)
+{
+	if (val && (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "yes")))
+		*out = GSO_ON;
+	else if (val && (!strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "no")))
+		*out = GSO_OFF;
+	else {
+		errf(err, err_len, NAME ": %s: '%s' is not on or off", key, val ? val : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_options(const struct sn_options *opts, struct settings *out, char *err,
 			 uint32_t err_len)
 {
-	struct bufs b = {0, 0};
+	struct settings b = {0, 0, GSO_UNSET};
 	const struct sn_option *o;
 	int rc;
 
@@ -109,8 +135,10 @@ static int parse_options(const struct sn_options *opts, struct bufs *out, char *
 			rc = parse_size(o->key, o->value, &b.rcv, err, err_len);
 		else if (o->key && strcmp(o->key, "sndbuf") == 0)
 			rc = parse_size(o->key, o->value, &b.snd, err, err_len);
+		else if (o->key && strcmp(o->key, "gso") == 0)
+			rc = parse_onoff(o->key, o->value, &b.gso, err, err_len);
 		else {
-			errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf)",
+			errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf, gso)",
 			     o->key ? o->key : "");
 			rc = -EINVAL;
 		}
@@ -193,6 +221,18 @@ static void apply_bufs(struct raw *r)
 	set_buf(r, SO_SNDBUFFORCE, SO_SNDBUF, "sndbuf", pick(r->opt.snd, r->arg.snd));
 }
 
+/* UDP GSO unless the options turn it off or the kernel lacks UDP_SEGMENT
+ * (setting the socket-wide segment size to 0 changes nothing but tells). */
+static void apply_gso(struct raw *r)
+{
+	int zero = 0;
+
+	r->gso = r->opt.gso != GSO_OFF &&
+		 setsockopt(r->fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+	r->api->log(r->host, SN_LOG_DEBUG, NAME ": UDP segmentation offload %s",
+		    r->gso ? "on" : "off");
+}
+
 /* An overlay datagram larger than the underlay path MTU must still get
  * through: the inner TCP only sees the overlay MTU, and with DF set the
  * kernel would refuse or a router would drop the datagram, while the ICMP
@@ -257,12 +297,13 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 		errf(args->err, args->err_len, NAME ": cannot create a UDP socket: %s", strerror(-rc));
 		return rc;
 	}
-	r->arg = (struct bufs){args->rcvbuf, args->sndbuf};
+	r->arg = (struct settings){args->rcvbuf, args->sndbuf, GSO_UNSET};
 	/* best effort: without it, overflow drops are only in /proc/net/snmp */
 	setsockopt(r->fd, SOL_SOCKET, SO_RXQ_OVFL, &(int){1}, sizeof(int));
 	rc = no_pmtu_discovery(r, args->err, args->err_len);
 	if (!rc) {
 		apply_bufs(r);
+		apply_gso(r);
 		rc = bind_to(r, &sa, args->err, args->err_len);
 	}
 	if (rc) {
@@ -420,18 +461,75 @@ static int raw_recv_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 
 /* ---- send ---- */
 
-/* Set up messages for the leading packets that have an IPv4 destination
- * (at most BATCH); returns how many. */
-static uint32_t prep_tx(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
+#define GSO_MAX_SEGS 64      /* UDP_MAX_SEGMENTS of older kernels */
+#define GSO_MAX_BYTES 60000  /* well under the 64 KiB a UDP message may carry */
+
+static bool same_dest(const struct sockaddr_in *a, const struct sockaddr_in *b)
 {
-	uint32_t i;
+	return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+}
+
+/* Can packet p join message m (which starts at packet first)? All of a
+ * GSO message's datagrams have the first one's size except the last, which
+ * may be shorter. */
+static bool can_join(const struct raw *r, uint32_t m, struct sn_pkt *const *pkts, uint32_t first,
+		     uint32_t i, const struct sockaddr_in *sa)
+{
+	uint32_t seg = pkts[first]->len, k = r->segs[m];
+
+	return r->gso && same_dest(&r->sa[m], sa) && k < GSO_MAX_SEGS &&
+	       pkts[i]->len <= seg && pkts[first + k - 1]->len == seg &&
+	       (uint64_t)seg * (k + 1) <= GSO_MAX_BYTES;
+}
+
+static void set_segment(struct raw *r, uint32_t m, uint16_t size)
+{
+	struct msghdr *h = &r->msg[m].msg_hdr;
+	struct cmsghdr *c;
+
+	h->msg_control = r->txctl[m].buf;
+	h->msg_controllen = sizeof(r->txctl[m].buf);
+	c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+}
+
+/* Prepare messages for the leading packets that have an IPv4 destination
+ * (at most BATCH packets): one per packet, or with GSO one per run of
+ * same-size datagrams to the same address. Returns the number of messages;
+ * *np is the number of packets they carry. */
+static uint32_t prep_tx(struct raw *r, struct sn_pkt *const *pkts, uint32_t n, uint32_t *np)
+{
+	uint32_t i, m = 0, first = 0;
+	struct sockaddr_in sa;
 
 	for (i = 0; i < n && i < BATCH; i++) {
-		if (!to_sockaddr(&pkts[i]->addr, &r->sa[i]))
+		if (!to_sockaddr(&pkts[i]->addr, &sa))
 			break;
-		prep_msg(r, i, sn_pkt_data(pkts[i]), pkts[i]->len);
+		r->iov[i].iov_base = sn_pkt_data(pkts[i]);
+		r->iov[i].iov_len = pkts[i]->len;
+		if (m > 0 && can_join(r, m - 1, pkts, first, i, &sa)) {
+			r->msg[m - 1].msg_hdr.msg_iovlen++;
+			r->segs[m - 1]++;
+			continue;
+		}
+		memset(&r->msg[m].msg_hdr, 0, sizeof(r->msg[m].msg_hdr));
+		r->sa[m] = sa;
+		r->msg[m].msg_hdr.msg_name = &r->sa[m];
+		r->msg[m].msg_hdr.msg_namelen = sizeof(r->sa[m]);
+		r->msg[m].msg_hdr.msg_iov = &r->iov[i];
+		r->msg[m].msg_hdr.msg_iovlen = 1;
+		r->segs[m] = 1;
+		first = i;
+		m++;
 	}
-	return i;
+	for (uint32_t j = 0, p = 0; j < m; p += r->segs[j++])
+		if (r->segs[j] > 1)
+			set_segment(r, j, (uint16_t)pkts[p]->len);
+	*np = i;
+	return m;
 }
 
 static void release(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
@@ -461,51 +559,74 @@ static bool blocked(int e)
 	return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
 }
 
-/* Send the m prepared messages; returns how many were taken (sent or
- * dropped on a hard error), fewer than m when the socket buffer is full. */
+/* A GSO message the kernel cannot cut (no UDP_SEGMENT support, a segment
+ * larger than the path MTU, a device without checksum offload): send
+ * datagram by datagram from now on rather than lose anything. */
+static bool gso_refused(struct raw *r, uint32_t m, int e)
+{
+	if (r->segs[m] < 2 || (e != EINVAL && e != EIO && e != EOPNOTSUPP && e != EMSGSIZE))
+		return false;
+	r->gso = false;
+	r->api->log(r->host, SN_LOG_INFO, NAME ": UDP segmentation offload refused (%s); "
+		    "sending one datagram per message from now on", strerror(e));
+	return true;
+}
+
+/* Send the m prepared messages; returns how many packets were taken (sent,
+ * or dropped on a hard error). Stops early when the socket buffer is full
+ * or GSO was just turned off (the caller prepares the rest again). */
 static uint32_t send_run(struct raw *r, struct sn_pkt *const *pkts, uint32_t m)
 {
-	uint32_t i = 0;
+	uint32_t i = 0, p = 0;
 	int s;
 
 	while (i < m) {
 		s = sendmmsg(r->fd, r->msg + i, m - i, MSG_DONTWAIT);
-		if (s > 0) {
-			release(r, pkts + i, (uint32_t)s);
-			i += (uint32_t)s;
-		} else if (s < 0 && errno == EINTR) {
+		if (s < 0 && errno == EINTR)
 			continue;
-		} else if (s == 0 || blocked(errno)) {
+		if (s == 0 || (s < 0 && blocked(errno)))
 			break;
-		} else {
+		if (s < 0 && gso_refused(r, i, errno))
+			break;
+		if (s < 0) {
 			/* sendmmsg reports an error only for the first
 			 * message of the call: that one is refused. */
-			tx_drop(r, pkts[i], errno);
-			i++;
+			int e = errno;
+
+			for (uint32_t k = 0; k < r->segs[i]; k++)
+				tx_drop(r, pkts[p + k], e);
+			p += r->segs[i++];
+			continue;
+		}
+		for (int k = 0; k < s; k++) {
+			release(r, pkts + p, r->segs[i]);
+			p += r->segs[i++];
 		}
 	}
-	return i;
+	return p;
 }
 
 static int raw_send_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 {
 	struct raw *r = inst;
-	uint32_t done = 0, m, k;
+	uint32_t done = 0, m, np, k;
+	bool gso;
 
 	if (r->fd < 0)
 		return -EBADF;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	while (done < n) {
-		m = prep_tx(r, pkts + done, n - done);
+		m = prep_tx(r, pkts + done, n - done, &np);
 		if (m == 0) {
 			tx_drop(r, pkts[done++], EAFNOSUPPORT);
 			continue;
 		}
+		gso = r->gso;
 		k = send_run(r, pkts + done, m);
 		done += k;
-		if (k < m)
-			break;
+		if (k < np && gso == r->gso)
+			break; /* the socket buffer is full */
 	}
 	return (int)done;
 }
@@ -516,15 +637,17 @@ static int raw_reconfigure(void *inst, const struct sn_options *opts, char *err,
 			   uint32_t err_len)
 {
 	struct raw *r = inst;
-	struct bufs b;
+	struct settings b;
 	int rc;
 
 	rc = parse_options(opts, &b, err, err_len);
 	if (rc)
 		return rc;
 	r->opt = b;
-	if (r->fd >= 0)
+	if (r->fd >= 0) {
 		apply_bufs(r);
+		apply_gso(r);
+	}
 	return 0;
 }
 
