@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/ctl_lib.sh: helpers of the control-plane end-to-end tests
 # (policy_swap.sh, reload.sh, status_counters.sh); sourced after
 # `set -euo pipefail`. Builds on lib.sh (fail, pass, skip) and
@@ -22,6 +23,8 @@
 #                        its PID is in $BG_PID
 #   inject NS ARGS...    sn-inject in namespace NS
 #   ps_py ARGS...        python3 tests/e2e/pingstat.py ARGS
+#   peer_up NODE PEER    NODE knows PEER's endpoint and accepted an epoch from it
+#   ping_q NS DST N [ping args]   N pings; prints how many were answered
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CTL_E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,10 +63,10 @@ ctl_begin() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	T=$(mktemp -d "/tmp/sn-$1.XXXXXX")
-	STAR_SRC=$SN_SRC
-	STAR_BUILD=$SN_BUILD
-	# a per-run suffix: a short test tag and the PID
-	STAR_ID=${2:-x}$$
+	# read by star.sh; the namespace suffix is a short test tag and the PID
+	# shellcheck disable=SC2034
+	STAR_SRC=$SN_SRC STAR_BUILD=$SN_BUILD STAR_ID=${2:-x}$$
+	# shellcheck source=../../scripts/lib/star.sh
 	. "$SN_SRC/scripts/lib/star.sh"
 	star_up || fail "star_up"
 	star_conf "$T/conf"
@@ -99,8 +102,8 @@ expect_ge() {
 }
 
 wait_for() {
-	local secs=$1 what=$2 i; shift 2
-	for i in $(seq $((secs * 10))); do
+	local secs=$1 what=$2 _; shift 2
+	for _ in $(seq $((secs * 10))); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done

@@ -14,35 +14,41 @@ end-to-end tests (policy_swap.sh, reload.sh, status_counters.sh). Stdlib only.
       One control request (the daemon's own protocol: one line, reply, close).
       Prints the reply without its status line; exit 0 for "ok", 1 for
       "error ..." (the reason on stderr, as the subnetra tool prints it).
-  swaps SOCKET --first I --count K --secs D
-      K policy swaps on the hub, number I onwards, one request each, spread
-      evenly over D seconds. The cycle (unrelated to any test traffic):
+  swapload SOCKET --pid PID --slots N --slot-secs D --swaps K
+      The interleaved measurement of policy_swap.sh: N slots of D seconds,
+      taken in pairs, each pair one baseline slot (B: no control request at
+      all) and one swap slot (S), the order inside each pair drawn from a
+      fixed-seed random generator (so a periodic disturbance cannot line up
+      with one kind). The K swaps are spread evenly over the S slots, one
+      request (one connection) each, in a cycle unrelated to any test
+      traffic:
         4j   policy add 10.200.X.0/24 drop
         4j+1 policy del 10.200.X.0/24
         4j+2 policy replace 10.201.X.0/24 drop;10.202.X.0/24 forward 2;
                             10.203.X.0/24 drop
         4j+3 policy replace        (clears the run-time rules)
       with X = j % 250. Every reply must be "ok" and report a policy version
-      exactly one above the previous one. Prints JSON: count, first_version,
-      last_version, lat_p50_ms, lat_p99_ms, lat_max_ms, late_ms (how far the
-      schedule slipped at worst).
-  swapload SOCKET --pid PID --slots N --slot-secs D --swaps K
-      The interleaved measurement of policy_swap.sh: N slots of D seconds,
-      taken in pairs, each pair one baseline slot (B: no control request at
-      all) and one swap slot (S), the order inside each pair drawn from a
-      fixed-seed random generator (so a periodic disturbance cannot line up
-      with one kind). The K swaps (the `swaps` cycle, from number 0) are
-      spread evenly over the S slots. At every slot boundary it reads
+      exactly one above the previous one. No swap starts in the last tenth of
+      an S slot: when the driver falls behind (it runs at a low priority), the
+      rest of that slot's swaps move to the next S slot ("carried"), and what
+      is left after the last slot runs in a "tail" slot that belongs to
+      neither kind; B slots never see a swap. At every slot boundary it reads
       RetransSegs and OutSegs from /proc/PID/net/snmp: PID is a process in
       the TCP sender's namespace, so those are that namespace's counters.
       Prints JSON: slots [{kind, t0, t1, retrans, out_segs, swaps}], swaps,
-      first_version, last_version, lat_p50_ms, lat_p99_ms, lat_max_ms.
-  slots PINGFILE SLOTSFILE
+      carried, first_version, last_version, lat_p50_ms, lat_p99_ms,
+      lat_max_ms.
+  slots PINGFILE SLOTSFILE [PINGFILE SLOTSFILE...]
       Split the replies of `ping -D -n` (PINGFILE) into the slots of a
-      swapload run (SLOTSFILE) by send time (receive stamp minus RTT) and
-      pool them by kind. Prints JSON {"B": {...}, "S": {...}, "pairs": [...]}
-      with n, p50, p90, p99, max (ms) and retrans per kind, and per pair the
-      two p99s (for the log).
+      swapload run (SLOTSFILE) by send time (receive stamp minus RTT); with
+      several measurements, all their slots together. Prints JSON
+      {"B": {...}, "S": {...}, "measurements": [...]}: per kind the pooled
+      n, p50, p90, p99, max (ms), slot_p99_median (the median over that
+      kind's slots of each slot's own p99), and the slots' retrans, out_segs
+      and swaps; per measurement the same in short.
+  report SLOTSJSON
+      Print the output of `slots` for the log, one line per measurement and
+      per kind.
   get FILE PATH...
       Values from a saved `subnetra --json status` (or any JSON object).
       PATH is dotted: node.policy_version, drops.auth_fail, peer.2.rx_epoch,
@@ -98,6 +104,7 @@ import math
 import os
 import re
 import socket
+import statistics
 import sys
 import time
 
@@ -199,50 +206,32 @@ def swap_line(i):
 VERSION_RE = re.compile(r"^policy version (\d+), \d+ rules \(\d+ run-time\)$")
 
 
-def cmd_swaps(argv):
-    path = argv[0]
-    opts = dict(zip(argv[1::2], argv[2::2]))
-    first, count, secs = int(opts["--first"]), int(opts["--count"]), float(opts["--secs"])
-    step = secs / count if count else 0
-    lat, late, prev, first_v = [], 0.0, None, None
-    t0 = time.monotonic()
-    for k in range(count):
-        due = t0 + k * step
-        now = time.monotonic()
-        if due > now:
-            time.sleep(due - now)
-        else:
-            late = max(late, now - due)
-        line = swap_line(first + k)
-        a = time.monotonic()
-        ok, body, why = request(path, line)
-        lat.append((time.monotonic() - a) * 1000)
-        if not ok:
-            die(f"swap {first + k} ({line}): error {why}")
-        m = VERSION_RE.match(body.strip())
-        if not m:
-            die(f"swap {first + k} ({line}): unexpected reply {body!r}")
-        v = int(m.group(1))
-        if prev is not None and v != prev + 1:
-            die(f"swap {first + k} ({line}): policy version {v} after {prev} "
-                "(each swap must add exactly one)")
-        if first_v is None:
-            first_v = v
-        prev = v
-    print(json.dumps({
-        "count": count, "first_version": first_v, "last_version": prev,
-        "lat_p50_ms": round(pct(lat, 50), 2) if lat else None,
-        "lat_p99_ms": round(pct(lat, 99), 2) if lat else None,
-        "lat_max_ms": round(max(lat), 2) if lat else None,
-        "late_ms": round(late * 1000, 1)}))
-
-
 def snmp_tcp(pid):
     """(RetransSegs, OutSegs) of the network namespace process pid is in."""
     lines = open(f"/proc/{pid}/net/snmp").read().split("\n")
     tcp = [ln.split()[1:] for ln in lines if ln.startswith("Tcp:")]
     row = dict(zip(tcp[0], tcp[1]))
     return int(row["RetransSegs"]), int(row["OutSegs"])
+
+
+def swap_once(path, line, state):
+    """One swap request; checks the reply's version (state: prev, first)."""
+    t = time.monotonic()
+    ok, body, why = request(path, line)
+    state["lat"].append((time.monotonic() - t) * 1000)
+    if not ok:
+        die(f"swap {state['done']} ({line}): error {why}")
+    m = VERSION_RE.match(body.strip())
+    if not m:
+        die(f"swap {state['done']} ({line}): unexpected reply {body!r}")
+    v = int(m.group(1))
+    if state["prev"] is not None and v != state["prev"] + 1:
+        die(f"swap {state['done']} ({line}): policy version {v} after {state['prev']} "
+            "(each swap must add exactly one)")
+    if state["first"] is None:
+        state["first"] = v
+    state["prev"] = v
+    state["done"] += 1
 
 
 def cmd_swapload(argv):
@@ -259,45 +248,48 @@ def cmd_swapload(argv):
         kinds += rnd.choice((["B", "S"], ["S", "B"]))
     n_s = kinds.count("S")
     per = [total // n_s + (1 if k < total % n_s else 0) for k in range(n_s)]
-    cycle = o.get("--cycle", "mixed")
-    slots, lat, prev, first_v, done, si = [], [], None, None, 0, 0
+    # no swap starts in the last tenth of an S slot, so none runs into a B slot
+    margin = secs / 10
+    st = {"lat": [], "prev": None, "first": None, "done": 0}
+    slots, si, carry, carried = [], 0, 0, 0
     t_start = time.monotonic()
     wall0 = time.time() - t_start  # wall clock = wall0 + monotonic
     r0, o0 = snmp_tcp(pid)
     for k, kind in enumerate(kinds):
         a, b = t_start + k * secs, t_start + (k + 1) * secs
-        count = per[si] if kind == "S" else 0
-        si += kind == "S"
-        for j in range(count):
-            due = a + (j + 0.5) * secs / count
-            now = time.monotonic()
-            if due > now:
-                time.sleep(due - now)
-            line = swap_line(done) if cycle == "mixed" else swap_line(done // 2 * 4 + done % 2)
-            t = time.monotonic()
-            ok, body, why = request(path, line)
-            lat.append((time.monotonic() - t) * 1000)
-            if not ok:
-                die(f"swap {done} ({line}): error {why}")
-            m = VERSION_RE.match(body.strip())
-            if not m:
-                die(f"swap {done} ({line}): unexpected reply {body!r}")
-            v = int(m.group(1))
-            if prev is not None and v != prev + 1:
-                die(f"swap {done} ({line}): policy version {v} after {prev} "
-                    "(each swap must add exactly one)")
-            first_v = v if first_v is None else first_v
-            prev = v
-            done += 1
+        n_here = 0
+        if kind == "S":
+            count, carry = per[si] + carry, 0
+            si += 1
+            for j in range(count):
+                due = a + (j + 0.5) * (secs - margin) / count
+                now = time.monotonic()
+                if now >= b - margin:  # fell behind: the rest goes to the next S slot
+                    carry = count - j
+                    carried += carry
+                    break
+                if due > now:
+                    time.sleep(due - now)
+                swap_once(path, swap_line(st["done"]), st)
+                n_here += 1
         now = time.monotonic()
         if b > now:
             time.sleep(b - now)
         r1, o1 = snmp_tcp(pid)
         slots.append({"kind": kind, "t0": round(wall0 + a, 6), "t1": round(wall0 + b, 6),
-                      "retrans": r1 - r0, "out_segs": o1 - o0, "swaps": count})
+                      "retrans": r1 - r0, "out_segs": o1 - o0, "swaps": n_here})
         r0, o0 = r1, o1
+    if carry:  # a tail slot outside both kinds for what is left
+        a = time.monotonic()
+        for _ in range(carry):
+            swap_once(path, swap_line(st["done"]), st)
+        slots.append({"kind": "tail", "t0": round(wall0 + a, 6),
+                      "t1": round(wall0 + time.monotonic(), 6), "retrans": 0, "out_segs": 0,
+                      "swaps": carry})
+    lat = st["lat"]
     print(json.dumps({
-        "slots": slots, "swaps": done, "first_version": first_v, "last_version": prev,
+        "slots": slots, "swaps": st["done"], "carried": carried,
+        "first_version": st["first"], "last_version": st["prev"],
         "lat_p50_ms": round(pct(lat, 50), 2) if lat else None,
         "lat_p99_ms": round(pct(lat, 99), 2) if lat else None,
         "lat_max_ms": round(max(lat), 2) if lat else None}))
@@ -313,54 +305,66 @@ def stats(v):
             "p99": round(pct(v, 99), 3), "max": round(max(v), 3)}
 
 
-def cmd_slots(argv):
-    rounds = 1
-    if "--rounds" in argv:
-        i = argv.index("--rounds")
-        rounds = int(argv[i + 1])
-        del argv[i:i + 2]
-    replies = []
-    for ln in open(argv[0], errors="replace"):
-        m = PING_D_RE.match(ln)
-        if m:
-            rtt = float(m.group(3))
-            replies.append((float(m.group(1)) - rtt / 1000, rtt))
-    slots = json.load(open(argv[1]))["slots"]
+def slot_replies(ping_file, slots):
+    """Per slot, the RTTs of the replies to pings sent in it."""
     per = [[] for _ in slots]
-    for t, rtt in replies:
+    for ln in open(ping_file, errors="replace"):
+        m = PING_D_RE.match(ln)
+        if not m:
+            continue
+        rtt = float(m.group(3))
+        t = float(m.group(1)) - rtt / 1000
         for i, s in enumerate(slots):
             if s["t0"] <= t < s["t1"]:
                 per[i].append(rtt)
                 break
+    return per
 
-    def pooled(idx):
-        out = {}
-        for kind in ("B", "S"):
-            k_idx = [i for i in idx if slots[i]["kind"] == kind]
-            st = stats([r for i in k_idx for r in per[i]])
-            st["retrans"] = sum(slots[i]["retrans"] for i in k_idx)
-            st["out_segs"] = sum(slots[i]["out_segs"] for i in k_idx)
-            st["swaps"] = sum(slots[i]["swaps"] for i in k_idx)
-            st["slots"] = len(k_idx)
-            out[kind] = st
-        return out
 
-    out = pooled(range(len(slots)))
-    n_pairs = len(slots) // 2
-    if rounds < 1 or n_pairs % rounds:
-        die("the pairs of slots do not split into that many rounds")
-    rr, ratios = [], []
-    per_round = 2 * (n_pairs // rounds)
-    for r in range(rounds):
-        p = pooled(range(r * per_round, (r + 1) * per_round))
-        ratio = (p["S"]["p99"] / p["B"]["p99"]) if p["S"]["p99"] and p["B"]["p99"] else None
-        rr.append({"B_p99": p["B"]["p99"], "S_p99": p["S"]["p99"], "B_n": p["B"]["n"],
-                   "S_n": p["S"]["n"], "ratio": None if ratio is None else round(ratio, 3)})
-        ratios.append(ratio)
-    out["rounds"] = rr
-    good = sorted(x for x in ratios if x is not None)
-    out["median_ratio"] = round(good[len(good) // 2], 3) if len(good) == len(ratios) else None
+def by_kind(slots, per):
+    out = {}
+    for kind in ("B", "S"):
+        idx = [i for i, s in enumerate(slots) if s["kind"] == kind]
+        st = stats([r for i in idx for r in per[i]])
+        sp = [pct(per[i], 99) for i in idx if per[i]]
+        st["slot_p99_median"] = round(statistics.median(sp), 3) if sp else None
+        for k in ("retrans", "out_segs", "swaps"):
+            st[k] = sum(slots[i][k] for i in idx)
+        st["slots"] = len(idx)
+        out[kind] = st
+    return out
+
+
+def cmd_slots(argv):
+    if len(argv) < 2 or len(argv) % 2:
+        die("usage: slots PINGFILE SLOTSFILE [PINGFILE SLOTSFILE...]")
+    all_slots, all_per, parts = [], [], []
+    for pf, sf in zip(argv[0::2], argv[1::2]):
+        slots = json.load(open(sf))["slots"]
+        per = slot_replies(pf, slots)
+        k = by_kind(slots, per)
+        parts.append({kind: {x: k[kind][x] for x in ("n", "p99", "slot_p99_median", "retrans")}
+                      for kind in ("B", "S")})
+        all_slots += slots
+        all_per += per
+    out = by_kind(all_slots, all_per)
+    out["measurements"] = parts
     print(json.dumps(out))
+
+
+def cmd_report(argv):
+    d = json.load(open(argv[0]))
+    for i, m in enumerate(d["measurements"]):
+        b, s = m["B"], m["S"]
+        print(f"  measurement {i + 1}: median slot p99 B {b['slot_p99_median']} ms, "
+              f"S {s['slot_p99_median']} ms; pooled p99 B {b['p99']} ms, S {s['p99']} ms; "
+              f"TCP retrans B {b['retrans']}, S {s['retrans']}")
+    for k, name in (("B", "baseline (no swaps)"), ("S", "during swaps")):
+        s = d[k]
+        print(f"  {name:20s} slots {s['slots']:3d}  swaps {s['swaps']:4d}  replies {s['n']:5d}  "
+              f"RTT p50 {s['p50']} ms  p99 {s['p99']} ms  max {s['max']} ms  "
+              f"median slot p99 {s['slot_p99_median']} ms  TCP retrans {s['retrans']} "
+              f"(of {s['out_segs']} segments)")
 
 
 # ---- status JSON -----------------------------------------------------------
@@ -549,7 +553,6 @@ SAMPLE_RE = re.compile(
 LABEL_RE = re.compile(rf"[ \t]*({LNAME})[ \t]*=[ \t]*({LVAL})[ \t]*,?")
 HELP_RE = re.compile(rf"^#[ \t]+HELP[ \t]+({NAME})(?:[ \t]+(.*))?$")
 TYPE_RE = re.compile(rf"^#[ \t]+TYPE[ \t]+({NAME})[ \t]+(counter|gauge|histogram|summary|untyped)[ \t]*$")
-TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
 
 
 def unescape(v):
@@ -823,8 +826,8 @@ def cmd_udp(argv):
     s.close()
 
 
-CMDS = {"ping": cmd_ping, "iperf": cmd_iperf, "req": cmd_req, "swaps": cmd_swaps,
-        "swapload": cmd_swapload, "slots": cmd_slots,
+CMDS = {"ping": cmd_ping, "iperf": cmd_iperf, "req": cmd_req,
+        "swapload": cmd_swapload, "slots": cmd_slots, "report": cmd_report,
         "get": cmd_get, "drops": cmd_drops, "deltas": cmd_deltas, "quiet": cmd_quiet,
         "agree": cmd_agree, "metrics": cmd_metrics, "table": cmd_table,
         "udp": cmd_udp, "tcp-recv": cmd_tcp_recv, "tcp-send": cmd_tcp_send}

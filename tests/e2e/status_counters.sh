@@ -22,6 +22,7 @@
 #     `metrics` of every node agree value for value; the metrics text passes
 #     a strict parser of the exposition format.
 set -euo pipefail
+# shellcheck source=ctl_lib.sh
 . "$(dirname "$0")/ctl_lib.sh"
 
 N=50          # pings in part 1
@@ -81,7 +82,6 @@ done
 
 echo "== 2. drops with known counts"
 A_EPOCH=$(jv after.hub peer.2.rx_epoch)   # spoke-a's session, as the hub accepted it
-A_PUB=$(cat "$STAR_DIR/keys/spoke-a.pub")
 HUB_PUB=$(cat "$STAR_DIR/keys/hub.pub")
 as_a=(--to "$HUB_UDP" --key "$STAR_DIR/keys/spoke-a.key" --peer-pub "$HUB_PUB" --id 2 --peer-id 1)
 # wire-protocol.md section 3: version 1, flags, 2 reserved bytes, key_id,
