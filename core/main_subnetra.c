@@ -54,6 +54,18 @@ static int read_stdin(char *buf, size_t len)
 	return (int)n;
 }
 
+/* A secret written to a file (`subnetra genkey > hub.key`): the shell made
+ * the file with its own umask, so make it 0600 before writing the key. */
+static void restrict_stdout(void)
+{
+	struct stat st;
+
+	if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+	    fchmod(1, 0600) != 0)
+		fprintf(stderr, "subnetra: warning: cannot make the key file mode 0600: %s\n",
+			strerror(errno));
+}
+
 static int cmd_genkey(void)
 {
 	uint8_t k[32];
@@ -65,6 +77,7 @@ static int cmd_genkey(void)
 	}
 	if (isatty(1))
 		fprintf(stderr, "subnetra: warning: writing a private key to a terminal\n");
+	restrict_stdout();
 	sn_key_to_b64(t, k);
 	printf("%s\n", t);
 	return 0;
@@ -79,6 +92,7 @@ static int cmd_genpsk(void)
 		fprintf(stderr, "subnetra: genpsk: cannot initialise the random generator\n");
 		return 1;
 	}
+	restrict_stdout();
 	sn_key_to_b64(t, k);
 	printf("%s\n", t);
 	return 0;
@@ -153,13 +167,18 @@ static int cmd_policy_replace(const struct sn_tool_opts *o, const char *file)
 int main(int argc, char **argv)
 {
 	struct sn_tool_opts o = {.socket = NULL};
-	int i;
+	int i, words = 1;
 
 	umask(077);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+	/* Options may stand before or after the command ("subnetra status
+	 * --json"); the words that are not options form the command. No
+	 * command word starts with '-' (prefixes, ids and names never do). */
+	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		if (a[0] != '-' || !a[1]) {
+			argv[words++] = argv[i];
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
@@ -173,10 +192,15 @@ int main(int argc, char **argv)
 		} else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
 			o.config = argv[++i];
 		} else {
-			fprintf(stderr, "subnetra: unknown option '%s' (see subnetra --help)\n", a);
+			fprintf(stderr, "subnetra: %s '%s' (see subnetra --help)\n",
+				!strcmp(a, "-s") || !strcmp(a, "--socket") || !strcmp(a, "-c") ||
+						!strcmp(a, "--config") ?
+					"missing value after" : "unknown option", a);
 			return 2;
 		}
 	}
+	argc = words;
+	i = 1;
 	if (i == argc) {
 		usage(stderr);
 		return 2;
