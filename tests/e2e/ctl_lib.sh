@@ -6,11 +6,10 @@
 # change: extra namespaces and daemons are added to star.sh's own lists
 # (STAR_NS, STAR_PIDS), so star_down removes them too.
 #
-#   ctl_begin NAME       root check, temp dir $T, namespaces with a per-run
-#                        suffix, an EXIT trap removing all of it (helpers,
-#                        daemons, namespaces, $T) even on failure, the config
-#                        copy in $STAR_DIR. Starts nothing.
-#   ctl_set NODE KEY VAL set a top-level "KEY: VAL" line in NODE's config copy
+#   ctl_begin NAME       e2e_begin NAME (e2e_lib.sh): root check, temp dir $T,
+#                        namespaces with a per-run suffix, an EXIT trap removing
+#                        all of it even on failure, the config copy in
+#                        $STAR_DIR. Starts nothing.
 #   ctl_start_all        start hub and spokes; wait (bounded) until every
 #                        tunnel is up both ways and LAN A reaches LAN B
 #   sctl NODE ARGS...    the subnetra tool against NODE (bounded)
@@ -26,56 +25,16 @@
 #   peer_up NODE PEER    NODE knows PEER's endpoint and accepted an epoch from it
 #   ping_q NS DST N [ping args]   N pings; prints how many were answered
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-CTL_E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SN_INJECT=$SN_BUILD/tests/sn-inject
-CTL_BG=()
+# The begin/cleanup machinery, wait_for, inject, expect_eq and the background
+# helper list come from e2e_lib.sh. snap, jv and drops are redefined below:
+# the control-plane tests read status snapshots with pingstat.py.
+. "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
+CTL_E2E=$E2E_DIR
 BG_PID=
-T=
-
-ctl_cleanup() {
-	local rc=$? pid f
-	trap - EXIT INT TERM
-	set +e
-	for pid in "${CTL_BG[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${STAR_DIR:-}" ]; then
-		for f in "$STAR_DIR"/*.log; do
-			[ -s "$f" ] || continue
-			echo "---- $(basename "$f") (last 30 lines)" >&2
-			tail -30 "$f" >&2
-		done
-	fi
-	declare -F star_down >/dev/null && star_down
-	for pid in "${CTL_BG[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-	[ -n "$T" ] && rm -rf "$T"
-	exit "$rc"
-}
 
 ctl_begin() {
-	need_root
-	local b
-	for b in "$SUBNETRAD" "$SUBNETRA"; do
-		[ -x "$b" ] || fail "$b is not built"
-	done
-	command -v python3 >/dev/null || skip "python3 missing"
 	command -v ping >/dev/null || skip "ping missing"
-	trap ctl_cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	T=$(mktemp -d "/tmp/sn-$1.XXXXXX")
-	# read by star.sh; the namespace suffix is a short test tag and the PID
-	# shellcheck disable=SC2034
-	STAR_SRC=$SN_SRC STAR_BUILD=$SN_BUILD STAR_ID=${2:-x}$$
-	# shellcheck source=../../scripts/lib/star.sh
-	. "$SN_SRC/scripts/lib/star.sh"
-	star_up || fail "star_up"
-	star_conf "$T/conf"
-	echo "e2e $1: namespaces $STAR_NS, files in $T"
-}
-
-ctl_set() {
-	grep -q "^$2:" "$STAR_DIR/$1.yaml" || fail "no top-level $2 in $1.yaml"
-	sed -i "s|^$2:.*|$2: $3|" "$STAR_DIR/$1.yaml"
+	e2e_begin "$1"
 }
 
 sctl() { local n=$1; shift; timeout 15 "$SUBNETRA" -c "$STAR_DIR/$n.yaml" "$@"; }
@@ -83,11 +42,6 @@ snap() { sctl "$1" --json status >"$T/$2.json" || fail "cannot read the status o
 jv() { local f=$1; shift; python3 "$CTL_E2E/pingstat.py" get "$T/$f.json" "$@"; }
 drops() { python3 "$CTL_E2E/pingstat.py" drops "$T/$1.json" "$T/$2.json" ${3:+"$3"}; }
 ps_py() { python3 "$CTL_E2E/pingstat.py" "$@"; }
-
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
-	echo "  ok  $1 = $2"
-}
 
 expect_le() {
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$2" "$3" ||
@@ -101,25 +55,10 @@ expect_ge() {
 	echo "  ok  $1 = $2 (>= $3)"
 }
 
-wait_for() {
-	local secs=$1 what=$2 _; shift 2
-	for _ in $(seq $((secs * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "timed out after ${secs}s waiting for $what"
-}
-
 bg() {
 	"$@" &
 	BG_PID=$!
-	CTL_BG+=("$BG_PID")
-}
-
-inject() {
-	local ns=$1; shift
-	nsx "$ns" timeout 10 "$SN_INJECT" --plugin-dir "$SN_BUILD/plugins" "$@" ||
-		fail "sn-inject $* failed"
+	E2E_BG+=("$BG_PID")
 }
 
 # peer_up NODE PEER: NODE knows PEER's endpoint and has accepted an epoch from it.

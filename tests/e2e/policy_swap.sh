@@ -81,22 +81,22 @@ measure() {
 	# an anchor process in LAN A's namespace: /proc/PID/net/snmp is that namespace's
 	ip netns exec "$NS_LA" sleep $((MEAS_INT + 120)) &
 	anchor=$!
-	CTL_BG+=("$anchor")
+	E2E_BG+=("$anchor")
 	ip netns exec "$NS_LB" timeout $((MEAS_INT + 60)) iperf3 -s -1 -B 192.168.2.10 \
 		>"$T/m$k.iperf-s.log" 2>&1 &
 	srv=$!
-	CTL_BG+=("$srv")
+	E2E_BG+=("$srv")
 	wait_for 10 "the iperf3 server" sh -c "ip netns exec '$NS_LB' ss -ltn | grep -q ':5201 '"
 	ip netns exec "$NS_LA" timeout $((MEAS_INT + 60)) iperf3 -c 192.168.2.10 -t $((MEAS_INT + 4)) \
 		-b "$RATE" -J >"$T/m$k.iperf.json" 2>"$T/m$k.iperf.err" &
 	cli=$!
-	CTL_BG+=("$cli")
+	E2E_BG+=("$cli")
 	sleep 1   # past slow start
 	npings=$(python3 -c "print(int(($MEAS + 2) / $PING_IV))")
 	ip netns exec "$NS_LA" ping -D -n -i "$PING_IV" -c "$npings" -W 1 -w $((MEAS_INT + 40)) \
 		192.168.2.10 >"$T/m$k.ping" 2>&1 &
 	png=$!
-	CTL_BG+=("$png")
+	E2E_BG+=("$png")
 	sleep 0.3
 	# the driver is test-rig load on a 2-core machine: low priority, so its
 	# own CPU time does not pass for the daemon's

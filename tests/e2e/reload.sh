@@ -122,15 +122,15 @@ echo "== traffic LAN A -> LAN B during every reload: paced TCP (sha256) and ping
 for n in hub spoke-a spoke-b; do snap "$n" "t0.$n"; done
 nsx "$NS_LB" python3 "$CTL_E2E/pingstat.py" tcp-recv 192.168.2.10:5001 "$T/ready" 90 >"$T/recv.out" &
 RECV=$!
-CTL_BG+=("$RECV")
+E2E_BG+=("$RECV")
 wait_for 10 "the TCP receiver" test -e "$T/ready"
 nsx "$NS_LA" python3 "$CTL_E2E/pingstat.py" tcp-send 192.168.2.10:5001 $((48 * 1000 * 1000)) 16 90 \
 	>"$T/send.out" &
 SEND=$!
-CTL_BG+=("$SEND")
+E2E_BG+=("$SEND")
 ip netns exec "$NS_LA" ping -n -q -i 0.01 -c 2800 -W 1 -w 90 192.168.2.10 >"$T/ping.txt" 2>&1 &
 PING=$!
-CTL_BG+=("$PING")
+E2E_BG+=("$PING")
 sleep 1
 
 echo "== 1. spoke-a learns LAN C: config + subnetra reload"

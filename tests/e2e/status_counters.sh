@@ -31,8 +31,8 @@ HUB_UDP=172.31.2.1:51820
 
 ctl_begin status_counters sc
 [ -x "$SN_INJECT" ] || fail "$SN_INJECT is not built"
-ctl_set spoke-a keepalive 3600
-ctl_set spoke-b keepalive 3600
+set_conf spoke-a keepalive 3600
+set_conf spoke-b keepalive 3600
 ctl_start_all
 
 # settle NAME: snapshots of all three nodes, taken again until two rounds in a
