@@ -82,7 +82,8 @@ static int write_durably(const char *dir, const char *file, uint32_t epoch)
 	return 0;
 }
 
-int sn_epoch_next(const char *dir, uint64_t now, uint32_t *out, char *err, size_t err_len)
+int sn_epoch_next(const char *dir, uint64_t now, uint32_t min_epoch, uint32_t *out, char *err,
+		  size_t err_len)
 {
 	char file[4096];
 	uint64_t last, epoch;
@@ -99,6 +100,8 @@ int sn_epoch_next(const char *dir, uint64_t now, uint32_t *out, char *err, size_
 		return r;
 	}
 	epoch = now > last + 1 ? now : last + 1;
+	if (epoch < min_epoch)
+		epoch = min_epoch;
 	if (epoch == 0 || epoch > UINT32_MAX) {
 		snprintf(err, err_len, "%s: epoch space exhausted (last epoch %" PRIu64 ")", file,
 			 last);

@@ -7,8 +7,8 @@
  * new policy tree); only when all of it succeeded is the running state
  * swapped, between two packets (the loop is single-threaded). A rejected
  * change leaves the node exactly as it was. Peers whose id, public key and
- * PSK are unchanged keep their epoch, sequence numbers, replay window,
- * endpoint and counters: their tunnels never notice.
+ * PSK are unchanged keep their session (carry.c): their tunnels never
+ * notice. Added or re-keyed peers start unverified and are challenged.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -212,121 +212,6 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 	return r;
 }
 
-static void copy_rx(struct sn_peer *p, bool has, uint32_t epoch, const struct sn_replay *w,
-		    uint64_t max_seq, uint64_t accepted)
-{
-	p->rx_has_epoch = has;
-	p->rx_epoch = epoch;
-	p->rx_window = *w;
-	p->rx_max_seq = max_seq;
-	p->epochs_accepted = accepted;
-}
-
-/* A peer identity (id + pair key) that was saved when it left: continue its
- * session. Its rx key is derived again (control path). */
-static bool restore_saved(struct sn_node *n, struct sn_peer *p)
-{
-	for (uint32_t i = 0; i < n->n_saved; i++) {
-		struct sn_peer_saved *s = &n->saved[i];
-
-		if (s->id != p->id || memcmp(s->pair_key, p->pair_key, 32))
-			continue;
-		p->tx_seq = s->tx_seq;
-		copy_rx(p, s->rx_has_epoch, s->rx_epoch, &s->rx_window, s->rx_max_seq,
-			s->epochs_accepted);
-		if (s->rx_has_epoch)
-			n->cr.ops->dir_key(n->cr.inst, p->rx_key, p->pair_key, p->id, n->cfg->node_id,
-					   s->rx_epoch);
-		if (!p->static_endpoint)
-			p->endpoint = s->endpoint;
-		sodium_memzero(s, sizeof(*s));
-		n->saved[i] = n->saved[--n->n_saved];
-		return true;
-	}
-	return false;
-}
-
-/* Room for every old peer that may leave; done before the commit so the
- * commit cannot fail. */
-static int reserve_saved(struct sn_node *n, uint32_t more)
-{
-	uint32_t cap = n->cap_saved;
-	struct sn_peer_saved *v;
-
-	if (n->n_saved + more <= cap)
-		return 0;
-	while (cap < n->n_saved + more)
-		cap = cap ? cap * 2 : 8;
-	v = realloc(n->saved, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	n->saved = v;
-	n->cap_saved = cap;
-	return 0;
-}
-
-/* Old peers whose identity is not in the new registry: save their session. */
-static void save_leaving(struct sn_node *n, const struct sn_peers *np)
-{
-	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *o = &n->peers.v[i], *p = sn_peer_find(np, o->id);
-		struct sn_peer_saved *s;
-
-		if (p && !memcmp(o->pair_key, p->pair_key, 32))
-			continue;
-		s = &n->saved[n->n_saved++];
-		s->id = o->id;
-		memcpy(s->pair_key, o->pair_key, 32);
-		s->tx_seq = o->tx_seq;
-		s->rx_has_epoch = o->rx_has_epoch;
-		s->rx_epoch = o->rx_epoch;
-		s->rx_max_seq = o->rx_max_seq;
-		s->epochs_accepted = o->epochs_accepted;
-		s->rx_window = o->rx_window;
-		s->endpoint = o->endpoint;
-	}
-}
-
-/* Carry the running state of peers that did not change identity, and
- * restore the saved session of identities that come back. */
-static void carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np)
-{
-	uint32_t ks = n->peers.key_ctx_size;
-
-	for (uint32_t i = 0; i < np->n; i++) {
-		struct sn_peer *p = &np->v[i], *o = sn_peer_find(&n->peers, p->id);
-		const struct sn_conf_peer *ocp = sn_config_peer(oc, p->id);
-
-		if (!o || memcmp(o->pair_key, p->pair_key, 32)) {
-			restore_saved(n, p); /* new or re-keyed: fresh unless it was here before */
-			continue;
-		}
-		memcpy(p->tx_key, o->tx_key, ks);
-		memcpy(p->rx_key, o->rx_key, ks);
-		p->tx_epoch = o->tx_epoch;
-		p->tx_seq = o->tx_seq;
-		p->last_tx_ns = o->last_tx_ns;
-		copy_rx(p, o->rx_has_epoch, o->rx_epoch, &o->rx_window, o->rx_max_seq,
-			o->epochs_accepted);
-		p->last_rx_ns = o->last_rx_ns;
-		memcpy(p->counters, o->counters, sizeof(p->counters));
-		/* keep a learned endpoint unless the config's static one changed */
-		if (!p->static_endpoint ||
-		    (ocp && (ocp->has & SN_PEER_HAS_ENDPOINT) && addr_eq(&ocp->endpoint, &p->endpoint)))
-			p->endpoint = o->endpoint;
-	}
-}
-
-/* At exit: the saved sessions hold pair keys. */
-void sn__node_forget_saved(struct sn_node *n)
-{
-	if (n->saved)
-		sodium_memzero(n->saved, n->cap_saved * sizeof(*n->saved));
-	free(n->saved);
-	n->saved = NULL;
-	n->n_saved = n->cap_saved = 0;
-}
-
 int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 {
 	struct sn_config *c = NULL, *old = n->cfg;
@@ -351,7 +236,7 @@ int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 		goto fail_cfg;
 	if ((r = sn_peers_build(&np, c, &n->cr, n->epoch, err, err_len)) < 0)
 		goto fail_policy;
-	if ((r = reserve_saved(n, n->peers.n)) < 0) {
+	if ((r = sn__carry_reserve(n, n->peers.n)) < 0) {
 		snprintf(err, err_len, "out of memory");
 		goto fail_peers;
 	}
@@ -359,8 +244,8 @@ int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 		goto fail_peers;
 
 	/* commit: nothing below can fail */
-	carry_peers(n, old, &np);
-	save_leaving(n, &np);
+	sn__carry_peers(n, old, &np);
+	sn__carry_save_leaving(n, &np);
 	sn_peers_destroy(&n->peers, &n->cr);
 	n->peers = np;
 	n->policy_version++;
@@ -369,7 +254,7 @@ int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 	sync_routes(n, old, n->rt_rules, n->n_rt_rules, c, n->rt_rules, n->n_rt_rules);
 	sn_config_free(old);
 	n->reloads++;
-	sn__node_keepalive_restart(n);
+	sn__node_timers_restart(n);
 	return 0;
 
 fail_peers:
