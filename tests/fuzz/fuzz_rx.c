@@ -80,12 +80,14 @@
 #define MAX_RECORDS 256
 #define MAX_ACCEPTED 256
 #define MAX_FLOORS 64
-#define N_PREACCEPT 9
+#define N_PREACCEPT 8
 
+/* The drops before acceptance, but unverified: that one is also what an
+ * accepted packet for an unverified peer is dropped as (step 11). */
 static const uint32_t preaccept[N_PREACCEPT] = {
 	SN_CTR_DROP_SHORT, SN_CTR_DROP_BAD_VERSION, SN_CTR_DROP_BAD_HEADER,
-	SN_CTR_DROP_UNKNOWN_PEER, SN_CTR_DROP_UNVERIFIED, SN_CTR_DROP_STALE_EPOCH,
-	SN_CTR_DROP_REPLAY, SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_BAD_RESPONSE,
+	SN_CTR_DROP_UNKNOWN_PEER, SN_CTR_DROP_STALE_EPOCH, SN_CTR_DROP_REPLAY,
+	SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_BAD_RESPONSE,
 };
 
 struct fnode {
@@ -111,6 +113,10 @@ static struct {
 	/* authentic challenges of this batch: who, the bytes, where from */
 	struct { uint32_t id; uint8_t bytes[16]; struct sn_addr src; } chal[SN_BATCH];
 	uint32_t n_chal;
+	/* responses of this batch carrying the node's challenge: who, the
+	 * epoch, the floor they name */
+	struct { uint32_t id, epoch; uint64_t next; } resp[SN_BATCH];
+	uint32_t n_resp;
 } b;
 
 /* Per input: the last sequenced seq sent to each peer in each epoch, and
@@ -485,17 +491,25 @@ static void check_peer_after(const struct sn_peer *a, const struct sn_peer *o)
 		 "peer %u: verified peer became unverified", a->id);
 }
 
-/* A verifying response sets a floor: remember it for the accepted check. */
+/* A verifying response sets a floor: remember the one that verified each
+ * peer (the first matching response of the batch) for the accepted check. */
 static void note_floors(const struct sn_node *n, const struct sn_peer *old)
 {
-	for (uint32_t i = 0; i < n->peers.n && n_floors < MAX_FLOORS; i++) {
+	for (uint32_t i = 0; i < n->peers.n; i++) {
 		const struct sn_peer *a = &n->peers.v[i];
 
 		if (old[i].s.state != SN_PEER_UNVERIFIED || a->s.state == SN_PEER_UNVERIFIED)
 			continue;
-		floors[n_floors].id = a->id;
-		floors[n_floors].epoch = a->s.rx_epoch;
-		floors[n_floors++].floor = a->s.rx_window.top + 1;
+		for (uint32_t j = 0; j < b.n_resp; j++) {
+			if (b.resp[j].id != a->id)
+				continue;
+			if (n_floors < MAX_FLOORS) {
+				floors[n_floors].id = a->id;
+				floors[n_floors].epoch = b.resp[j].epoch;
+				floors[n_floors++].floor = b.resp[j].next;
+			}
+			break;
+		}
 	}
 }
 
@@ -517,17 +531,22 @@ static void check_counts(struct batch *bt, const uint64_t *before)
 {
 	const uint64_t *c = cur->n->host.counters;
 	uint64_t rx = c[SN_CTR_RX_PACKETS] - before[SN_CTR_RX_PACKETS];
-	uint64_t taken = taken_sum(c) - taken_sum(before);
+	uint64_t taken = taken_sum(c) - taken_sum(before), rest, unv;
 
 	if (bt->tun) {
 		FZ_CHECK(c[SN_CTR_TUN_RX] - before[SN_CTR_TUN_RX] == bt->k, "tun_rx count");
 		FZ_CHECK(taken == 0, "TUN input counted as received");
 		return;
 	}
-	FZ_CHECK(taken + preaccept_sum(c) - preaccept_sum(before) == bt->k,
-		 "%u datagrams, %llu taken, %llu dropped before acceptance", bt->k,
-		 (unsigned long long)taken,
-		 (unsigned long long)(preaccept_sum(c) - preaccept_sum(before)));
+	/* the rest were dropped as unverified: at step 4b, or (at most one
+	 * per accepted packet) at step 11, forwarding to an unverified peer */
+	rest = bt->k - taken - (preaccept_sum(c) - preaccept_sum(before));
+	unv = c[SN_CTR_DROP_UNVERIFIED] - before[SN_CTR_DROP_UNVERIFIED];
+	FZ_CHECK(taken + preaccept_sum(c) - preaccept_sum(before) <= bt->k && rest <= unv &&
+		 unv <= rest + rx, "%u datagrams, %llu taken, %llu dropped before acceptance, "
+		 "%llu unverified", bt->k, (unsigned long long)taken,
+		 (unsigned long long)(preaccept_sum(c) - preaccept_sum(before)),
+		 (unsigned long long)unv);
 	if (!bt->auth)
 		FZ_CHECK(taken == 0, "unauthenticated datagrams taken");
 	/* one authentic sequenced datagram alone: was it accepted, and may it be? */
@@ -597,7 +616,7 @@ static void flush(struct batch *bt)
 	}
 	bt->k = 0;
 	bt->auth = bt->tun = bt->refuse = bt->response = bt->one_seq = false;
-	b.n_chal = 0;
+	b.n_chal = b.n_resp = 0;
 }
 
 /* ---- records ---------------------------------------------------------------- */
@@ -679,6 +698,11 @@ static bool authentic(struct batch *bt, struct sn_peer *p, struct sn_pkt *k, uin
 		memcpy(b.chal[b.n_chal].bytes, sn_pkt_data(k), 16);
 		b.chal[b.n_chal++].src = k->addr;
 	}
+	if (kind == SN_WIRE_F_RESPONSE && !(seq >> 61 & 1) && b.n_resp < SN_BATCH) {
+		b.resp[b.n_resp].id = p->id;
+		b.resp[b.n_resp].epoch = epoch;
+		b.resp[b.n_resp++].next = sn__load_be64(sn_pkt_data(k) + 20);
+	}
 	if (!seal_as(p, k, epoch, seq, kind))
 		return false;
 	bt->auth = true;
@@ -731,7 +755,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = cur->n;
 	reset(cur, data[0] & 2);
 	data++, size--;
-	b.n_chal = 0;
+	b.n_chal = b.n_resp = 0;
 	room = n->pool.buf_size - n->pool.headroom;
 	while (size >= 3 && records++ < MAX_RECORDS) {
 		uint8_t op = data[0];
