@@ -568,6 +568,21 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
+/* The config grants root (it names plugins, keys, paths): only root or the
+ * daemon's user may be able to change it (core/fileperm.h). */
+static int config_trusted(int fd, const char *path, char *err, size_t err_len)
+{
+	char why[2048];
+	struct sn_owners o;
+	int rc;
+
+	sn_owners_init(&o);
+	rc = sn_file_trusted(fd, path, &o, why, sizeof(why));
+	if (rc < 0 && err && err_len)
+		snprintf(err, err_len, "%s", why);
+	return rc;
+}
+
 int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
 {
 	char *buf = NULL;
@@ -575,20 +590,17 @@ int sn_config_load(const char *path, struct sn_config **out, char *err, size_t e
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		rc = read_all(fd, &buf, &len);
-		close(fd);
-	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
 	if (rc < 0) {
 		if (err && err_len)
 			snprintf(err, err_len, "%s: cannot read the config: %s%s", path, strerror(-rc),
 				 rc == -EFBIG ? " (a config is at most 1 MiB)" : "");
-		return rc;
+	} else if ((rc = config_trusted(fd, path, err, err_len)) == 0) {
+		rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
 	}
-	rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
+	if (fd >= 0)
+		close(fd);
 	free(buf);
 	return rc;
 }
