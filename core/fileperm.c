@@ -2,6 +2,7 @@
 #include "fileperm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -160,31 +161,54 @@ int sn_file_trusted(int fd, const char *path, const struct sn_owners *o, char *e
 	return r;
 }
 
+/* st is dir's: owned by an allowed owner, no group- or world-write bit. */
+static int dir_stat_trusted(const struct stat *st, const char *dir, const char *what,
+			    const struct sn_owners *o, char *err, size_t err_len)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(err, err_len, "%s %s is not a directory", what, dir);
+		return -ENOTDIR;
+	}
+	if (!sn_owners_has(o, st->st_uid)) {
+		snprintf(err, err_len, "%s %s is owned by uid %u, " NOT_OURS " (run chown root %s)",
+			 what, dir, (unsigned)st->st_uid, dir);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, err_len, "%s %s is writable by group or others (mode %04o; run chmod "
+			 "go-w %s)", what, dir, (unsigned)(st->st_mode & 07777), dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int sn_dir_trusted(const char *dir, const char *what, const struct sn_owners *o, char *err,
 		   size_t err_len)
 {
 	char why[128];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, err_len, "%s %s: %s", what, dir, sn_strerror(-r, why, sizeof(why)));
+		return r;
+	}
+	r = sn_dir_fd_trusted(fd, dir, what, o, err, err_len);
+	close(fd);
+	return r;
+}
+
+int sn_dir_fd_trusted(int fd, const char *dir, const char *what, const struct sn_owners *o,
+		      char *err, size_t err_len)
+{
+	char why[128];
 	struct stat st;
 
-	if (stat(dir, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
 		snprintf(err, err_len, "%s %s: %s", what, dir, sn_strerror(e, why, sizeof(why)));
 		return -e;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, err_len, "%s %s is not a directory", what, dir);
-		return -ENOTDIR;
-	}
-	if (!sn_owners_has(o, st.st_uid)) {
-		snprintf(err, err_len, "%s %s is owned by uid %u, " NOT_OURS " (run chown root %s)",
-			 what, dir, (unsigned)st.st_uid, dir);
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, err_len, "%s %s is writable by group or others (mode %04o; run chmod "
-			 "go-w %s)", what, dir, (unsigned)(st.st_mode & 07777), dir);
-		return -EPERM;
-	}
-	return 0;
+	return dir_stat_trusted(&st, dir, what, o, err, err_len);
 }

@@ -54,6 +54,9 @@ int sn_file_trusted(int fd, const char *path, const struct sn_owners *o, char *e
  * what names it in messages ("plugin directory"). 0 or -errno with reason. */
 int sn_dir_trusted(const char *dir, const char *what, const struct sn_owners *o, char *err,
 		   size_t err_len);
+/* The same for the directory open as fd (named dir in messages). */
+int sn_dir_fd_trusted(int fd, const char *dir, const char *what, const struct sn_owners *o,
+		      char *err, size_t err_len);
 
 /* strerror_r, whichever flavour the C library has. */
 const char *sn_strerror(int e, char *buf, size_t len);
