@@ -59,23 +59,33 @@ static int node_key_file(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	return sn__conf_path(ld, v, &ld->c->private_key_file);
 }
 
+/* The ADDRESS of "ADDRESS:PORT" (n bytes of s; none: all addresses). */
+static int listen_host(const char *s, size_t n, uint32_t *ip)
+{
+	char host[16]; /* "255.255.255.255" */
+
+	*ip = 0;
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(host))
+		return -EINVAL; /* never cut: 192.168.100.1001 is not 192.168.100.100 */
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return sn_ipv4_parse(host, ip);
+}
+
 static int set_listen(struct sn__ld *ld, const struct sn__cn *v, const char *colon)
 {
 	struct sn_addr *a = &ld->c->listen;
 	uint32_t ip = 0;
 	uint16_t port;
-	char host[16];
 	size_t n = (size_t)(colon - v->s);
 
 	if (sn__conf_port(colon + 1, 0, &port) < 0)
 		return sn__conf_fail(ld, v, "'%.*s' has a bad port (expected 0..65535)", ECHO_MAX, v->s);
-	if (n >= sizeof(host))
-		n = sizeof(host) - 1;
-	memcpy(host, v->s, n);
-	host[n] = '\0';
-	if (n && sn_ipv4_parse(host, &ip) < 0)
+	if (listen_host(v->s, n, &ip) < 0)
 		return sn__conf_fail(ld, v, "'%.*s' is not an IPv4 address (listen takes \"ADDRESS:PORT\" with an IPv4 address, or \":PORT\")",
-				     (int)(colon - v->s) > ECHO_MAX ? ECHO_MAX : (int)(colon - v->s), v->s);
+				     n > ECHO_MAX ? ECHO_MAX : (int)n, v->s);
 	memset(a, 0, sizeof(*a));
 	a->family = SN_AF_INET;
 	a->port = port;
@@ -568,6 +578,21 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
+/* The config grants root (it names plugins, keys, paths): only root or the
+ * daemon's user may be able to change it (core/fileperm.h). */
+static int config_trusted(int fd, const char *path, char *err, size_t err_len)
+{
+	char why[2048];
+	struct sn_owners o;
+	int rc;
+
+	sn_owners_init(&o);
+	rc = sn_file_trusted(fd, path, &o, why, sizeof(why));
+	if (rc < 0 && err && err_len)
+		snprintf(err, err_len, "%s", why);
+	return rc;
+}
+
 int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
 {
 	char *buf = NULL;
@@ -575,20 +600,17 @@ int sn_config_load(const char *path, struct sn_config **out, char *err, size_t e
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		rc = read_all(fd, &buf, &len);
-		close(fd);
-	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
 	if (rc < 0) {
 		if (err && err_len)
 			snprintf(err, err_len, "%s: cannot read the config: %s%s", path, strerror(-rc),
 				 rc == -EFBIG ? " (a config is at most 1 MiB)" : "");
-		return rc;
+	} else if ((rc = config_trusted(fd, path, err, err_len)) == 0) {
+		rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
 	}
-	rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
+	if (fd >= 0)
+		close(fd);
 	free(buf);
 	return rc;
 }

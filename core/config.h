@@ -136,7 +136,10 @@ struct sn_config {
  * Load and check path. On success returns 0 and *out (free it with
  * sn_config_free). On failure returns a negative errno and writes one line
  * to err in the form "FILE:LINE:COL: KEY.PATH: what is wrong (what would be
- * right)". Blocking file I/O and name resolution: call before the loop runs.
+ * right)". The file itself, and the key and PSK files it names, are refused
+ * (-EPERM) when anyone but root or the daemon's user could change them
+ * (core/fileperm.h; a key may also belong to node.user). Blocking file I/O
+ * and name resolution: call before the loop runs.
  */
 int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len);
 

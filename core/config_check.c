@@ -336,6 +336,29 @@ static int key_open(struct sn__ld *ld, const char *file, const char *kp,
 	return sn__conf_fail_at(ld, -e, kp, at, "cannot read %s: %s", file, strerror(e));
 }
 
+/* Who may own a key file: root, the daemon's euid and node.user (a reload
+ * after the drop reads the keys as node.user). An unknown node.user adds
+ * nobody here; the daemon reports it before it uses the user. */
+static void key_owners(const struct sn_config *c, struct sn_owners *o)
+{
+	char why[256];
+	uid_t uid;
+	gid_t gid;
+
+	sn_owners_init(o);
+	if (c->user && sn_user_ids(c->user, &uid, &gid, why, sizeof(why)) == 0)
+		sn_owners_add(o, uid);
+}
+
+static int key_trusted(struct sn__ld *ld, int fd, const char *file, const char *kp,
+		       struct sn_conf_loc at)
+{
+	char why[1024];
+	int rc = sn_file_trusted(fd, file, &ld->key_owners, why, sizeof(why));
+
+	return rc < 0 ? sn__conf_fail_at(ld, rc, kp, at, "%s", why) : 0;
+}
+
 static int key_stat(struct sn__ld *ld, int fd, const char *file, const char *kp,
 		    struct sn_conf_loc at)
 {
@@ -351,7 +374,7 @@ static int key_stat(struct sn__ld *ld, int fd, const char *file, const char *kp,
 		return sn__conf_fail_at(ld, -EACCES, kp, at,
 					"%s is accessible by group or others (mode %04o; run chmod 600 %s)",
 					file, (unsigned)(st.st_mode & 07777), file);
-	return 0;
+	return key_trusted(ld, fd, file, kp, at);
 }
 
 static ssize_t key_read(int fd, char *buf, size_t len)
@@ -422,6 +445,7 @@ static int check_key_files(struct sn__ld *ld)
 	uint32_t i;
 	int rc;
 
+	key_owners(c, &ld->key_owners);
 	rc = sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
 			       "wg genkey", c->private_key);
 	if (rc == 0 && sodium_init() < 0)

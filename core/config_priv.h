@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "fileperm.h"
 
 enum sn__cn_kind { SN__CN_SCALAR = 1, SN__CN_SEQ = 2, SN__CN_MAP = 3 };
 
@@ -69,6 +70,7 @@ struct sn__ld {
 	const struct sn__cn *at_node, *at_id, *at_listen, *at_subnet, *at_address;
 	const struct sn__cn *at_key_file;
 	struct sn__peer_at *peer_at;
+	struct sn_owners key_owners; /* who may own key and PSK files */
 };
 
 /* A key a section accepts. */

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "epoch.h"
 #include "host.h"
 #include "loader.h"
 #include "peer.h"
@@ -57,6 +58,7 @@ struct sn_node {
 	uint32_t n_rt_rules;
 	struct sn_arena rt_arena;
 
+	struct sn_state state;     /* the state directory, locked while the node lives */
 	uint32_t epoch;            /* our session epoch */
 	struct sn_epoch_move emove; /* a new epoch asked for (verify.c) */
 	/* start persisting emove.target off the loop (reactor.c; NULL in tests:

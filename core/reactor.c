@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "epoch.h"
+#include "fileperm.h"
 #include "node.h"
 #include "wire.h"
 
@@ -301,7 +302,7 @@ static void persist_work(uv_work_t *w)
 	struct sn_epoch_move *m = &n->emove;
 
 	m->err[0] = '\0';
-	if (sn_epoch_next(m->dir, (uint64_t)time(NULL), m->job, &m->result, m->err,
+	if (sn_epoch_next(&n->state, (uint64_t)time(NULL), m->job, &m->result, m->err,
 			  sizeof(m->err)) < 0)
 		m->result = 0;
 }
@@ -334,7 +335,6 @@ static void persist_epoch(struct sn_node *n)
 	struct sn_epoch_move *m = &n->emove;
 
 	m->job = m->target;
-	snprintf(m->dir, sizeof(m->dir), "%s", n->cfg->state_dir);
 	if (uv_queue_work(&n->loop, &n->emove_work, persist_work, persist_done) == 0)
 		m->running = true;
 }
@@ -418,6 +418,22 @@ static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
 	return r;
 }
 
+/* The state directory, owned by the user the daemon runs as after setup
+ * (so an epoch jump still works after the drop), and the first epoch. */
+static int open_state(struct sn_node *n, char *err, size_t err_len)
+{
+	char why[512];
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if ((r = sn_user_ids(n->cfg->user, &uid, &gid, why, sizeof(why))) < 0 ||
+	    (r = sn_state_open(&n->state, n->cfg->state_dir, uid, gid, why, sizeof(why))) < 0 ||
+	    (r = sn_epoch_next(&n->state, n->start_unix, 0, &n->epoch, why, sizeof(why))) < 0)
+		snprintf(err, err_len, "%s: %s", n->cfg->path, why);
+	return r;
+}
+
 int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
@@ -430,7 +446,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	n->host.ctx = &n->peers;
 	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
-	    (r = sn_epoch_next(n->cfg->state_dir, n->start_unix, 0, &n->epoch, err, err_len)) < 0 ||
+	    (r = open_state(n, err, err_len)) < 0 ||
 	    (r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len)) < 0 ||
 	    (r = setup_policy(n, err, err_len)) < 0 ||
 	    (r = open_tun(n, err, err_len)) < 0 ||
@@ -492,4 +508,5 @@ void sn_node_teardown(struct sn_node *n)
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);
 	sn_arena_free(&n->rt_arena);
+	sn_state_close(&n->state);
 }

@@ -48,8 +48,7 @@ struct sn_epoch_move {
 	bool running;     /* a persisting job is out */
 	uint32_t job;     /* the target the running job persists (worker reads it) */
 	uint32_t result;  /* what the job persisted (0 = it failed) */
-	char dir[4096];   /* the state directory, copied for the worker */
-	char err[512];
+	char err[512];    /* why it failed */
 };
 
 /* Receive step 4a: an authentic challenge is answered (rate limit
