@@ -470,7 +470,7 @@ static struct sn_config *config_new(const char *name)
 	struct sn_arena a;
 	struct sn_config *c;
 
-	sn_arena_init(&a, 0);
+	sn_arena_init_secret(&a, 0); /* it holds the private key and PSKs */
 	c = sn_arena_alloc(&a, sizeof(*c));
 	if (!c) {
 		sn_arena_free(&a);
