@@ -384,8 +384,10 @@ static int key_decode(const char *buf, size_t n, uint8_t key[static 32])
 	if (n != 44)
 		return -EINVAL;
 	if (sodium_base642bin(key, 32, buf, n, NULL, &out, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n) {
+		sodium_memzero(key, 32); /* no part of a key left behind */
 		return -EINVAL;
+	}
 	return 0;
 }
 
