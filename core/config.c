@@ -123,6 +123,7 @@ static int node_state_dir(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int node_user(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
+	ld->at_user = v;
 	ld->c->has |= SN_CONF_HAS_USER;
 	return sn__conf_name(ld, v, "a user name", &ld->c->user);
 }
@@ -480,7 +481,7 @@ static struct sn_config *config_new(const char *name)
 	struct sn_arena a;
 	struct sn_config *c;
 
-	sn_arena_init(&a, 0);
+	sn_arena_init_secret(&a, 0); /* it holds the private key and PSKs */
 	c = sn_arena_alloc(&a, sizeof(*c));
 	if (!c) {
 		sn_arena_free(&a);
@@ -517,10 +518,11 @@ static int load(struct sn__ld *ld, const char *buf, size_t len)
 	return rc;
 }
 
-int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
-			  struct sn_config **out, char *err, size_t err_len)
+static int load_buffer(const char *name, const char *buf, size_t len, bool check_files,
+		       const struct sn_config *running, struct sn_config **out, char *err,
+		       size_t err_len)
 {
-	struct sn__ld ld = { .name = name, .check_keys = check_key_file,
+	struct sn__ld ld = { .name = name, .check_keys = check_files, .running = running,
 			     .err = err, .err_len = err_len };
 	int rc;
 
@@ -543,6 +545,12 @@ int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool ch
 	}
 	*out = ld.c;
 	return 0;
+}
+
+int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
+			  struct sn_config **out, char *err, size_t err_len)
+{
+	return load_buffer(name, buf, len, check_key_file, NULL, out, err, err_len);
 }
 
 static int read_all(int fd, char **out, size_t *len)
@@ -593,7 +601,8 @@ static int config_trusted(int fd, const char *path, char *err, size_t err_len)
 	return rc;
 }
 
-int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
+static int load_path(const char *path, const struct sn_config *running, struct sn_config **out,
+		     char *err, size_t err_len)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -603,16 +612,34 @@ int sn_config_load(const char *path, struct sn_config **out, char *err, size_t e
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
 	if (rc < 0) {
+		char why[128] = "";
+
+		if (rc == -EFBIG)
+			snprintf(why, sizeof(why), " (a config is at most 1 MiB)");
+		else if (rc == -EACCES && running && running->user)
+			snprintf(why, sizeof(why), " (a reload runs as node.user '%.32s': make the "
+				 "file readable by that user)", running->user);
 		if (err && err_len)
 			snprintf(err, err_len, "%s: cannot read the config: %s%s", path, strerror(-rc),
-				 rc == -EFBIG ? " (a config is at most 1 MiB)" : "");
+				 why);
 	} else if ((rc = config_trusted(fd, path, err, err_len)) == 0) {
-		rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
+		rc = load_buffer(path, buf, len, true, running, out, err, err_len);
 	}
 	if (fd >= 0)
 		close(fd);
 	free(buf);
 	return rc;
+}
+
+int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
+{
+	return load_path(path, NULL, out, err, err_len);
+}
+
+int sn_config_reload(const char *path, const struct sn_config *running, struct sn_config **out,
+		     char *err, size_t err_len)
+{
+	return load_path(path, running, out, err, err_len);
 }
 
 void sn_config_free(struct sn_config *c)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -329,6 +330,11 @@ static int key_open(struct sn__ld *ld, const char *file, const char *kp,
 		return sn__conf_fail_at(ld, -e, kp, at,
 					"%s does not exist (create it with: umask 077; %s > %s)", file,
 					tool, file);
+	if (e == EACCES && ld->running && ld->running->user)
+		return sn__conf_fail_at(ld, -e, kp, at,
+					"cannot read %s: %s (a reload runs as node.user '%s' and rereads "
+					"PSK files: make the file owned by %s, mode 0600)", file,
+					strerror(e), ld->running->user, ld->running->user);
 	if (e == EACCES)
 		return sn__conf_fail_at(ld, -e, kp, at,
 					"cannot read %s: %s (run as root or as the file's owner)", file,
@@ -407,8 +413,10 @@ static int key_decode(const char *buf, size_t n, uint8_t key[static 32])
 	if (n != 44)
 		return -EINVAL;
 	if (sodium_base642bin(key, 32, buf, n, NULL, &out, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n) {
+		sodium_memzero(key, 32); /* no part of a key left behind */
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -437,6 +445,50 @@ int sn__conf_key_file(struct sn__ld *ld, const char *file, const char *key_path,
 	return rc;
 }
 
+/* A reload never rereads the private key: it was read as root at start,
+ * and the dropped user (node.user) cannot read it. A changed
+ * private_key_file is refused by the reload itself (a restart applies it). */
+static int private_key(struct sn__ld *ld)
+{
+	struct sn_config *c = ld->c;
+
+	if (ld->running) {
+		memcpy(c->private_key, ld->running->private_key, 32);
+		return 0;
+	}
+	return sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
+				 "wg genkey", c->private_key);
+}
+
+/* node.user must exist and not be root. getpwnam() may block (NSS): this
+ * runs when a config is loaded at start, before the loop; a reload cannot
+ * change node.user and skips it. */
+static int check_user(struct sn__ld *ld)
+{
+	const char *user = ld->c->user;
+	struct sn_conf_loc at = sn__conf_loc(ld->at_user);
+	struct passwd *pw;
+	int e;
+
+	if (!user || ld->running)
+		return 0;
+	errno = 0;
+	pw = getpwnam(user);
+	e = errno;
+	if (e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
+		e = 0; /* getpwnam(3): all of these mean "not found" */
+	if (!pw)
+		return sn__conf_fail_at(ld, e ? -e : -ENOENT, "node.user", at,
+					"no such user '%s'%s%s (create one for subnetrad, e.g. useradd "
+					"--system --no-create-home %s, or remove node.user)", user,
+					e ? ": " : "", e ? strerror(e) : "", user);
+	if (pw->pw_uid == 0)
+		return sn__conf_fail_at(ld, -EINVAL, "node.user", at,
+					"'%s' is uid 0, so the daemon would keep every privilege "
+					"(name an unprivileged user, or remove node.user)", user);
+	return 0;
+}
+
 static int check_key_files(struct sn__ld *ld)
 {
 	struct sn_config *c = ld->c;
@@ -446,8 +498,7 @@ static int check_key_files(struct sn__ld *ld)
 	int rc;
 
 	key_owners(c, &ld->key_owners);
-	rc = sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
-			       "wg genkey", c->private_key);
+	rc = private_key(ld);
 	if (rc == 0 && sodium_init() < 0)
 		rc = sn__conf_fail_at(ld, -EIO, NULL, (struct sn_conf_loc){ 0, 0 },
 				      "cannot initialise libsodium");
@@ -479,5 +530,7 @@ int sn__conf_check(struct sn__ld *ld)
 		rc = check_public_keys(ld, NULL);
 	if (rc == 0 && ld->check_keys)
 		rc = check_key_files(ld);
+	if (rc == 0 && ld->check_keys)
+		rc = check_user(ld);
 	return rc;
 }

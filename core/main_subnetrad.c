@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* subnetrad: the Subnetra daemon. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "build_config.h"
 #include "daemon.h"
@@ -30,6 +35,30 @@ static void usage(FILE *f)
 		"  -h, --help               this text\n"
 		"  -V, --version            version and plugin ABI\n",
 		SN_PLUGIN_DIR);
+}
+
+/* Keys are in memory from the moment the config is read: no core dump may
+ * carry them. RLIMIT_CORE 0 (soft and hard) everywhere; on Linux the
+ * process is also not dumpable, which keeps ptrace and /proc/PID/mem away
+ * from other processes of the same user (root with CAP_SYS_PTRACE, e.g.
+ * gdb or strace run as root, still attaches). */
+static int no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0) {
+		fprintf(stderr, "subnetrad: cannot turn core dumps off (setrlimit RLIMIT_CORE 0): %s\n",
+			strerror(errno));
+		return -1;
+	}
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fprintf(stderr, "subnetrad: cannot turn core dumps off (prctl PR_SET_DUMPABLE 0): %s\n",
+			strerror(errno));
+		return -1;
+	}
+#endif
+	return 0;
 }
 
 static int need_arg(int i, int argc, const char *opt)
@@ -88,6 +117,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	umask(077);
+	if (no_core_dumps() < 0)
+		return 1;
 	if (o.check)
 		return sn_daemon_check(&o, stdout);
 	if (o.plan)

@@ -395,10 +395,19 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 }
 
 /* node.user: everything that needs root is done; the os backend switches
- * users keeping what later route changes need. */
+ * users keeping only what later route changes need, and only when the node
+ * manages routes (run-time rules, reload and exit change them). */
 static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
 {
 	char why[256] = "";
+	bool keep = n->cfg->manage_routes;
+	struct sn_priv_args a = {
+		.struct_size = sizeof(a),
+		.flags = keep ? SN_PRIV_KEEP_NET_ADMIN : 0,
+		.user = n->cfg->user,
+		.err = why,
+		.err_len = sizeof(why),
+	};
 	int r;
 
 	if (!n->cfg->user)
@@ -409,12 +418,13 @@ static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
 			 n->cfg->path, n->os.desc->name);
 		return -ENOTSUP;
 	}
-	r = n->os_ops->drop_privileges(n->os.inst, n->cfg->user, why, sizeof(why));
+	r = n->os_ops->drop_privileges(n->os.inst, &a);
 	if (r < 0)
 		snprintf(err, err_len, "%s: %s", n->cfg->path, why[0] ? why : strerror(-r));
 	else
-		sn_log(&n->host, SN_LOG_INFO, "running as user %s (keeping CAP_NET_ADMIN)",
-		       n->cfg->user);
+		sn_log(&n->host, SN_LOG_INFO, "running as user %s, %s", n->cfg->user,
+		       keep ? "keeping only the right to change routes (overlay.manage_routes)"
+			    : "with no privileges (overlay.manage_routes is false)");
 	return r;
 }
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
-      iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils)
+      iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils
+      util-linux)
 [ "${SN_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SN_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1111,6 +1113,130 @@ static void test_config_key_file_trusted(void **state)
 	sn_config_free(c);
 }
 
+/* ---- node.user and reload --------------------------------------------- */
+
+/* node.user is looked up when a config is loaded with its files (start,
+ * --check): root and unknown users are errors before anything starts. */
+static void test_config_user_checked_at_load(void **state)
+{
+	const struct tmp *t = *state;
+	struct sn_config *c;
+
+	corrupt(t, "spoke-a.yaml", "  role: spoke\n", "  role: spoke\n  user: root\n");
+	expect_file_err(t, "spoke-a.yaml", "user:", false,
+			"node.user: 'root' is uid 0, so the daemon would keep every privilege (name an unprivileged user, or remove node.user)",
+			-EINVAL);
+	corrupt(t, "spoke-a.yaml", "user: root", "user: sn-no-such-user");
+	expect_file_err(t, "spoke-a.yaml", "user:", false,
+			"node.user: no such user 'sn-no-such-user' (create one for subnetrad, e.g. useradd --system --no-create-home sn-no-such-user, or remove node.user)",
+			-ENOENT);
+	if (!getpwnam("nobody"))
+		skip();
+	corrupt(t, "spoke-a.yaml", "user: sn-no-such-user", "user: nobody");
+	c = load_file_ok(t, "spoke-a.yaml");
+	assert_string_equal(c->user, "nobody");
+	sn_config_free(c);
+}
+
+/* A reload takes the private key from the running config and never opens
+ * the key file; PSK files are read again. */
+static void test_config_reload_keeps_private_key(void **state)
+{
+	const struct tmp *t = *state;
+	struct sn_config *run = load_file_ok(t, "spoke-a.yaml"), *c = NULL;
+	char path[256], key[256], psk[256], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/spoke-a.yaml", t->dir);
+	snprintf(key, sizeof(key), "%s/keys/spoke-a.key", t->dir);
+	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(sn_config_load(path, &c, err, sizeof(err)), -ENOENT);
+	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
+	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	if (sn_config_reload(path, run, &c, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_memory_equal(c->private_key, run->private_key, 32);
+	assert_false(sodium_is_zero(c->private_key, 32));
+	assert_int_equal(c->peers[0].has & SN_PEER_HAS_PSK, SN_PEER_HAS_PSK);
+	assert_memory_equal(c->peers[0].psk, "preshared key for tests only 123", 32);
+	sn_config_free(c);
+	/* a PSK file that went bad fails the reload as it fails a start */
+	assert_int_equal(chmod(psk, 0640), 0);
+	assert_int_equal(sn_config_reload(path, run, &c, err, sizeof(err)), -EACCES);
+	assert_null(c);
+	sn_config_free(run);
+}
+
+/* What a reload as node.user says when it cannot read the config or a PSK
+ * file: run in a child that became nobody (the test itself stays root). */
+static void reload_as_nobody(const char *path, const struct sn_config *run, uid_t uid, gid_t gid,
+			     bool want_ok, char *err, size_t err_len)
+{
+	int fds[2], st = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sn_config *c = NULL;
+		char e[1024] = "";
+		int rc = 2;
+
+		if (setresgid(gid, gid, gid) == 0 && setresuid(uid, uid, uid) == 0)
+			rc = sn_config_reload(path, run, &c, e, sizeof(e)) < 0 ? 0 : 1;
+		sn_config_free(c);
+		_exit(write(fds[1], e, sizeof(e)) == (ssize_t)sizeof(e) ? rc : 3);
+	}
+	close(fds[1]);
+	memset(err, 0, err_len);
+	assert_int_equal(read(fds[0], err, err_len - 1), (ssize_t)err_len - 1);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), want_ok ? 1 : 0); /* 1: the reload loaded */
+}
+
+static void test_config_reload_as_user_errors_say_so(void **state)
+{
+	const struct tmp *t = *state;
+	struct passwd *pw = getpwnam("nobody");
+	struct sn_config *run;
+	char path[256], psk[256], err[1024], want[1024];
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || !pw)
+		skip();
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	corrupt(t, "spoke-a.yaml", "  role: spoke\n", "  role: spoke\n  user: nobody\n");
+	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
+	snprintf(path, sizeof(path), "%s/spoke-a.yaml", t->dir);
+	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
+	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	run = load_file_ok(t, "spoke-a.yaml");
+	/* the temporary directory is 0700 root: nobody cannot open the config */
+	reload_as_nobody(path, run, uid, gid, false, err, 1024);
+	snprintf(want, sizeof(want), "%s: cannot read the config: Permission denied (a reload runs as node.user 'nobody': make the file readable by that user)",
+		 path);
+	assert_string_equal(err, want);
+	/* config readable, the PSK file root's own */
+	assert_int_equal(chmod(t->dir, 0755), 0);
+	snprintf(want, sizeof(want), "%s/keys", t->dir);
+	assert_int_equal(chmod(want, 0755), 0);
+	reload_as_nobody(path, run, uid, gid, false, err, 1024);
+	assert_non_null(strstr(err, "hub.psk_file: cannot read "));
+	snprintf(want, sizeof(want), "cannot read %s: Permission denied (a reload runs as node.user 'nobody' and rereads PSK files: make the file owned by nobody, mode 0600)",
+		 psk);
+	assert_non_null(strstr(err, want));
+	/* owned by nobody: the reload works, without the root-only key file */
+	assert_int_equal(chown(psk, uid, gid), 0);
+	reload_as_nobody(path, run, uid, gid, true, err, 1024);
+	assert_string_equal(err, "");
+	sn_config_free(run);
+}
+
 static void test_config_load_errors(void **state)
 {
 	struct sn_config *c = (struct sn_config *)1;
@@ -1199,6 +1325,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_psk_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_file_trusted, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_key_file_trusted, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_user_checked_at_load, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_reload_keeps_private_key, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_reload_as_user_errors_say_so, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_config_load_errors),
 		cmocka_unit_test(test_config_garbage_does_not_crash),
 	};

@@ -12,6 +12,9 @@
  *        changes in place, each change listed here.
  *        Descriptor, host API, packet/batch, egress, crypto, os operation
  *        tables.
+ *        2026-12-01: os drop_privileges takes one struct sn_priv_args (user,
+ *        SN_PRIV_* flags, err) instead of (user, err, err_len), so the host
+ *        says whether the backend keeps the right to change routes.
  *        2026-12-01: counters challenge_rx, challenge_tx, response_rx,
  *        response_tx and drop reasons unverified, bad_response (protocol
  *        revision 2); counter ids renumbered so traffic counters and drop
