@@ -26,6 +26,7 @@
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 
 struct sn_ctl; /* control server (ctl_server.c) */
+struct sn_reload; /* a reload in progress (reload.c) */
 
 /* The session of a peer identity (id + pair key) that left the registry on
  * a reload (removed or re-keyed). If the same identity comes back before
@@ -69,6 +70,9 @@ struct sn_node {
 	uint64_t start_ns;         /* uv_hrtime() at start */
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
+	struct sn_reload *reload;  /* the reload running, NULL when none (reload.c) */
+	bool reload_again;         /* a SIGHUP came during it */
+	bool stopping;             /* shutting down: nothing more is committed */
 	struct sn_peer_saved *saved; /* malloc'd; see struct sn_peer_saved */
 	uint32_t n_saved, cap_saved;
 
@@ -128,9 +132,19 @@ void sn_node_teardown(struct sn_node *n);
 /* Fold what the kernel dropped on the node's behalf (TUN queue full) into
  * the counters; control path (status, metrics). */
 void sn_node_kernel_counters(struct sn_node *n);
-/* Reread the config file and apply it (SIGHUP, `subnetra reload`).
- * 0, or a negative errno with the reason in err and nothing changed. */
-int sn_node_reload(struct sn_node *n, char *err, size_t err_len);
+/* reload.c: reread the config file and apply it (`subnetra reload`).
+ * The file reads, lookups and key derivation run off the loop; cb(n, 0 or
+ * -errno, err, arg) is called on the loop once it is applied or refused
+ * (refused: nothing changed). Returns 0 when started (cb is then called
+ * exactly once; before this returns on a node without a loop), -EBUSY
+ * when a reload is running already, -ENOMEM. */
+typedef void (*sn_reload_cb)(struct sn_node *n, int rc, const char *err, void *arg);
+int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg);
+/* SIGHUP: a reload whose outcome is logged; one that arrives during a
+ * reload runs once that one is done. */
+void sn_node_reload_signal(struct sn_node *n);
+/* The caller behind arg went away: do not call it back. */
+void sn_node_reload_forget_cb(struct sn_node *n, void *arg);
 /* Replace the run-time policy rules with rules[0..cnt-1] (copied): build a
  * new tree, validate, swap atomically. 0 or -errno with reason, nothing changed. */
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,

@@ -349,14 +349,9 @@ static void on_check(uv_check_t *c)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct sn_node *n = s->data;
-	char err[1024];
 
 	if (sig == SIGHUP) {
-		if (sn_node_reload(n, err, sizeof(err)) < 0)
-			sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s",
-			       err);
-		else
-			sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+		sn_node_reload_signal(n);
 		return;
 	}
 	sn_log(&n->host, SN_LOG_INFO, "signal %d: shutting down", sig);
@@ -490,6 +485,7 @@ void sn_node_stop(struct sn_node *n)
 	if (!n->running)
 		return;
 	n->running = false;
+	n->stopping = true;
 	uv_poll_stop(&n->tun_poll);
 	uv_poll_stop(&n->udp_poll);
 	uv_stop(&n->loop);
@@ -499,6 +495,7 @@ void sn_node_teardown(struct sn_node *n)
 {
 	int r;
 
+	n->stopping = true;
 	if (n->os.inst && n->routes)
 		remove_routes(n);
 	sn_ctl_stop(n);
