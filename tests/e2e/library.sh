@@ -3,8 +3,9 @@
 #   - its one cleanup removes everything a test made - the daemons, the
 #     background helpers, the star's namespaces, an extra namespace and the
 #     attacker's, the temp dir - and runs the deferred commands (last first),
-#     both when a test fails (exit 1, the daemons' logs printed) and when it
-#     is killed with SIGTERM (exit 143);
+#     when a test fails (exit 1, the daemons' logs printed), when it is
+#     killed with SIGTERM (exit 143), and when it passes but a daemon's log
+#     holds a sanitizer report (exit 1: the run fails);
 #   - the attacker namespace (e2e_attacker --routed) sends captured
 #     datagrams again from its own address with an ordinary UDP socket
 #     (replay_udp): spoke B's to the hub and the hub's to spoke A are
@@ -13,9 +14,10 @@ set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin library
 
-echo "== the cleanup, after a failure and after SIGTERM"
+echo "== the cleanup, after a failure, after SIGTERM and after a sanitizer report"
 # a test that builds everything the library can clean up, records it in
-# $OUT/state, then fails ($2 = fail) or waits to be killed ($2 = wait)
+# $OUT, then fails ($2 = fail), waits to be killed ($2 = term) or passes
+# with a sanitizer report in the hub's log ($2 = asan)
 cat >"$T/child.sh" <<'SH'
 set -euo pipefail
 OUT=$1
@@ -33,12 +35,18 @@ echo "$(star_pid hub) $(star_pid spoke-a) $(star_pid spoke-b) $helper" >"$OUT/pi
 echo "$T" >"$OUT/tmp"
 touch "$OUT/ready"
 [ "$2" = fail ] && fail "failing on purpose"
+if [ "$2" = asan ]; then
+	star_stop hub   # (its last writes would land over the planted line)
+	echo "==1==ERROR: AddressSanitizer: heap-use-after-free (planted by library.sh)" >>"$STAR_DIR/hub.log"
+	pass "passing on purpose"
+	exit 0
+fi
 bg sleep 300
 wait "$BG_PID"   # (a signal interrupts a wait; a foreground command would run to its end first)
 SH
 
-# child MODE: run the child test (fail: to its end; term: SIGTERM once it
-# is set up); sets RC and leaves its output in $T/MODE/
+# child MODE: run the child test (fail, asan: to its end; term: SIGTERM once
+# it is set up); sets RC and leaves its output in $T/MODE/
 child() {
 	local out=$T/$1 pid
 	mkdir -p "$out"
@@ -48,7 +56,7 @@ child() {
 		>"$out/stdout" 2>"$out/stderr" &
 	pid=$!
 	E2E_BG+=("$pid")   # (stopped by the cleanup if this test fails first)
-	if [ "$1" = fail ]; then
+	if [ "$1" != term ]; then
 		wait "$pid" || RC=$?
 		return
 	fi
@@ -80,6 +88,11 @@ child term
 expect_eq "term: exit status after SIGTERM" "$RC" 143
 expect_eq "term: daemon logs printed" "$(grep -c '^---- .*\.log (last 40 lines)$' "$T/term/stderr")" 3
 gone term
+child asan
+expect_eq "asan: exit status of a passing test with a sanitizer report" "$RC" 1
+grep -q "^PASS: passing on purpose" "$T/asan/stdout" || fail "asan: the child did not pass"
+grep -q "^sanitizer report in .*/hub.log:" "$T/asan/stderr" || fail "asan: the report was not shown"
+gone asan
 
 echo "== the attacker replays captured datagrams from its own address"
 e2e_start_all
@@ -110,4 +123,4 @@ for k in peer.1.endpoint node.tun_tx_packets; do
 	expect_eq "spoke A: $k (unchanged)" "$(jv a1 "$k")" "$(jv a0 "$k")"
 done
 expect_eq "LAN A -> LAN B replies (of 3)" "$(ping_n "$NS_LA" 192.168.2.10 3)" 3
-pass "the cleanup removes everything after a failure and after SIGTERM; the attacker's replays are counted (hub replay +6, spoke A +1) and move nothing"
+pass "the cleanup removes everything after a failure, SIGTERM and a sanitizer report; the attacker's replays are counted (hub replay +6, spoke A +1) and move nothing"
