@@ -56,6 +56,7 @@
 # Assertions (each prints its evidence)
 #   expect_eq WHAT GOT WANT, expect_le / expect_ge WHAT GOT BOUND,
 #   expect_range WHAT GOT LO HI (integers or decimals)
+#   num_ok WHAT VALUE... each VALUE is a decimal number (else fail)
 #   wait_for SECS WHAT CMD...  poll CMD every 0.1 s; fail after SECS
 #   fail MSG / skip MSG (exit 77) / pass MSG
 # Background helpers
@@ -70,11 +71,15 @@
 #                        it is bound; $BG_PID
 #   replay_frames NS IFACE FRAMES [--times N]  the frames again, byte for byte
 #   replay_udp NS FRAMES ADDR:PORT [--from ADDR[:PORT]] [--times N]  their UDP
-#                        payloads again, from NS's own address (any source)
+#                        payloads again, from an ordinary socket in NS (so
+#                        from NS's address: the attacker's, or an added one)
 #   udp_send NS ADDR:PORT [--pad N] [--count N] HEX...  crafted datagrams
 #   inject NS ARGS...    sn-inject (sealed datagrams) in NS
 #   setb HEX OFF BYTE    HEX with one byte replaced
 #
+# Variables: $T, $STAR_DIR, $NS_HUB $NS_A $NS_B $NS_LA $NS_LB (and $NS_X),
+# $SUBNETRAD $SUBNETRA $SN_INJECT $PLUGINS (of $SN_BUILD), $PY, $PKT,
+# $SNSTAT, $E2E_DIR.
 # Tools: pkt.py (traffic and packets), snstat.py (status), swapload.py
 # (policy_swap.sh's measurement); python3 stdlib only, run by /usr/bin/python3.
 
