@@ -35,7 +35,7 @@ done
 
 # ARCH -> GNU triplet, OCI architecture and variant, readelf's machine name.
 case $ARCH in
-amd64) T=x86_64-linux-gnu OCI_ARCH=amd64 VARIANT= MACHINE='Advanced Micro Devices X86-64' ;;
+amd64) T=x86_64-linux-gnu OCI_ARCH=amd64 VARIANT='' MACHINE='Advanced Micro Devices X86-64' ;;
 arm64) T=aarch64-linux-gnu OCI_ARCH=arm64 VARIANT=v8 MACHINE=AArch64 ;;
 armhf) T=arm-linux-gnueabihf OCI_ARCH=arm VARIANT=v7 MACHINE=ARM
 	# core/ctl_server.c's "socket path too long" message draws a

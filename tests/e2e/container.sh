@@ -40,7 +40,7 @@ PM=(timeout 120 podman --root "$T/pm/root" --runroot "$T/pm/run" --tmpdir "$T/pm
     --network-config-dir "$T/pm/cni"
     --storage-driver vfs --cgroup-manager cgroupfs --events-backend file
     --runtime "$T/pm/bin/runc")
-HAD_VLC=$([ -e /var/lib/containers ] && echo 1 || true)
+HAD_VLC=; [ -e /var/lib/containers ] && HAD_VLC=1
 
 ct_cleanup() {
 	"${PM[@]}" rm -f -t 0 "$CT" >/dev/null 2>&1
