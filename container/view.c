@@ -193,6 +193,11 @@ static int collect(struct view *v, const struct sn_config *c)
 
 	if (c->n_peers + 1 > SN_ENTRY_MAX_KEYS)
 		return fail(v, -E2BIG, "%s: more than %d key files", c->path, SN_ENTRY_MAX_KEYS);
+	if (v->e->config_text && !v->e->private_key && below(v->dir, c->private_key_file))
+		return fail(v, -EINVAL, "SUBNETRA_CONFIG_TEXT: node.private_key_file %s would be in "
+			    "%s, which the entrypoint makes afresh: set SUBNETRA_PRIVATE_KEY, or name "
+			    "a mounted key file by its absolute path", c->private_key_file,
+			    v->e->view_dir);
 	if (v->e->private_key)
 		add_job(v, c->private_key_file, "node.private_key_file", v->e->private_key, 0);
 	else if ((mode = too_open(c->private_key_file)))

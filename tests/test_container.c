@@ -257,6 +257,9 @@ static void test_container_config_from_environment(void **state)
 	key = slurp(f->key);
 	f->e.config = NULL;
 	f->e.config_text = json;
+	/* without the key, nothing could provide keys/spoke-a.key in the view */
+	assert_int_equal(prepare(f), -EINVAL);
+	assert_non_null(strstr(f->err, "set SUBNETRA_PRIVATE_KEY, or name a mounted key file"));
 	f->e.private_key = key;
 	assert_int_equal(prepare(f), 0);
 	snprintf(p, sizeof(p), "%s/subnetra.yaml", f->v);
