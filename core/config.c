@@ -564,7 +564,7 @@ static int read_all(int fd, char **out, size_t *len)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (st.st_size > SN__CONF_MAX_SIZE)
+	if ((uint64_t)st.st_size > SN__CONF_MAX_SIZE) /* off_t is 32 bits on armhf */
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)

@@ -11,13 +11,15 @@
 
 #include "build_config.h"
 #include "daemon.h"
+#include "netplan.h"
 #include "subnetra/host.h"
 #include "subnetra/version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: subnetrad -c FILE [--check | --print-network-plan [--platform P]]\n"
+		"usage: subnetrad -c FILE [--check | --print-network-plan [--platform P]\n"
+		"                 [--routeros-version V]]\n"
 		"                 [--plugin-dir DIR] [-v | -q]\n"
 		"\n"
 		"Runs a Subnetra node (hub or spoke) from the YAML or JSON config FILE in\n"
@@ -28,13 +30,15 @@ static void usage(FILE *f)
 		"                           summary, exit 0 if all is well\n"
 		"      --print-network-plan print the host commands around the daemon\n"
 		"      --platform P         linux (default), macos or routeros\n"
+		"      --routeros-version V the RouterOS version of a routeros plan: 7.19,\n"
+		"                           7.20, 7.21 (default %s) or later\n"
 		"      --plugin-dir DIR     load plugins from DIR (default: config's\n"
 		"                           plugins.directory, else %s)\n"
 		"  -v, --verbose            debug logging\n"
 		"  -q, --quiet              errors and warnings only\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            version and plugin ABI\n",
-		SN_PLUGIN_DIR);
+		SN_NETPLAN_ROUTEROS_DEFAULT, SN_PLUGIN_DIR);
 }
 
 /* Keys are in memory from the moment the config is read: no core dump may
@@ -95,6 +99,10 @@ int main(int argc, char **argv)
 			if (!need_arg(i, argc, a))
 				return 2;
 			o.platform = argv[++i];
+		} else if (!strcmp(a, "--routeros-version")) {
+			if (!need_arg(i, argc, a))
+				return 2;
+			o.routeros_version = argv[++i];
 		} else if (!strcmp(a, "--check")) {
 			o.check = 1;
 		} else if (!strcmp(a, "--print-network-plan")) {
@@ -114,6 +122,11 @@ int main(int argc, char **argv)
 	}
 	if (o.platform && !o.plan) {
 		fprintf(stderr, "subnetrad: --platform goes with --print-network-plan\n");
+		return 2;
+	}
+	if (o.routeros_version && (!o.platform || strcmp(o.platform, "routeros"))) {
+		fprintf(stderr, "subnetrad: --routeros-version goes with --print-network-plan "
+			"--platform routeros\n");
 		return 2;
 	}
 	umask(077);

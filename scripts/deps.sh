@@ -5,7 +5,10 @@ set -euo pipefail
 
 PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
       iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils
-      util-linux)
+      util-linux podman runc qemu-user-static)
+# (tests/e2e/container.sh runs the image with podman and runc and the arm
+# images under qemu-user; scripts/container-image.sh installs the cross
+# compilers and multiarch libraries it needs itself.)
 [ "${SN_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SN_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -8,18 +8,12 @@
 # the routes it added and exits 0. Core dumps are off in every daemon
 # (RLIMIT_CORE 0, not dumpable), and node.user: root is refused.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-need_root
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin privdrop
 id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
 command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
 
-export STAR_SRC=$SN_SRC STAR_BUILD=$SN_BUILD STAR_ID=pd$$
-. "$SN_SRC/scripts/lib/star.sh"
-T=$(mktemp -d /tmp/sn-privdrop.XXXXXX)
-trap 'star_down; rm -rf "$T"' EXIT
 chmod 755 "$T" # a reload as nobody rereads the config
-star_up
-star_conf "$T/conf"
 sed -i '/^node:/a\  user: nobody' "$STAR_DIR/spoke-a.yaml" "$STAR_DIR/spoke-b.yaml"
 sed -i '/^overlay:/a\  manage_routes: false' "$STAR_DIR/spoke-b.yaml"
 
@@ -27,28 +21,26 @@ sed -i '/^overlay:/a\  manage_routes: false' "$STAR_DIR/spoke-b.yaml"
 # process without it can tell whether the hub is dumpable (below)
 NOPTRACE="setpriv --bounding-set=-sys_ptrace"
 STAR_WRAP=$NOPTRACE star_start hub
-for _ in $(seq 50); do [ -S "$STAR_DIR/run/hub.sock" ] && break; sleep 0.1; done
+wait_socket hub
 star_start spoke-a
 star_start spoke-b
-for _ in $(seq 50); do nsx "$NS_B" ip route | grep -q "dev subnetra0" && break; sleep 0.1; done
+wait_for 5 "spoke-b's TUN device" eval 'nsx "$NS_B" ip route | grep -q "dev subnetra0"'
 nsx "$NS_B" ip route add 192.168.1.0/24 dev subnetra0 # spoke-b does not manage routes
-star_wait_ping "$NS_LA" 192.168.2.10 20 || { cat "$STAR_DIR"/spoke-a.log; fail "no traffic with node.user set"; }
+star_wait_ping "$NS_LA" 192.168.2.10 20 || fail "no traffic with node.user set"
 
 nobody=$(id -u nobody)
-st() { awk -v k="$2:" '$1 == k {$1 = ""; sub(/^ /, ""); print}' /proc/"$(star_pid "$1")"/status; }
+pst() { awk -v k="$2:" '$1 == k {$1 = ""; sub(/^ /, ""); print}' /proc/"$(star_pid "$1")"/status; }
 for node in spoke-a spoke-b; do
 	want=0000000000000000
 	[ $node = spoke-a ] && want=0000000000001000 # CAP_NET_ADMIN only
-	echo "$node: Uid $(st $node Uid), CapEff $(st $node CapEff), CapPrm $(st $node CapPrm)," \
-		"CapBnd $(st $node CapBnd), CapAmb $(st $node CapAmb), NoNewPrivs $(st $node NoNewPrivs)"
-	[ "$(st $node Uid)" = "$nobody $nobody $nobody $nobody" ] || fail "$node runs as uid $(st $node Uid)"
-	[ "$(st $node CapEff)" = $want ] || fail "$node: effective capabilities $(st $node CapEff), want $want"
-	[ "$(st $node CapPrm)" = $want ] || fail "$node: permitted capabilities $(st $node CapPrm), want $want"
-	[ "$(st $node CapBnd)" = 0000000000000000 ] || fail "$node: bounding set $(st $node CapBnd), want empty"
-	[ "$(st $node CapAmb)" = 0000000000000000 ] || fail "$node: ambient set $(st $node CapAmb), want empty"
-	[ "$(st $node NoNewPrivs)" = 1 ] || fail "$node: NoNewPrivs is $(st $node NoNewPrivs)"
+	expect_eq "$node: Uid (real, effective, saved, fs)" "$(pst $node Uid)" "$nobody $nobody $nobody $nobody"
+	expect_eq "$node: CapEff" "$(pst $node CapEff)" $want
+	expect_eq "$node: CapPrm" "$(pst $node CapPrm)" $want
+	expect_eq "$node: CapBnd (empty)" "$(pst $node CapBnd)" 0000000000000000
+	expect_eq "$node: CapAmb (empty)" "$(pst $node CapAmb)" 0000000000000000
+	expect_eq "$node: NoNewPrivs" "$(pst $node NoNewPrivs)" 1
 	grep -q "running as user nobody" "$STAR_DIR/$node.log" || fail "$node: no log line about the user switch"
-	star_ctl $node status >/dev/null || fail "$node: control socket does not answer after the user switch"
+	sctl $node status >/dev/null || fail "$node: control socket does not answer after the user switch"
 done
 nsx "$NS_A" ip route | grep -q "192.168.2.0/24 dev subnetra0" || fail "route missing"
 
@@ -57,14 +49,13 @@ nsx "$NS_A" ip route | grep -q "192.168.2.0/24 dev subnetra0" || fail "route mis
 # root may follow /proc/PID/exe of a dumpable process (the sleep) but not
 # of one that is not dumpable.
 for node in hub spoke-a spoke-b; do
-	lim=$(awk '/^Max core file size/ {print $5, $6}' /proc/"$(star_pid $node)"/limits)
-	[ "$lim" = "0 0" ] || fail "$node: core file size limit is '$lim', want 0 0"
+	expect_eq "$node: core file size limit" \
+		"$(awk '/^Max core file size/ {print $5, $6}' /proc/"$(star_pid $node)"/limits)" "0 0"
 done
-$NOPTRACE sleep 30 & ctl_pid=$!
+bg $NOPTRACE sleep 30
 sleep 0.2
-$NOPTRACE readlink /proc/$ctl_pid/exe >/dev/null && ok=1 || ok=0
-kill $ctl_pid; wait $ctl_pid 2>/dev/null || true
-[ $ok = 1 ] || fail "setpriv cannot read a dumpable process: the check below would prove nothing"
+$NOPTRACE readlink /proc/$BG_PID/exe >/dev/null ||
+	fail "setpriv cannot read a dumpable process: the check below would prove nothing"
 if $NOPTRACE readlink /proc/"$(star_pid hub)"/exe >/dev/null 2>&1; then
 	fail "the hub is dumpable (/proc/PID/exe readable without CAP_SYS_PTRACE)"
 fi
@@ -72,20 +63,20 @@ fi
 # Reloads as nobody: spoke-a learns a route (a FORWARD rule: CAP_NET_ADMIN
 # at work) by SIGHUP, then another by `subnetra reload`; spoke-b (no
 # capability) a DROP rule by `subnetra reload`.
-[ "$(stat -c '%U %a' "$STAR_DIR/keys/spoke-a.key")" = "root 600" ] || fail "key file not root's 0600"
+expect_eq "spoke-a's key file" "$(stat -c '%U %a' "$STAR_DIR/keys/spoke-a.key")" "root 600"
 printf 'policy:\n  - { prefix: 192.168.77.0/24, action: forward, peer: 1 }\n' >>"$STAR_DIR/spoke-a.yaml"
 kill -HUP "$(star_pid spoke-a)"
-for _ in $(seq 50); do grep -q "reload" "$STAR_DIR/spoke-a.log" && break; sleep 0.1; done
+wait_for 5 "spoke-a's SIGHUP reload" grep -q "reload" "$STAR_DIR/spoke-a.log"
 grep "reload" "$STAR_DIR/spoke-a.log" | tail -1 | grep -q "reloaded" ||
 	fail "SIGHUP reload as nobody failed: $(grep reload "$STAR_DIR/spoke-a.log" | tail -1)"
 nsx "$NS_A" ip route | grep -q "192.168.77.0/24 dev subnetra0" || fail "SIGHUP reload did not add its route"
 echo "  - { prefix: 192.168.78.0/24, action: forward, peer: 1 }" >>"$STAR_DIR/spoke-a.yaml"
-out=$(star_ctl spoke-a reload 2>&1) || fail "subnetra reload as nobody failed: $out"
+out=$(sctl spoke-a reload 2>&1) || fail "subnetra reload as nobody failed: $out"
 nsx "$NS_A" ip route | grep -q "192.168.78.0/24 dev subnetra0" || fail "subnetra reload did not add its route"
 printf 'policy:\n  - { prefix: 198.51.100.0/24, action: drop }\n' >>"$STAR_DIR/spoke-b.yaml"
-out=$(star_ctl spoke-b reload 2>&1) || fail "subnetra reload of spoke-b (no capability) failed: $out"
-star_ctl spoke-b policy list | grep -q "198.51.100.0/24" || fail "spoke-b's reload did not apply its rule"
-star_ctl spoke-a status | grep -q " 2 reloads" || fail "spoke-a does not count 2 reloads"
+out=$(sctl spoke-b reload 2>&1) || fail "subnetra reload of spoke-b (no capability) failed: $out"
+sctl spoke-b policy list | grep -q "198.51.100.0/24" || fail "spoke-b's reload did not apply its rule"
+sctl spoke-a status | grep -q " 2 reloads" || fail "spoke-a does not count 2 reloads"
 star_wait_ping "$NS_LA" 192.168.2.10 5 || fail "no traffic after the reloads"
 
 # node.user: root is refused when the config is loaded, before any setup
@@ -98,9 +89,8 @@ fi
 grep -q "node.user: 'root' is uid 0, so the daemon would keep every privilege" <<<"$out" ||
 	fail "node.user: root message: $out"
 
-star_stop spoke-a && rc=0 || rc=$?
-[ "$rc" = 0 ] || fail "daemon exited $rc on SIGTERM"
-if nsx "$NS_A" ip route | grep -qE "192.168.(2|77|78).0/24"; then
-	fail "routes left behind after exit"
-fi
+rc=0
+star_stop spoke-a || rc=$?
+expect_eq "spoke-a exit status after SIGTERM" "$rc" 0
+expect_eq "routes left in spoke-a after exit" "$(nsx "$NS_A" ip route | grep -E "192.168.(2|77|78).0/24" || true)" ""
 pass "as nobody: CAP_NET_ADMIN only with managed routes, else none; empty bounding set, no_new_privs; no core dumps; reloads work; root refused; routes removed at exit"
