@@ -191,6 +191,7 @@ static void accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h, v
 	}
 	sn_replay_update(&s->rx_window, h->seq);
 	s->last_rx_ns = now;
+	s->heard = true;
 	if (h->seq == s->rx_window.top && !same_addr(&s->endpoint, src))
 		s->endpoint = *src;
 }

@@ -47,6 +47,8 @@ struct sn_session {
 	struct sn_replay rx_window;
 	uint64_t epochs_accepted;  /* how many epochs were accepted from this peer */
 	uint64_t last_rx_ns;       /* 0 = never */
+	bool heard;                /* a data or keepalive datagram of it was accepted:
+				    * it has verified us (keepalive timing) */
 
 	/* verification */
 	uint8_t state;             /* enum sn_peer_state */

@@ -7,9 +7,15 @@
  */
 #include "node.h"
 
+/* Until the hub is heard from (a data or keepalive datagram of it
+ * accepted: it verified us), keepalives go every second: the one that
+ * earns us the hub's challenge may have been lost. */
+#define SN_KEEPALIVE_EAGER_NS 1000000000ull
+
 /* A keepalive to every verified peer that has been sent nothing for
- * keepalive seconds, the timer rearmed for exactly the next such moment.
- * Peers that are not verified get challenges instead (on_verify). */
+ * keepalive seconds (every second until it is heard), the timer rearmed
+ * for exactly the next such moment. Peers that are not verified get
+ * challenges instead (on_verify). */
 static void on_keepalive(uv_timer_t *t)
 {
 	struct sn_node *n = t->data;
@@ -19,15 +25,18 @@ static void on_keepalive(uv_timer_t *t)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
 		struct sn_peer *p = &n->peers.v[i];
-		uint64_t last;
+		uint64_t last, every = p->s.heard || k < SN_KEEPALIVE_EAGER_NS ? k : SN_KEEPALIVE_EAGER_NS;
 
-		if (p->s.state != SN_PEER_VERIFIED)
+		if (p->s.state != SN_PEER_VERIFIED) {
+			if (SN_KEEPALIVE_EAGER_NS < next)
+				next = SN_KEEPALIVE_EAGER_NS; /* it may be verified by then */
 			continue;
-		if (!p->s.last_tx_ns || now - p->s.last_tx_ns >= k)
+		}
+		if (!p->s.last_tx_ns || now - p->s.last_tx_ns >= every)
 			sn_dp_keepalive(n, p);
 		last = p->s.last_tx_ns;
-		if (last && last + k > now && last + k - now < next)
-			next = last + k - now;
+		if (last && last + every > now && last + every - now < next)
+			next = last + every - now;
 	}
 	uv_timer_start(t, on_keepalive, (next + 999999) / 1000000, 0);
 }

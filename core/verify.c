@@ -165,6 +165,16 @@ static bool epoch_used(const struct sn_node *n, const struct sn_peer *peer, uint
 	return peer->s.answered_epoch != peer_epoch;
 }
 
+/* A peer just verified gets one keepalive at once: to a hub it says "I
+ * speak now", which earns us the hub's challenge if it restarted with us;
+ * to a spoke, that we verified it (a spoke repeats its keepalives every
+ * second until it hears from us). docs/protocol.md, "Endpoints, NAT and
+ * keepalive". */
+static void announce(struct sn_node *n, struct sn_peer *peer)
+{
+	sn__dp_stage_keepalive(n, peer);
+}
+
 /* The peer's response matched: it is verified (docs/protocol.md,
  * "Verifying a peer", what C does on a matching RESPONSE). */
 static void verified(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
@@ -190,10 +200,7 @@ static void verified(struct sn_node *n, struct sn_peer *peer, const struct sn_wi
 		return;
 	}
 	s->state = SN_PEER_VERIFIED;
-	/* a spoke speaks at once, so a hub that restarted with us can
-	 * challenge us now rather than at our next keepalive */
-	if (!n->is_hub && n->cfg->keepalive)
-		sn__dp_stage_keepalive(n, peer);
+	announce(n, peer);
 }
 
 void sn_verify_on_response(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
@@ -264,8 +271,7 @@ void sn_verify_epoch_moved(struct sn_node *n, uint32_t epoch)
 		}
 		if (done && peer->s.state == SN_PEER_EPOCH_WAIT) {
 			peer->s.state = SN_PEER_VERIFIED;
-			if (!n->is_hub && n->cfg->keepalive)
-				sn__dp_stage_keepalive(n, peer);
+			announce(n, peer);
 		}
 	}
 	sn_dp_flush(n);

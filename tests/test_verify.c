@@ -95,7 +95,7 @@ static const struct row rows[] = {
 	{ SN_PEER_UNVERIFIED, DATA, -1, SN_CTR_DROP_UNVERIFIED, SN_PEER_UNVERIFIED, SN_WIRE_F_CHALLENGE, 0 },
 	{ SN_PEER_UNVERIFIED, KEEPALIVE, -1, SN_CTR_DROP_UNVERIFIED, SN_PEER_UNVERIFIED, SN_WIRE_F_CHALLENGE, 0 },
 	{ SN_PEER_UNVERIFIED, CHALLENGE, -1, SN_CTR_CHALLENGE_RX, SN_PEER_UNVERIFIED, SN_WIRE_F_RESPONSE, 0 },
-	{ SN_PEER_UNVERIFIED, RESP_MATCH, -1, SN_CTR_RESPONSE_RX, SN_PEER_VERIFIED, NONE, 0 },
+	{ SN_PEER_UNVERIFIED, RESP_MATCH, -1, SN_CTR_RESPONSE_RX, SN_PEER_VERIFIED, SN_WIRE_F_KEEPALIVE, 0 },
 	{ SN_PEER_UNVERIFIED, RESP_OTHER, -1, SN_CTR_DROP_BAD_RESPONSE, SN_PEER_UNVERIFIED, NONE, 0 },
 	{ SN_PEER_UNVERIFIED, DATA, 30, SN_CTR_DROP_UNVERIFIED, SN_PEER_UNVERIFIED, NONE, 0 },
 	{ SN_PEER_UNVERIFIED, KEEPALIVE, 35, SN_CTR_DROP_UNVERIFIED, SN_PEER_UNVERIFIED, NONE, 0 },
@@ -182,6 +182,8 @@ static void test_verify_state_machine(void **state)
 			fail_msg("row %zu: the hub sent %u datagram(s) (flags %02x), want %s", i,
 				 f->hub->n_sent, f->hub->n_sent ? tn_hdr(f->hub->sent[0]).flags : 0,
 				 r->sends == NONE ? "none" : "one");
+		if (r->sends == SN_WIRE_F_KEEPALIVE) /* one to the peer just verified */
+			assert_int_equal(tn_hdr(f->hub->sent[0]).seq, p->s.tx_seq - 1);
 		if (r->sends == SN_WIRE_F_CHALLENGE || r->sends == SN_WIRE_F_RESPONSE) {
 			struct sn_wire_hdr h = tn_hdr(f->hub->sent[0]);
 
@@ -409,8 +411,13 @@ static void test_verify_seq_exhausted_moves_epoch(void **state)
 	assert_int_equal(p->s.state, SN_PEER_EPOCH_WAIT);
 	assert_int_equal(f->hub->n->emove.target, E_HUB + 1);
 	sn_verify_epoch_moved(f->hub->n, E_HUB + 1);
-	assert_int_equal(p->s.tx_seq, 0);
 	assert_int_equal(p->s.state, SN_PEER_VERIFIED);
+	/* the new epoch starts at seq 0: its first datagram is the keepalive
+	 * that tells the spoke it may speak */
+	assert_int_equal(f->hub->n_sent, 1);
+	assert_int_equal(tn_hdr(f->hub->sent[0]).epoch, E_HUB + 1);
+	assert_int_equal(tn_hdr(f->hub->sent[0]).seq, 0);
+	assert_int_equal(p->s.tx_seq, 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
