@@ -27,6 +27,7 @@
 
 #include "ctl.h"
 #include "node.h"
+#include "sock.h"
 
 struct sn__ctl_conn {
 	struct sn_ctl *ctl;
@@ -398,9 +399,9 @@ static int clear_stale(const char *path, char *err, size_t err_len)
 		return -EEXIST;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, true);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	e = errno;
 	close(fd);
