@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "config.h"
 #include "keys.h"
 #include "tool.h"
 
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 		"  -j, --json             JSON output for scripts\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          version\n",
-		"/run/subnetra/subnetra.sock");
+		SN_CONF_DEFAULT_SOCKET);
 }
 
 static int read_stdin(char *buf, size_t len)
