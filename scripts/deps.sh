@@ -5,6 +5,11 @@ set -euo pipefail
 
 PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
       iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils)
+# the macOS build check (scripts/macos-cross.sh): dpkg-source unpacks the
+# dependencies' Debian sources, autotools makes libsodium's configure, npm
+# fetches zig (any npm will do: one that came with nodejs counts)
+PKGS+=(dpkg-dev autoconf automake libtool)
+command -v npm >/dev/null || PKGS+=(npm)
 [ "${SN_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SN_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()
