@@ -228,9 +228,27 @@ build_tree() { # ARCH PREFIX
 	say "tree for $1 built and checked in $(elapsed "$t")"
 }
 
+# The launchd job (contrib/macos) must parse and run the subnetrad that
+# cmake --install puts in place.
+check_plist() { # BUILD
+	local plist=$SRC/contrib/macos/net.subnetra.subnetrad.plist prefix sbin
+	prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$1/CMakeCache.txt")
+	sbin=$(sed -n 's/^CMAKE_INSTALL_SBINDIR:PATH=//p' "$1/CMakeCache.txt")
+	python3 - "$plist" "$prefix/$sbin/subnetrad" <<-'EOF' || die "$plist is not a launchd job for $prefix/$sbin/subnetrad"
+		import plistlib, sys
+		with open(sys.argv[1], "rb") as f:
+		    job = plistlib.load(f)
+		args = job.get("ProgramArguments", [])
+		ok = job.get("Label") == "net.subnetra.subnetrad" and args[:2] == [sys.argv[2], "-c"]
+		print("%s: %s" % (sys.argv[1], "runs " + " ".join(args) if ok else job))
+		sys.exit(0 if ok and len(args) == 3 else 1)
+	EOF
+}
+
 prune
 for arch in "${ARCHS[@]}"; do
 	deps "$arch"
 	build_tree "$arch" "$PREFIX"
 done
+check_plist "$OUT/${ARCHS[0]}"
 say "done in $(elapsed "$T0"): the tree compiles and links for ${ARCHS[*]} macOS"
