@@ -66,6 +66,8 @@ TOOLS=$CACHE/tools-zig-$ZIG_VERSION
 write_tools() {
 	local arch zt
 	mkdir -p "$TOOLS"
+	# the shim headers go with the wrappers, which other clones share
+	rm -rf "$TOOLS/shim" && cp -r "$XDIR/shim" "$TOOLS/shim"
 	for arch in "${ARCHS[@]}"; do
 		zt=$([ "$arch" = arm64 ] && echo aarch64 || echo "$arch")
 		cat >"$TOOLS/$arch-macos-cc.tmp" <<-EOF
@@ -73,7 +75,7 @@ write_tools() {
 			# written by scripts/macos-cross.sh: zig cc for $arch macOS $MACOS_MIN+
 			export ZIG_GLOBAL_CACHE_DIR="$CACHE/zig-cache" ZIG_LOCAL_CACHE_DIR="$CACHE/zig-cache"
 			for a; do shift; case \$a in -v|-Wl,-v) continue;; esac; set -- "\$@" "\$a"; done
-			exec "$ZIG" cc -target $zt-macos.$MACOS_MIN -idirafter "$XDIR/shim" "\$@"
+			exec "$ZIG" cc -target $zt-macos.$MACOS_MIN -idirafter "$TOOLS/shim" "\$@"
 		EOF
 		mv "$TOOLS/$arch-macos-cc.tmp" "$TOOLS/$arch-macos-cc"
 	done
