@@ -55,23 +55,33 @@ static int node_key_file(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	return sn__conf_path(ld, v, &ld->c->private_key_file);
 }
 
+/* The ADDRESS of "ADDRESS:PORT" (n bytes of s; none: all addresses). */
+static int listen_host(const char *s, size_t n, uint32_t *ip)
+{
+	char host[16]; /* "255.255.255.255" */
+
+	*ip = 0;
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(host))
+		return -EINVAL; /* never cut: 192.168.100.1001 is not 192.168.100.100 */
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return sn_ipv4_parse(host, ip);
+}
+
 static int set_listen(struct sn__ld *ld, const struct sn__cn *v, const char *colon)
 {
 	struct sn_addr *a = &ld->c->listen;
 	uint32_t ip = 0;
 	uint16_t port;
-	char host[16];
 	size_t n = (size_t)(colon - v->s);
 
 	if (sn__conf_port(colon + 1, 0, &port) < 0)
 		return sn__conf_fail(ld, v, "'%.*s' has a bad port (expected 0..65535)", ECHO_MAX, v->s);
-	if (n >= sizeof(host))
-		n = sizeof(host) - 1;
-	memcpy(host, v->s, n);
-	host[n] = '\0';
-	if (n && sn_ipv4_parse(host, &ip) < 0)
+	if (listen_host(v->s, n, &ip) < 0)
 		return sn__conf_fail(ld, v, "'%.*s' is not an IPv4 address (listen takes \"ADDRESS:PORT\" with an IPv4 address, or \":PORT\")",
-				     (int)(colon - v->s) > ECHO_MAX ? ECHO_MAX : (int)(colon - v->s), v->s);
+				     n > ECHO_MAX ? ECHO_MAX : (int)n, v->s);
 	memset(a, 0, sizeof(*a));
 	a->family = SN_AF_INET;
 	a->port = port;
@@ -109,6 +119,7 @@ static int node_state_dir(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int node_user(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
+	ld->at_user = v;
 	ld->c->has |= SN_CONF_HAS_USER;
 	return sn__conf_name(ld, v, "a user name", &ld->c->user);
 }
@@ -467,7 +478,7 @@ static struct sn_config *config_new(const char *name)
 	struct sn_arena a;
 	struct sn_config *c;
 
-	sn_arena_init(&a, 0);
+	sn_arena_init_secret(&a, 0); /* it holds the private key and PSKs */
 	c = sn_arena_alloc(&a, sizeof(*c));
 	if (!c) {
 		sn_arena_free(&a);
@@ -504,10 +515,11 @@ static int load(struct sn__ld *ld, const char *buf, size_t len)
 	return rc;
 }
 
-int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
-			  struct sn_config **out, char *err, size_t err_len)
+static int load_buffer(const char *name, const char *buf, size_t len, bool check_files,
+		       const struct sn_config *running, struct sn_config **out, char *err,
+		       size_t err_len)
 {
-	struct sn__ld ld = { .name = name, .check_keys = check_key_file,
+	struct sn__ld ld = { .name = name, .check_keys = check_files, .running = running,
 			     .err = err, .err_len = err_len };
 	int rc;
 
@@ -532,6 +544,12 @@ int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool ch
 	return 0;
 }
 
+int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
+			  struct sn_config **out, char *err, size_t err_len)
+{
+	return load_buffer(name, buf, len, check_key_file, NULL, out, err, err_len);
+}
+
 static int read_all(int fd, char **out, size_t *len)
 {
 	struct stat st;
@@ -543,7 +561,7 @@ static int read_all(int fd, char **out, size_t *len)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (st.st_size > SN__CONF_MAX_SIZE)
+	if ((uint64_t)st.st_size > SN__CONF_MAX_SIZE) /* off_t is 32 bits on armhf */
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
@@ -565,29 +583,60 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
-int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
+/* The config grants root (it names plugins, keys, paths): only root or the
+ * daemon's user may be able to change it (core/fileperm.h). */
+static int config_trusted(int fd, const char *path, char *err, size_t err_len)
+{
+	char why[2048];
+	struct sn_owners o;
+	int rc;
+
+	sn_owners_init(&o);
+	rc = sn_file_trusted(fd, path, &o, why, sizeof(why));
+	if (rc < 0 && err && err_len)
+		snprintf(err, err_len, "%s", why);
+	return rc;
+}
+
+static int load_path(const char *path, const struct sn_config *running, struct sn_config **out,
+		     char *err, size_t err_len)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		rc = read_all(fd, &buf, &len);
-		close(fd);
-	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
 	if (rc < 0) {
+		char why[128] = "";
+
+		if (rc == -EFBIG)
+			snprintf(why, sizeof(why), " (a config is at most 1 MiB)");
+		else if (rc == -EACCES && running && running->user)
+			snprintf(why, sizeof(why), " (a reload runs as node.user '%.32s': make the "
+				 "file readable by that user)", running->user);
 		if (err && err_len)
 			snprintf(err, err_len, "%s: cannot read the config: %s%s", path, strerror(-rc),
-				 rc == -EFBIG ? " (a config is at most 1 MiB)" : "");
-		return rc;
+				 why);
+	} else if ((rc = config_trusted(fd, path, err, err_len)) == 0) {
+		rc = load_buffer(path, buf, len, true, running, out, err, err_len);
 	}
-	rc = sn_config_load_buffer(path, buf, len, true, out, err, err_len);
+	if (fd >= 0)
+		close(fd);
 	free(buf);
 	return rc;
+}
+
+int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len)
+{
+	return load_path(path, NULL, out, err, err_len);
+}
+
+int sn_config_reload(const char *path, const struct sn_config *running, struct sn_config **out,
+		     char *err, size_t err_len)
+{
+	return load_path(path, running, out, err, err_len);
 }
 
 void sn_config_free(struct sn_config *c)

@@ -147,13 +147,29 @@ struct sn_config {
  * Load and check path. On success returns 0 and *out (free it with
  * sn_config_free). On failure returns a negative errno and writes one line
  * to err in the form "FILE:LINE:COL: KEY.PATH: what is wrong (what would be
- * right)". Blocking file I/O and name resolution: call before the loop runs.
+ * right)". The file itself, and the key and PSK files it names, are refused
+ * (-EPERM) when anyone but root or the daemon's user could change them
+ * (core/fileperm.h; a key may also belong to node.user). Blocking file I/O,
+ * user and name lookups: call before the loop runs.
  */
 int sn_config_load(const char *path, struct sn_config **out, char *err, size_t err_len);
 
+/*
+ * Reload (SIGHUP, `subnetra reload`): load path as sn_config_load does, but
+ * take the private key from running, the config the node runs with, instead
+ * of reading node.private_key_file: that file was read at start, as root,
+ * and after the drop to node.user it is unreadable. A changed
+ * private_key_file loads; sn_node_reload refuses it (a restart applies it).
+ * PSK files are read again and must be readable by node.user (the error
+ * says so). node.user is not looked up again (a reload cannot change it).
+ */
+int sn_config_reload(const char *path, const struct sn_config *running, struct sn_config **out,
+		     char *err, size_t err_len);
+
 /* Same from a buffer (tests, fuzzing); name is used in messages and its
- * directory anchors relative paths. Skips the private key file and PSK files
- * when check_key_file is false (private_key is zeroed, no SN_PEER_HAS_PSK). */
+ * directory anchors relative paths. Skips the private key file, PSK files
+ * and the node.user lookup when check_key_file is false (private_key is
+ * zeroed, no SN_PEER_HAS_PSK). */
 int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
 			  struct sn_config **out, char *err, size_t err_len);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,11 +331,39 @@ static int key_open(struct sn__ld *ld, const char *file, const char *kp,
 		return sn__conf_fail_at(ld, -e, kp, at,
 					"%s does not exist (create it with: umask 077; %s > %s)", file,
 					tool, file);
+	if (e == EACCES && ld->running && ld->running->user)
+		return sn__conf_fail_at(ld, -e, kp, at,
+					"cannot read %s: %s (a reload runs as node.user '%s' and rereads "
+					"PSK files: make the file owned by %s, mode 0600)", file,
+					strerror(e), ld->running->user, ld->running->user);
 	if (e == EACCES)
 		return sn__conf_fail_at(ld, -e, kp, at,
 					"cannot read %s: %s (run as root or as the file's owner)", file,
 					strerror(e));
 	return sn__conf_fail_at(ld, -e, kp, at, "cannot read %s: %s", file, strerror(e));
+}
+
+/* Who may own a key file: root, the daemon's euid and node.user (a reload
+ * after the drop reads the keys as node.user). An unknown node.user adds
+ * nobody here; the daemon reports it before it uses the user. */
+static void key_owners(const struct sn_config *c, struct sn_owners *o)
+{
+	char why[256];
+	uid_t uid;
+	gid_t gid;
+
+	sn_owners_init(o);
+	if (c->user && sn_user_ids(c->user, &uid, &gid, why, sizeof(why)) == 0)
+		sn_owners_add(o, uid);
+}
+
+static int key_trusted(struct sn__ld *ld, int fd, const char *file, const char *kp,
+		       struct sn_conf_loc at)
+{
+	char why[1024];
+	int rc = sn_file_trusted(fd, file, &ld->key_owners, why, sizeof(why));
+
+	return rc < 0 ? sn__conf_fail_at(ld, rc, kp, at, "%s", why) : 0;
 }
 
 static int key_stat(struct sn__ld *ld, int fd, const char *file, const char *kp,
@@ -352,7 +381,7 @@ static int key_stat(struct sn__ld *ld, int fd, const char *file, const char *kp,
 		return sn__conf_fail_at(ld, -EACCES, kp, at,
 					"%s is accessible by group or others (mode %04o; run chmod 600 %s)",
 					file, (unsigned)(st.st_mode & 07777), file);
-	return 0;
+	return key_trusted(ld, fd, file, kp, at);
 }
 
 static ssize_t key_read(int fd, char *buf, size_t len)
@@ -385,8 +414,10 @@ static int key_decode(const char *buf, size_t n, uint8_t key[static 32])
 	if (n != 44)
 		return -EINVAL;
 	if (sodium_base642bin(key, 32, buf, n, NULL, &out, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || out != 32 || end != buf + n) {
+		sodium_memzero(key, 32); /* no part of a key left behind */
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -415,6 +446,50 @@ int sn__conf_key_file(struct sn__ld *ld, const char *file, const char *key_path,
 	return rc;
 }
 
+/* A reload never rereads the private key: it was read as root at start,
+ * and the dropped user (node.user) cannot read it. A changed
+ * private_key_file is refused by the reload itself (a restart applies it). */
+static int private_key(struct sn__ld *ld)
+{
+	struct sn_config *c = ld->c;
+
+	if (ld->running) {
+		memcpy(c->private_key, ld->running->private_key, 32);
+		return 0;
+	}
+	return sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
+				 "wg genkey", c->private_key);
+}
+
+/* node.user must exist and not be root. getpwnam() may block (NSS): this
+ * runs when a config is loaded at start, before the loop; a reload cannot
+ * change node.user and skips it. */
+static int check_user(struct sn__ld *ld)
+{
+	const char *user = ld->c->user;
+	struct sn_conf_loc at = sn__conf_loc(ld->at_user);
+	struct passwd *pw;
+	int e;
+
+	if (!user || ld->running)
+		return 0;
+	errno = 0;
+	pw = getpwnam(user);
+	e = errno;
+	if (e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
+		e = 0; /* getpwnam(3): all of these mean "not found" */
+	if (!pw)
+		return sn__conf_fail_at(ld, e ? -e : -ENOENT, "node.user", at,
+					"no such user '%s'%s%s (create one for subnetrad, e.g. useradd "
+					"--system --no-create-home %s, or remove node.user)", user,
+					e ? ": " : "", e ? strerror(e) : "", user);
+	if (pw->pw_uid == 0)
+		return sn__conf_fail_at(ld, -EINVAL, "node.user", at,
+					"'%s' is uid 0, so the daemon would keep every privilege "
+					"(name an unprivileged user, or remove node.user)", user);
+	return 0;
+}
+
 static int check_key_files(struct sn__ld *ld)
 {
 	struct sn_config *c = ld->c;
@@ -423,8 +498,8 @@ static int check_key_files(struct sn__ld *ld)
 	uint32_t i;
 	int rc;
 
-	rc = sn__conf_key_file(ld, c->private_key_file, "node.private_key_file", ld->at_key_file,
-			       "wg genkey", c->private_key);
+	key_owners(c, &ld->key_owners);
+	rc = private_key(ld);
 	if (rc == 0 && sodium_init() < 0)
 		rc = sn__conf_fail_at(ld, -EIO, NULL, (struct sn_conf_loc){ 0, 0 },
 				      "cannot initialise libsodium");
@@ -487,5 +562,7 @@ int sn__conf_check(struct sn__ld *ld)
 		rc = check_ifname(ld);
 	if (rc == 0 && ld->check_keys)
 		rc = check_key_files(ld);
+	if (rc == 0 && ld->check_keys)
+		rc = check_user(ld);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "fileperm.h"
 
 enum sn__cn_kind { SN__CN_SCALAR = 1, SN__CN_SEQ = 2, SN__CN_MAP = 3 };
 
@@ -56,7 +57,8 @@ struct sn__ld {
 	struct sn_config *c;
 	const char *name;          /* file name as given, for messages */
 	const char *dir;           /* absolute directory of the file */
-	bool check_keys;
+	bool check_keys;           /* read key files, look up node.user */
+	const struct sn_config *running; /* reload: the key comes from here (see sn_config_reload) */
 	char *err;
 	size_t err_len;
 	bool failed;               /* err holds the first error */
@@ -67,8 +69,9 @@ struct sn__ld {
 	struct sn__asg *asg, **asg_tail;
 	/* where the cross checks point to */
 	const struct sn__cn *at_node, *at_id, *at_listen, *at_subnet, *at_address;
-	const struct sn__cn *at_key_file, *at_ifname;
+	const struct sn__cn *at_key_file, *at_user, *at_ifname;
 	struct sn__peer_at *peer_at;
+	struct sn_owners key_owners; /* who may own key and PSK files */
 };
 
 /* A key a section accepts. */

@@ -41,6 +41,8 @@ struct sn_ctl {
 	struct sn_node *node;
 	uv_pipe_t server;
 	char path[108];             /* the socket file (sun_path sized) */
+	char name[108];             /* its last component */
+	int dirfd;                  /* its directory, checked; -1 when closed */
 	dev_t dev;                  /* the file we bound, so stop removes only it */
 	ino_t ino;
 	bool has_group;             /* control group configured */

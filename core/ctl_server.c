@@ -2,7 +2,14 @@
 /*
  * core/ctl_server.c: the control socket on the node's loop: a Unix stream
  * socket (mode 0660, group control.group) whose clients are checked with
- * SO_PEERCRED, one request per connection (ctl_proto.c runs it).
+ * SO_PEERCRED and SO_PEERGROUPS (the kernel's record, no user database
+ * lookup on the loop), one request per connection (ctl_proto.c runs it).
+ *
+ * The socket file is made without a window for a swapped path: its
+ * directory must be changeable by root or the daemon's user only and is
+ * opened without following a link; bind() runs with that directory as the
+ * working directory and a umask that yields mode 0660; the group is set
+ * relative to the directory's fd (docs/control.md, Permissions).
  *
  * Bounded by construction: at most max_conns connections are served at
  * once (more get an error reply and are closed), a request line has at
@@ -15,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fileperm.h"
 #include "node.h"
 #include "sock.h"
 
@@ -198,47 +205,52 @@ static int peer_cred(uv_pipe_t *p, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-static bool has_gid(const gid_t *v, int n, gid_t want)
+#ifdef SO_PEERGROUPS
+static bool has_gid(const gid_t *v, size_t n, gid_t want)
 {
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (v[i] == want)
 			return true;
 	return false;
 }
+#endif
 
-static int group_list(const struct passwd *pw, gid_t *v, int *n)
+/* Whether the process at the other end of fd had want among its
+ * supplementary groups when it connected, as the kernel recorded them
+ * (SO_PEERGROUPS): no user database lookup, nothing that blocks. */
+static int peer_has_group(int fd, gid_t want, bool *in)
 {
-#ifdef __APPLE__
-	return getgrouplist(pw->pw_name, (int)pw->pw_gid, (int *)v, n);
+#ifdef SO_PEERGROUPS
+	gid_t small[64], *v = small;
+	socklen_t len = sizeof(small);
+	int r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len);
+
+	if (r < 0 && errno == ERANGE) {
+		if (!(v = malloc(len)))
+			return -ENOMEM;
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len);
+	}
+	r = r < 0 ? -errno : 0;
+	if (r == 0)
+		*in = has_gid(v, len / sizeof(*v), want);
+	if (v != small)
+		free(v);
+	return r;
 #else
-	return getgrouplist(pw->pw_name, pw->pw_gid, v, n);
+	return -ENOTSUP;
 #endif
 }
 
-/* Whether uid's passwd entry lists want as its primary or a supplementary
- * group. Reads the user database (local files on a router or server). */
-static bool user_in_group(uid_t uid, gid_t want)
+/* Whether the client runs with the control group, as its effective or a
+ * supplementary group. */
+static bool client_in_group(uv_pipe_t *p, gid_t gid, gid_t want)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-	gid_t small[64], *v = small;
-	int n = 64;
-	bool in;
+	uv_os_fd_t fd;
+	bool in = false;
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	if (pw.pw_gid == want)
+	if (gid == want)
 		return true;
-	if (group_list(&pw, v, &n) < 0) {
-		/* n now says how many there are */
-		v = n > 0 ? calloc((size_t)n, sizeof(*v)) : NULL;
-		if (!v || group_list(&pw, v, &n) < 0)
-			n = 0;
-	}
-	in = v && has_gid(v, n, want);
-	if (v != small)
-		free(v);
-	return in;
+	return uv_fileno((uv_handle_t *)p, &fd) == 0 && peer_has_group(fd, want, &in) == 0 && in;
 }
 
 /* NULL when the client may talk to us, else why not. */
@@ -250,7 +262,7 @@ static const char *refusal(struct sn__ctl_conn *c, char *why, size_t len)
 
 	if (peer_cred(&c->pipe, &uid, &gid) < 0)
 		snprintf(why, len, "permission denied: cannot read the client's credentials");
-	else if (uid == 0 || (ctl->has_group && (gid == ctl->gid || user_in_group(uid, ctl->gid))))
+	else if (uid == 0 || (ctl->has_group && client_in_group(&c->pipe, gid, ctl->gid)))
 		return NULL;
 	else if (ctl->has_group)
 		snprintf(why, len, "permission denied: not root and not in group %s", ctl->group);
@@ -351,30 +363,55 @@ static int resolve_group(struct sn_ctl *ctl, const struct sn_config *cf, char *e
 	return 0;
 }
 
-/* mkdir -p of the socket's directory, mode 0755 for what is created. */
-static int make_dir(const char *path, char *err, size_t err_len)
+/* The kernel must tell us a client's groups (checked once, at start). */
+static int probe_groups(const struct sn_ctl *ctl, const struct sn_config *cf, char *err,
+			size_t err_len)
 {
-	char d[sizeof(((struct sn_ctl *)0)->path)];
-	char *s;
+	bool in = false;
+	int sv[2], r;
 
-	snprintf(d, sizeof(d), "%s", path);
-	s = strrchr(d, '/');
-	if (!s || s == d)
+	if (!ctl->has_group)
 		return 0;
-	*s = '\0';
-	for (char *p = d + 1;; p++) {
+	if ((r = sn_socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) < 0)
+		return r;
+	r = peer_has_group(sv[0], ctl->gid, &in);
+	close(sv[0]);
+	close(sv[1]);
+	if (r == -ENOPROTOOPT || r == -ENOTSUP)
+		snprintf(err, err_len, "%s: control.group: this system cannot tell which groups a "
+			 "client is in (SO_PEERGROUPS needs Linux 4.13 or later); remove control.group "
+			 "to allow root only", cf->path);
+	else if (r < 0)
+		snprintf(err, err_len, "%s: control.group: cannot read a client's groups "
+			 "(SO_PEERGROUPS): %s", cf->path, strerror(-r));
+	return r;
+}
+
+/* mkdir -p of the socket's directory d, mode 0755 for what is created.
+ * The daemon's umask (077) would narrow mkdir's mode: fchmod what we made,
+ * opened without following a link someone may have put in its place. */
+static int make_dir(const char *d, const char *path, char *err, size_t err_len)
+{
+	char buf[sizeof(((struct sn_ctl *)0)->path)];
+
+	snprintf(buf, sizeof(buf), "%s", d);
+	for (char *p = buf + 1;; p++) {
 		char c = *p;
 
 		if (c != '/' && c != '\0')
 			continue;
 		*p = '\0';
-		/* chmod: the daemon's umask (077) would narrow mkdir's mode */
-		if (mkdir(d, 0755) == 0) {
-			chmod(d, 0755);
+		if (mkdir(buf, 0755) == 0) {
+			int fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd >= 0) {
+				fchmod(fd, 0755);
+				close(fd);
+			}
 		} else if (errno != EEXIST) {
 			int e = errno;
 
-			snprintf(err, err_len, "cannot create %s for the control socket %s: %s", d,
+			snprintf(err, err_len, "cannot create %s for the control socket %s: %s", buf,
 				 path, strerror(e));
 			return -e;
 		}
@@ -384,48 +421,157 @@ static int make_dir(const char *path, char *err, size_t err_len)
 	}
 }
 
-/* Remove a socket file nobody answers on; refuse when somebody does. */
-static int clear_stale(const char *path, char *err, size_t err_len)
+/* Split ctl->path into its directory (into d) and ctl->name. */
+static void split_path(struct sn_ctl *ctl, char *d, size_t len)
+{
+	const char *s = strrchr(ctl->path, '/');
+
+	if (!s)
+		snprintf(d, len, ".");
+	else if (s == ctl->path)
+		snprintf(d, len, "/");
+	else
+		snprintf(d, len, "%.*s", (int)(s - ctl->path), ctl->path);
+	snprintf(ctl->name, sizeof(ctl->name), "%s", s ? s + 1 : ctl->path);
+}
+
+/* The directory, opened without following a link, may be changed by root
+ * or the daemon's user only: then nobody else can swap the socket file, and
+ * everything below happens relative to this fd. */
+static int open_dir(struct sn_ctl *ctl, const char *d, char *err, size_t err_len)
+{
+	struct stat st;
+	struct sn_owners o;
+
+	ctl->dirfd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ctl->dirfd < 0) {
+		int e = errno;
+
+		if (lstat(d, &st) == 0 && S_ISLNK(st.st_mode)) {
+			snprintf(err, err_len, "control socket directory %s is a symbolic link, which "
+				 "the daemon does not follow (name the real directory in control.socket)", d);
+			return -ELOOP;
+		}
+		snprintf(err, err_len, "control socket directory %s: %s", d, strerror(e));
+		return -e;
+	}
+	sn_owners_init(&o);
+	return sn_dir_fd_trusted(ctl->dirfd, d, "control socket directory", &o, err, err_len);
+}
+
+/* Run fn (bind or connect) on fd with the bare socket name, the working
+ * directory set to the socket's directory: no component of the path can be
+ * swapped under it. The process is single-threaded at this point (setup). */
+static int at_dir(const struct sn_ctl *ctl, int (*fn)(int, const struct sockaddr *, socklen_t),
+		  int fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, r, e;
+#ifdef O_PATH
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+#else
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
+	int r, e;
 
-	if (lstat(path, &st) < 0)
+	if (cwd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl->name);
+	if (fchdir(ctl->dirfd) < 0) {
+		e = errno;
+		close(cwd);
+		return -e;
+	}
+	r = fn(fd, (const struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	if (fchdir(cwd) < 0 && r == 0) {
+		r = -1;
+		e = errno;
+	}
+	close(cwd);
+	return r < 0 ? -e : 0;
+}
+
+/* Remove a socket file nobody answers on; refuse when somebody does. */
+static int clear_stale(const struct sn_ctl *ctl, char *err, size_t err_len)
+{
+	struct stat st;
+	int fd, r;
+
+	if (fstatat(ctl->dirfd, ctl->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, err_len, "%s exists and is not a socket (remove it, or set "
-			 "control.socket to another path)", path);
+			 "control.socket to another path)", ctl->path);
 		return -EEXIST;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, true);
 	if (fd < 0)
 		return fd;
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	e = errno;
+	r = at_dir(ctl, connect, fd);
 	close(fd);
-	if (r == 0 || e == EAGAIN || e == EINPROGRESS) {
-		snprintf(err, err_len, "control socket %s is in use by another subnetrad", path);
+	if (r == 0 || r == -EAGAIN || r == -EINPROGRESS) {
+		snprintf(err, err_len, "control socket %s is in use by another subnetrad", ctl->path);
 		return -EADDRINUSE;
 	}
-	if (e != ECONNREFUSED && e != ENOENT) {
-		snprintf(err, err_len, "cannot tell whether control socket %s is in use: %s", path,
-			 strerror(e));
-		return -e;
+	if (r != -ECONNREFUSED && r != -ENOENT) {
+		snprintf(err, err_len, "cannot tell whether control socket %s is in use: %s",
+			 ctl->path, strerror(-r));
+		return r;
 	}
-	unlink(path);
+	unlinkat(ctl->dirfd, ctl->name, 0);
 	return 0;
 }
 
+/* A socket bound at the name with mode 0660 from the start: Linux gives the
+ * new file the socket inode's mode (fchmod before bind) less the umask,
+ * other systems 0777 less the umask; umask 0117 covers both. */
+static int bind_socket(struct sn_ctl *ctl, char *err, size_t err_len)
+{
+	int fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, false), r;
+	mode_t mask;
+
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot create the control socket: %s", strerror(-fd));
+		return fd;
+	}
+	if (fchmod(fd, 0660) < 0 && errno != EINVAL && errno != EOPNOTSUPP) {
+		r = -errno;
+		snprintf(err, err_len, "cannot set mode 0660 on the control socket: %s", strerror(-r));
+		close(fd);
+		return r;
+	}
+	mask = umask(0117);
+	r = at_dir(ctl, bind, fd);
+	umask(mask);
+	if (r < 0) {
+		snprintf(err, err_len, "cannot bind the control socket %s: %s", ctl->path,
+			 strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The file we bound: mode 0660 (a default ACL may have widened it), the
+ * control group. In a directory only root and we can write, the name is
+ * still ours. */
 static int set_perms(struct sn_ctl *ctl, char *err, size_t err_len)
 {
-	if (chmod(ctl->path, 0660) < 0) {
+	struct stat st;
+
+	if (fstatat(ctl->dirfd, ctl->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, err_len, "the control socket %s vanished after bind", ctl->path);
+		return -ENOENT;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	if ((st.st_mode & 07777) != 0660 && fchmodat(ctl->dirfd, ctl->name, 0660, 0) < 0) {
 		snprintf(err, err_len, "cannot set mode 0660 on the control socket %s: %s",
 			 ctl->path, strerror(errno));
 		return -errno;
 	}
-	if (ctl->has_group && chown(ctl->path, (uid_t)-1, ctl->gid) < 0) {
+	if (ctl->has_group &&
+	    fchownat(ctl->dirfd, ctl->name, (uid_t)-1, ctl->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(err, err_len, "cannot give the control socket %s to group %s: %s",
 			 ctl->path, ctl->group, strerror(errno));
 		return -errno;
@@ -435,27 +581,27 @@ static int set_perms(struct sn_ctl *ctl, char *err, size_t err_len)
 
 static int listen_on(struct sn_ctl *ctl, char *err, size_t err_len)
 {
-	struct stat st;
-	int r = uv_pipe_bind(&ctl->server, ctl->path);
+	int fd = bind_socket(ctl, err, err_len), r;
 
-	if (r < 0) {
-		snprintf(err, err_len, "cannot bind the control socket %s: %s", ctl->path,
-			 uv_strerror(r));
-		return r;
-	}
-	if (lstat(ctl->path, &st) == 0) {
-		ctl->dev = st.st_dev;
-		ctl->ino = st.st_ino;
-	}
-	if ((r = set_perms(ctl, err, err_len)) < 0)
+	if (fd < 0)
+		return fd;
+	if ((r = set_perms(ctl, err, err_len)) < 0) {
+		close(fd);
 		goto fail;
+	}
+	if ((r = uv_pipe_open(&ctl->server, fd)) < 0) {
+		snprintf(err, err_len, "cannot use the control socket %s: %s", ctl->path,
+			 uv_strerror(r));
+		close(fd);
+		goto fail;
+	}
 	r = uv_listen((uv_stream_t *)&ctl->server, 64, on_connection);
 	if (r == 0)
 		return 0;
 	snprintf(err, err_len, "cannot listen on the control socket %s: %s", ctl->path,
 		 uv_strerror(r));
 fail:
-	unlink(ctl->path);
+	unlinkat(ctl->dirfd, ctl->name, 0);
 	return r;
 }
 
@@ -464,8 +610,16 @@ static void remove_file(const struct sn_ctl *ctl)
 {
 	struct stat st;
 
-	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
-		unlink(ctl->path);
+	if (fstatat(ctl->dirfd, ctl->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+		unlinkat(ctl->dirfd, ctl->name, 0);
+}
+
+static void close_dir(struct sn_ctl *ctl)
+{
+	if (ctl->dirfd >= 0)
+		close(ctl->dirfd);
+	ctl->dirfd = -1;
 }
 
 /* ---- start and stop -------------------------------------------------------- */
@@ -477,6 +631,7 @@ static struct sn_ctl *ctl_new(struct sn_node *n)
 	if (!ctl)
 		return NULL;
 	ctl->node = n;
+	ctl->dirfd = -1;
 	ctl->timeout_ms = SN_CTL_TIMEOUT_MS;
 	ctl->max_conns = SN_CTL_MAX_CONNS;
 	return ctl;
@@ -485,6 +640,7 @@ static struct sn_ctl *ctl_new(struct sn_node *n)
 int sn_ctl_start(struct sn_node *n, char *err, size_t err_len)
 {
 	const struct sn_config *cf = n->cfg;
+	char dir[sizeof(((struct sn_ctl *)0)->path)];
 	struct sn_ctl *ctl;
 	int r;
 
@@ -494,10 +650,14 @@ int sn_ctl_start(struct sn_node *n, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory for the control socket");
 		return -ENOMEM;
 	}
-	if ((r = set_path(ctl, cf, err, err_len)) < 0 ||
-	    (r = resolve_group(ctl, cf, err, err_len)) < 0 ||
-	    (r = make_dir(ctl->path, err, err_len)) < 0 ||
-	    (r = clear_stale(ctl->path, err, err_len)) < 0) {
+	if ((r = set_path(ctl, cf, err, err_len)) == 0)
+		split_path(ctl, dir, sizeof(dir));
+	if (r < 0 || (r = resolve_group(ctl, cf, err, err_len)) < 0 ||
+	    (r = probe_groups(ctl, cf, err, err_len)) < 0 ||
+	    (r = make_dir(dir, ctl->path, err, err_len)) < 0 ||
+	    (r = open_dir(ctl, dir, err, err_len)) < 0 ||
+	    (r = clear_stale(ctl, err, err_len)) < 0) {
+		close_dir(ctl);
 		free(ctl);
 		return r;
 	}
@@ -507,6 +667,7 @@ int sn_ctl_start(struct sn_node *n, char *err, size_t err_len)
 	ctl->server.data = ctl;
 	ctl->refs = 1;
 	if ((r = listen_on(ctl, err, err_len)) < 0) {
+		close_dir(ctl);
 		ctl->stopping = true;
 		uv_close((uv_handle_t *)&ctl->server, on_server_closed);
 		return r;
@@ -526,5 +687,6 @@ void sn_ctl_stop(struct sn_node *n)
 	for (struct sn__ctl_conn *c = ctl->conns; c; c = c->next)
 		conn_close(c);
 	remove_file(ctl);
+	close_dir(ctl);
 	uv_close((uv_handle_t *)&ctl->server, on_server_closed);
 }

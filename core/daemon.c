@@ -108,6 +108,15 @@ out:
 	return rc;
 }
 
+/* Keys live in secret arenas (core/arena.h); locking them is best effort,
+ * like the packet pool's. */
+static void warn_unlocked(struct sn_node *n)
+{
+	if (!sn_arena_locked(&n->cfg->arena) || !sn_arena_locked(&n->peers.arena))
+		sn_log(&n->host, SN_LOG_WARN, "could not mlock() the memory holding keys "
+		       "(RLIMIT_MEMLOCK too low?); continuing unlocked: keys may reach swap");
+}
+
 int sn_daemon_run(const struct sn_daemon_opts *o)
 {
 	static struct sn_node n; /* large; lives for the whole run */
@@ -123,6 +132,7 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s)",
 	       n.cfg->node_id, n.is_hub ? "hub" : "spoke", n.os_ops->tun_name(n.os.inst), n.epoch,
 	       n.peers.n);
+	warn_unlocked(&n);
 	sn_node_run(&n);
 	rc = 0;
 out:

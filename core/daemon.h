@@ -9,6 +9,7 @@ struct sn_daemon_opts {
 	const char *config;     /* -c FILE */
 	const char *plugin_dir; /* --plugin-dir, overrides the config and the built-in dir */
 	const char *platform;   /* --platform for --print-network-plan */
+	const char *routeros_version; /* --routeros-version for --platform routeros */
 	int check;              /* --check */
 	int plan;               /* --print-network-plan */
 	int log_level;          /* enum sn_log_level */

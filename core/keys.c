@@ -26,8 +26,10 @@ int sn_key_from_b64(uint8_t key[static 32], const char *text, size_t len)
 		return -EINVAL;
 	if (sodium_base642bin(key, 32, text, len, NULL, &got, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != 32 || end != text + len)
+	    got != 32 || end != text + len) {
+		sodium_memzero(key, 32); /* no part of a key left behind */
 		return -EINVAL;
+	}
 	return 0;
 }
 

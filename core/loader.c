@@ -3,11 +3,14 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "fileperm.h"
 
 #define MAX_BUILTINS 16
 
@@ -169,20 +172,40 @@ static int find_builtin(struct sn_plugin *p, const char *name)
 	return 0;
 }
 
-static int open_file(struct sn_plugin *p, char *err, size_t err_len)
+/* A plugin runs as root: its file, and the directory it is in, must be
+ * changeable by root or the daemon's user only (core/fileperm.h). dlopen()
+ * opens the path again; nobody else can swap the file in between, because
+ * nobody else can write the directory holding it. */
+static int check_file(struct sn_plugin *p, char *err, size_t err_len)
 {
+	struct sn_owners o;
 	struct stat st;
-	sn_plugin_entry_fn entry;
+	int fd, r;
 
-	if (stat(p->path, &st) != 0) {
+	fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		snprintf(err, err_len, "%s: %s plugin file not found (%s)", p->path,
 			 sn_kind_name(p->kind), strerror(errno));
 		return -ENOENT;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, err_len, "%s: not a regular file", p->path);
+		close(fd);
 		return -EINVAL;
 	}
+	sn_owners_init(&o);
+	r = sn_file_trusted(fd, p->path, &o, err, err_len);
+	close(fd);
+	return r;
+}
+
+static int open_file(struct sn_plugin *p, char *err, size_t err_len)
+{
+	sn_plugin_entry_fn entry;
+	int r;
+
+	if ((r = check_file(p, err, err_len)) < 0)
+		return r;
 	p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
 	if (!p->handle) {
 		snprintf(err, err_len, "%s: cannot load as a shared object: %s", p->path, dlerror());
@@ -204,6 +227,16 @@ static int open_file(struct sn_plugin *p, char *err, size_t err_len)
 	return 0;
 }
 
+/* Plugins are found there by name: nobody but root or the daemon's user
+ * may add one, sticky bit or not. */
+static int dir_trusted(const char *dir, char *err, size_t err_len)
+{
+	struct sn_owners o;
+
+	sn_owners_init(&o);
+	return sn_dir_trusted(dir, "plugin directory", &o, err, err_len);
+}
+
 int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_plugin *out,
 		   char *err, size_t err_len)
 {
@@ -216,11 +249,14 @@ int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_p
 		snprintf(err, err_len, "no %s plugin named", sn_kind_name(kind));
 		return -EINVAL;
 	}
-	if (strchr(name, '/'))
+	if (strchr(name, '/')) {
 		snprintf(p.path, sizeof(p.path), "%s", name);
-	else if (!find_builtin(&p, name))
-		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir ? dir : ".",
-			 sn_kind_name(kind), name);
+	} else if (!find_builtin(&p, name)) {
+		dir = dir ? dir : ".";
+		if ((r = dir_trusted(dir, err, err_len)) < 0)
+			return r;
+		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir, sn_kind_name(kind), name);
+	}
 	if (!p.desc && (r = open_file(&p, err, err_len)) < 0)
 		goto fail;
 	if ((r = check_desc(&p, name, err, err_len)) < 0)

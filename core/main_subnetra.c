@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "build_config.h"
 #include "config.h"
 #include "keys.h"
@@ -67,10 +69,35 @@ static void restrict_stdout(void)
 			strerror(errno));
 }
 
+/* Write key k as one line of text to stdout with write(2), not stdio, so
+ * the text is in no buffer but t, which is wiped (as are the caller's key
+ * bytes: that is where every key path of the tool ends). */
+static int put_key(const char *cmd, uint8_t k[static 32])
+{
+	char t[SN_KEY_B64_LEN + 1]; /* the text, then '\n' where its NUL was */
+	size_t off = 0;
+	ssize_t w;
+	int e = 0;
+
+	sn_key_to_b64(t, k);
+	sodium_memzero(k, 32);
+	t[SN_KEY_B64_LEN] = '\n';
+	while (off < sizeof(t) && !e) {
+		w = write(1, t + off, sizeof(t) - off);
+		if (w > 0)
+			off += (size_t)w;
+		else if (w < 0 && errno != EINTR)
+			e = errno;
+	}
+	sodium_memzero(t, sizeof(t));
+	if (e)
+		fprintf(stderr, "subnetra: %s: cannot write the key: %s\n", cmd, strerror(e));
+	return e ? 1 : 0;
+}
+
 static int cmd_genkey(void)
 {
 	uint8_t k[32];
-	char t[SN_KEY_B64_LEN + 1];
 
 	if (sn_key_generate(k) < 0) {
 		fprintf(stderr, "subnetra: genkey: cannot initialise the random generator\n");
@@ -79,45 +106,37 @@ static int cmd_genkey(void)
 	if (isatty(1))
 		fprintf(stderr, "subnetra: warning: writing a private key to a terminal\n");
 	restrict_stdout();
-	sn_key_to_b64(t, k);
-	printf("%s\n", t);
-	return 0;
+	return put_key("genkey", k);
 }
 
 static int cmd_genpsk(void)
 {
 	uint8_t k[32];
-	char t[SN_KEY_B64_LEN + 1];
 
 	if (sn_key_generate_psk(k) < 0) {
 		fprintf(stderr, "subnetra: genpsk: cannot initialise the random generator\n");
 		return 1;
 	}
 	restrict_stdout();
-	sn_key_to_b64(t, k);
-	printf("%s\n", t);
-	return 0;
+	return put_key("genpsk", k);
 }
 
 static int cmd_pubkey(void)
 {
 	char in[256];
 	uint8_t priv[32], pub[32];
-	char t[SN_KEY_B64_LEN + 1];
-	int n = read_stdin(in, sizeof(in));
+	int n = read_stdin(in, sizeof(in)), rc = 1;
 
-	if (n >= (int)sizeof(in) - 1 || sn_key_from_b64(priv, in, (size_t)n) < 0) {
+	if (n >= (int)sizeof(in) - 1 || sn_key_from_b64(priv, in, (size_t)n) < 0)
 		fprintf(stderr, "subnetra: pubkey: stdin is not a private key "
 				"(expected 44 base64 characters, as made by 'subnetra genkey')\n");
-		return 1;
-	}
-	if (sn_key_public(pub, priv) < 0) {
+	else if (sn_key_public(pub, priv) < 0)
 		fprintf(stderr, "subnetra: pubkey: cannot compute the public key\n");
-		return 1;
-	}
-	sn_key_to_b64(t, pub);
-	printf("%s\n", t);
-	return 0;
+	else
+		rc = put_key("pubkey", pub);
+	sodium_memzero(in, sizeof(in));
+	sodium_memzero(priv, sizeof(priv));
+	return rc;
 }
 
 /*

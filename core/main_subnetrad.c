@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* subnetrad: the Subnetra daemon. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "build_config.h"
 #include "daemon.h"
+#include "netplan.h"
 #include "subnetra/host.h"
 #include "subnetra/version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: subnetrad -c FILE [--check | --print-network-plan [--platform P]]\n"
+		"usage: subnetrad -c FILE [--check | --print-network-plan [--platform P]\n"
+		"                 [--routeros-version V]]\n"
 		"                 [--plugin-dir DIR] [-v | -q]\n"
 		"\n"
 		"Runs a Subnetra node (hub or spoke) from the YAML or JSON config FILE in\n"
@@ -23,13 +30,39 @@ static void usage(FILE *f)
 		"                           summary, exit 0 if all is well\n"
 		"      --print-network-plan print the host commands around the daemon\n"
 		"      --platform P         linux (default), macos or routeros\n"
+		"      --routeros-version V the RouterOS version of a routeros plan: 7.19,\n"
+		"                           7.20, 7.21 (default %s) or later\n"
 		"      --plugin-dir DIR     load plugins from DIR (default: config's\n"
 		"                           plugins.directory, else %s)\n"
 		"  -v, --verbose            debug logging\n"
 		"  -q, --quiet              errors and warnings only\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            version and plugin ABI\n",
-		SN_PLUGIN_DIR);
+		SN_NETPLAN_ROUTEROS_DEFAULT, SN_PLUGIN_DIR);
+}
+
+/* Keys are in memory from the moment the config is read: no core dump may
+ * carry them. RLIMIT_CORE 0 (soft and hard) everywhere; on Linux the
+ * process is also not dumpable, which keeps ptrace and /proc/PID/mem away
+ * from other processes of the same user (root with CAP_SYS_PTRACE, e.g.
+ * gdb or strace run as root, still attaches). */
+static int no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0) {
+		fprintf(stderr, "subnetrad: cannot turn core dumps off (setrlimit RLIMIT_CORE 0): %s\n",
+			strerror(errno));
+		return -1;
+	}
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fprintf(stderr, "subnetrad: cannot turn core dumps off (prctl PR_SET_DUMPABLE 0): %s\n",
+			strerror(errno));
+		return -1;
+	}
+#endif
+	return 0;
 }
 
 static int need_arg(int i, int argc, const char *opt)
@@ -66,6 +99,10 @@ int main(int argc, char **argv)
 			if (!need_arg(i, argc, a))
 				return 2;
 			o.platform = argv[++i];
+		} else if (!strcmp(a, "--routeros-version")) {
+			if (!need_arg(i, argc, a))
+				return 2;
+			o.routeros_version = argv[++i];
 		} else if (!strcmp(a, "--check")) {
 			o.check = 1;
 		} else if (!strcmp(a, "--print-network-plan")) {
@@ -87,7 +124,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "subnetrad: --platform goes with --print-network-plan\n");
 		return 2;
 	}
+	if (o.routeros_version && (!o.platform || strcmp(o.platform, "routeros"))) {
+		fprintf(stderr, "subnetrad: --routeros-version goes with --print-network-plan "
+			"--platform routeros\n");
+		return 2;
+	}
 	umask(077);
+	if (no_core_dumps() < 0)
+		return 1;
 	if (o.check)
 		return sn_daemon_check(&o, stdout);
 	if (o.plan)

@@ -15,14 +15,20 @@
  *   5. the firewall opening for a hub's UDP listen port.
  *
  * On routeros the plan runs subnetrad in a RouterOS container (veth, bridge,
- * mounts, container) and routes the overlay through the container's veth.
- * The output depends on the config only, so golden files test it.
+ * mounts, container from the image scripts/container-image.sh builds) and
+ * routes the overlay through the container's veth, in the property names
+ * of the RouterOS version asked for (--routeros-version), and says how to
+ * read `subnetra status` and upgrade the image.
+ * The output depends on the config and the options only, so golden files
+ * test it.
  */
 #include "netplan.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "node.h"
@@ -37,6 +43,7 @@ struct plan {
 	uint16_t port;              /* the hub's UDP port; 0 on a spoke */
 	bool forwards;              /* routes a LAN: a hub, or a spoke with lans */
 	uint32_t link;              /* routeros: the container link /24 */
+	unsigned ros_minor;         /* routeros: 7.ros_minor */
 };
 
 static const char *pfx(const struct sn_prefix *p, char *buf)
@@ -348,13 +355,39 @@ static uint32_t pick_link(const struct plan *p)
 	return (172u << 24) | (17u << 16);
 }
 
+/* The container properties that RouterOS renamed: env lists became
+ * envlists in 7.20 (an env's name= its list=), mounts became mount lists
+ * in 7.21 (a mount's name= its list=); 7.20 also brought the stopped flag
+ * and /container/shell cmd= (docs/network-plan.md names the sources). */
+struct ros_names {
+	const char *env_key, *envs, *mount_key, *mounts;
+	bool stopped_flag, shell_cmd;
+};
+
+static struct ros_names ros_names(unsigned minor)
+{
+	return (struct ros_names){
+		.env_key = minor >= 20 ? "list" : "name",
+		.envs = minor >= 20 ? "envlists" : "envlist",
+		.mount_key = minor >= 21 ? "list" : "name",
+		.mounts = minor >= 21 ? "mountlists" : "mounts",
+		.stopped_flag = minor >= 20,
+		.shell_cmd = minor >= 20,
+	};
+}
+
 static void ros_header(struct plan *p)
 {
 	char a[16];
 
-	fprintf(p->f, "# RouterOS 7 commands that run subnetrad in a container; paste them into\n"
-		      "# the terminal. Needs the container package, enabled once with\n"
-		      "#   /system/device-mode/update container=yes\n");
+	fprintf(p->f, "# RouterOS 7.%u commands (--routeros-version; the container's env and\n"
+		      "# mount properties differ before 7.20 and 7.21) that run subnetrad in a\n"
+		      "# container; paste them into the terminal. Needs the container package,\n"
+		      "# enabled once with\n"
+		      "#   /system/device-mode/update container=yes\n", p->ros_minor);
+	if (p->ros_minor > 21)
+		fprintf(p->f, "# Written against 7.19, 7.20 and 7.21: 7.%u gets 7.21's names.\n",
+			p->ros_minor);
 	fprintf(p->f, "# The container reaches the router through %s at %s/24.\n", ROS_VETH,
 		ip(p->link + 2, a));
 }
@@ -377,33 +410,124 @@ static void ros_veth(struct plan *p)
 		n, ROS_TAG);
 }
 
-static void ros_container(struct plan *p)
+/* path below the config's directory ("keys/hub.key"), or NULL. */
+static const char *below_conf(const struct sn_config *c, const char *path)
+{
+	const char *slash = strrchr(c->path, '/');
+	char dir[4096], cwd[2048];
+	size_t n;
+
+	if (c->path[0] == '/')
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c->path), c->path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		snprintf(dir, sizeof(dir), "%s/%.*s", cwd, slash ? (int)(slash - c->path) : 0,
+			 c->path);
+	else
+		return NULL;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	return !strncmp(path, dir, n) && path[n] == '/' ? path + n + 1 : NULL;
+}
+
+static void ros_files(struct plan *p)
 {
 	const struct sn_config *c = p->c;
+	const char *key = below_conf(c, c->private_key_file);
 	struct sn_prefix ov = overlay_addr(c);
 	char b[24];
 
-	section(p, "2. The container");
-	fprintf(p->f, "# Put the config (as subnetra.yaml) and its key file (mode 0600) in\n"
-		      "# disk1/subnetra/etc first: mounted at /etc/subnetra, the relative paths\n"
-		      "# in the config (keys/, state/, run/) resolve inside it. In the container\n"
-		      "# subnetrad creates %s with %s, MTU %u, and its routes.\n",
+	fprintf(p->f, "# Build the image for this router's CPU on a Linux machine, from this\n"
+		      "# repository: scripts/container-image.sh ARCH, with ARCH arm64 for the\n"
+		      "# architecture-name (/system/resource/print) arm64 (RB5009, CCR2004,\n"
+		      "# hAP ax), armhf for arm (older ARM boards), amd64 for x86_64 or x86.\n"
+		      "# Copy the file it writes, build/image/subnetrad-ARCH.tar, to disk1/\n"
+		      "# (the block below picks this router's; disk1 is a disk /disk/print\n"
+		      "# shows, an external one where the router has one).\n");
+	fprintf(p->f, "# Copy the config as disk1/subnetra/etc/subnetra.yaml, with its key file\n"
+		      "# (%s): any file mode will do, the image's entrypoint uses a\n"
+		      "# 0600 copy of a key file readable by others and says so in the log.\n",
+		key ? key : "node.private_key_file");
+	if (!key)
+		fprintf(p->f, "# But node.private_key_file (%s) is not inside the config's\n"
+			      "# directory: give it relative to the config (e.g. keys/node.key), or\n"
+			      "# the entrypoint cannot stand in for it.\n", c->private_key_file);
+	fprintf(p->f, "# The config's relative paths (keys/, state/, run/) resolve inside\n"
+		      "# disk1/subnetra/etc, so the epoch state survives image upgrades. In the\n"
+		      "# container, subnetrad creates %s with %s, MTU %u, and\n"
+		      "# its routes; the entrypoint turns on IPv4 forwarding there.\n",
 		c->ifname, pfx(&ov, b), c->mtu);
-	fprintf(p->f, "# The container routes between its veth and the overlay: its image must\n"
-		      "# turn on net.ipv4.ip_forward (RouterOS itself always routes).\n");
-	fprintf(p->f, "# remote-image needs a registry, e.g.\n"
-		      "#   /container/config set registry-url=https://registry-1.docker.io "
-		      "tmpdir=disk1/tmp\n");
-	fprintf(p->f, "/container/envs add name=subnetra key=TZ value=UTC\n");
-	fprintf(p->f, "/container/mounts add name=subnetra-etc src=disk1/subnetra/etc "
-		      "dst=/etc/subnetra\n");
-	fprintf(p->f, "/container add remote-image=subnetra/subnetrad:latest interface=%s "
-		      "root-dir=disk1/subnetra/root mounts=subnetra-etc envs=subnetra "
-		      "cmd=\"subnetrad -c /etc/subnetra/subnetra.yaml\" start-on-boot=yes "
-		      "logging=yes %s\n", ROS_VETH, ROS_TAG);
-	fprintf(p->f, "#   or from an image file copied to the router: file=disk1/subnetrad.tar\n"
-		      "#   instead of remote-image=...\n");
-	fprintf(p->f, "/container start [find %s]\n", ROS_TAG);
+}
+
+/* A peer endpoint given by host name, or NULL. */
+static const char *named_endpoint(const struct sn_config *c)
+{
+	for (uint32_t i = 0; i < c->n_peers; i++) {
+		const char *e = c->peers[i].endpoint_text, *colon;
+		char host[256];
+		struct in_addr a;
+
+		if (!e || !(colon = strrchr(e, ':')))
+			continue;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - e), e);
+		if (inet_pton(AF_INET, host, &a) != 1)
+			return e;
+	}
+	return NULL;
+}
+
+/* The stopped test of a container $c, in this version's terms. */
+static const char *ros_stopped(const struct plan *p)
+{
+	return ros_names(p->ros_minor).stopped_flag ? "[/container/get $c stopped]" :
+						      "([/container/get $c status] = \"stopped\")";
+}
+
+static void ros_add(struct plan *p, const char *dns)
+{
+	struct ros_names n = ros_names(p->ros_minor);
+	char g[16];
+
+	fprintf(p->f, "# Add the container, wait until RouterOS has extracted the image (the\n"
+		      "# container shows stopped), then start it:\n");
+	fprintf(p->f, "{\n"
+		      "  :local arch [/system/resource/get architecture-name]\n"
+		      "  :local image \"\"\n"
+		      "  :if ($arch = \"arm64\") do={ :set image \"arm64\" }\n"
+		      "  :if ($arch = \"arm\") do={ :set image \"armhf\" }\n"
+		      "  :if (($arch = \"x86_64\") || ($arch = \"x86\")) do={ :set image \"amd64\" }\n"
+		      "  :if ($image = \"\") do={ :error (\"subnetra: no image for \" . $arch) }\n");
+	fprintf(p->f, "  :local c [/container/add file=(\"disk1/subnetrad-\" . $image . \".tar\") "
+		      "interface=%s root-dir=disk1/subnetra/root %s=subnetra-etc %s=subnetra%s%s "
+		      "start-on-boot=yes logging=yes %s]\n",
+		ROS_VETH, n.mounts, n.envs, dns ? " dns=" : "", dns ? ip(p->link + 1, g) : "",
+		ROS_TAG);
+	fprintf(p->f, "  :local t 0\n"
+		      "  :while ((!%s) && ($t < 300)) do={ :delay 2s; :set t ($t + 2) }\n"
+		      "  :if (!%s) do={ :error \"subnetra: the image is not extracted after 300 s "
+		      "(/log/print where topics~container)\" }\n"
+		      "  /container/start $c\n"
+		      "}\n", ros_stopped(p), ros_stopped(p));
+}
+
+static void ros_container(struct plan *p)
+{
+	struct ros_names n = ros_names(p->ros_minor);
+	const char *dns = named_endpoint(p->c);
+	char g[16];
+
+	section(p, "2. The container");
+	ros_files(p);
+	if (dns)
+		fprintf(p->f, "# The hub is given by name (%s): the container asks the router's\n"
+			      "# DNS at %s (/ip/dns/set allow-remote-requests=yes, with the input\n"
+			      "# firewall keeping the WAN out), or put another resolver in dns=.\n",
+			dns, ip(p->link + 1, g));
+	fprintf(p->f, "/container/envs add %s=subnetra key=SUBNETRA_CONFIG "
+		      "value=/etc/subnetra/subnetra.yaml\n", n.env_key);
+	fprintf(p->f, "/container/mounts add %s=subnetra-etc src=disk1/subnetra/etc "
+		      "dst=/etc/subnetra\n", n.mount_key);
+	ros_add(p, dns);
 }
 
 static void ros_routes(struct plan *p)
@@ -452,6 +576,27 @@ static void ros_firewall(struct plan *p)
 	fprintf(p->f, "# Move that rule above any drop rule of the forward chain.\n");
 }
 
+static void ros_status(struct plan *p)
+{
+	section(p, "6. Status and upgrades");
+	fprintf(p->f, "# subnetrad's status (peers, counters, drops by reason):\n");
+	if (ros_names(p->ros_minor).shell_cmd)
+		fprintf(p->f, "#   /container/shell [find %s] cmd=\"subnetra status\"\n", ROS_TAG);
+	else
+		fprintf(p->f, "#   /container/shell [find %s]\n"
+			      "# then type subnetra status (the image's /bin/sh runs one command a line).\n",
+			ROS_TAG);
+	fprintf(p->f, "# Its log: /log/print where topics~\"container\"\n"
+		      "# To upgrade, copy the new subnetrad-ARCH.tar over the old one, run\n"
+		      "#   { :local c [/container/find where %s]; :do { /container/stop $c } on-error={};"
+		      " :local t 0;"
+		      " :while ((!%s) && ($t < 60)) do={ :delay 1s; :set t ($t + 1) };"
+		      " /container/remove $c }\n"
+		      "#   :do { /file/remove disk1/subnetra/root } on-error={}\n"
+		      "# and paste the { ... } block of part 2 again. The config, the keys and\n"
+		      "# the state stay in disk1/subnetra/etc.\n", ROS_TAG, ros_stopped(p));
+}
+
 static void plan_routeros(struct plan *p)
 {
 	p->link = pick_link(p);
@@ -461,6 +606,7 @@ static void plan_routeros(struct plan *p)
 	ros_routes(p);
 	ros_mss(p);
 	ros_firewall(p);
+	ros_status(p);
 }
 
 /* ---- entry points ---------------------------------------------------------- */
@@ -471,11 +617,47 @@ bool sn_netplan_platform_ok(const char *platform)
 	       !strcmp(platform, "routeros");
 }
 
-int sn_netplan_print(const struct sn_config *c, const char *platform, FILE *out)
+/* A decimal number of 1..3 digits at *s; moves *s past it. */
+static int number(const char **s, unsigned *v)
+{
+	const char *p = *s;
+
+	for (*v = 0; *p >= '0' && *p <= '9' && p - *s < 3; p++)
+		*v = *v * 10 + (unsigned)(*p - '0');
+	if (p == *s || (*p >= '0' && *p <= '9'))
+		return -EINVAL;
+	*s = p;
+	return 0;
+}
+
+int sn_netplan_routeros_version(const char *v, unsigned *minor, char *err, size_t err_len)
+{
+	const char *s = v ? v : SN_NETPLAN_ROUTEROS_DEFAULT;
+	unsigned major, patch;
+
+	if (number(&s, &major) < 0 || *s++ != '.' || number(&s, minor) < 0 ||
+	    (*s == '.' && (s++, number(&s, &patch) < 0)) || *s) {
+		snprintf(err, err_len, "--routeros-version: '%s' is not a RouterOS version "
+			 "(expected 7.MINOR, e.g. 7.19, 7.20 or 7.21)", v);
+		return -EINVAL;
+	}
+	if (major != 7 || *minor < 4) {
+		snprintf(err, err_len, "--routeros-version: %s has no containers (the container "
+			 "package came with RouterOS 7.4; the plan is written for 7.19, 7.20 and "
+			 "7.21)", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sn_netplan_print(const struct sn_config *c, const char *platform,
+		     const char *routeros_version, FILE *out)
 {
 	struct plan p = { .c = c, .f = out, .platform = platform ? platform : "linux" };
+	char err[256];
 
-	if (!sn_netplan_platform_ok(platform))
+	if (!sn_netplan_platform_ok(platform) ||
+	    sn_netplan_routeros_version(routeros_version, &p.ros_minor, err, sizeof(err)) < 0)
 		return -EINVAL;
 	p.routes = sn__node_wanted_routes(c, &p.n_routes);
 	if (!p.routes)
@@ -498,6 +680,7 @@ int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out)
 {
 	struct sn_config *c;
 	char err[2048];
+	unsigned minor;
 	int r;
 
 	if (!sn_netplan_platform_ok(o->platform)) {
@@ -505,11 +688,15 @@ int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out)
 			o->platform);
 		return 2;
 	}
+	if (sn_netplan_routeros_version(o->routeros_version, &minor, err, sizeof(err)) < 0) {
+		fprintf(stderr, "subnetrad: %s\n", err);
+		return 2;
+	}
 	if (sn_config_load(o->config, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "subnetrad: %s\n", err);
 		return 1;
 	}
-	r = sn_netplan_print(c, o->platform, out);
+	r = sn_netplan_print(c, o->platform, o->routeros_version, out);
 	if (r < 0)
 		fprintf(stderr, "subnetrad: cannot print the network plan: %s\n", strerror(-r));
 	sn_config_free(c);

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "epoch.h"
 #include "host.h"
 #include "loader.h"
 #include "peer.h"
@@ -60,6 +61,7 @@ struct sn_node {
 	uint32_t n_rt_rules;
 	struct sn_arena rt_arena;
 
+	struct sn_state state;     /* the state directory, locked while the node lives */
 	uint32_t epoch;            /* our session epoch */
 	bool is_hub;
 	uint64_t start_ns;         /* uv_hrtime() at start */

@@ -68,7 +68,7 @@ int sn_peers_build(struct sn_peers *ps, const struct sn_config *c, const struct 
 	int r;
 
 	memset(ps, 0, sizeof(*ps));
-	sn_arena_init(&ps->arena, 0);
+	sn_arena_init_secret(&ps->arena, 0); /* pair keys, PSKs, key contexts */
 	ps->own_id = c->node_id;
 	ps->key_ctx_size = cr->ops->key_ctx_size ? cr->ops->key_ctx_size : 16;
 	r = cr->ops->public_key(cr->inst, own_pub, c->private_key);

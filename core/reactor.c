@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "epoch.h"
+#include "fileperm.h"
 #include "node.h"
 #include "wire.h"
 
@@ -380,10 +381,19 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 }
 
 /* node.user: everything that needs root is done; the os backend switches
- * users keeping what later route changes need. */
+ * users keeping only what later route changes need, and only when the node
+ * manages routes (run-time rules, reload and exit change them). */
 static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
 {
 	char why[256] = "";
+	bool keep = n->cfg->manage_routes;
+	struct sn_priv_args a = {
+		.struct_size = sizeof(a),
+		.flags = keep ? SN_PRIV_KEEP_NET_ADMIN : 0,
+		.user = n->cfg->user,
+		.err = why,
+		.err_len = sizeof(why),
+	};
 	int r;
 
 	if (!n->cfg->user)
@@ -394,12 +404,29 @@ static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
 			 n->cfg->path, n->os.desc->name);
 		return -ENOTSUP;
 	}
-	r = n->os_ops->drop_privileges(n->os.inst, n->cfg->user, why, sizeof(why));
+	r = n->os_ops->drop_privileges(n->os.inst, &a);
 	if (r < 0)
 		snprintf(err, err_len, "%s: %s", n->cfg->path, why[0] ? why : strerror(-r));
 	else
-		sn_log(&n->host, SN_LOG_INFO, "running as user %s (keeping CAP_NET_ADMIN)",
-		       n->cfg->user);
+		sn_log(&n->host, SN_LOG_INFO, "running as user %s, %s", n->cfg->user,
+		       keep ? "keeping only the right to change routes (overlay.manage_routes)"
+			    : "with no privileges (overlay.manage_routes is false)");
+	return r;
+}
+
+/* The state directory, owned by the user the daemon runs as after setup
+ * (so an epoch jump still works after the drop), and the first epoch. */
+static int open_state(struct sn_node *n, char *err, size_t err_len)
+{
+	char why[512];
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if ((r = sn_user_ids(n->cfg->user, &uid, &gid, why, sizeof(why))) < 0 ||
+	    (r = sn_state_open(&n->state, n->cfg->state_dir, uid, gid, why, sizeof(why))) < 0 ||
+	    (r = sn_epoch_next(&n->state, n->start_unix, 0, &n->epoch, why, sizeof(why))) < 0)
+		snprintf(err, err_len, "%s: %s", n->cfg->path, why);
 	return r;
 }
 
@@ -415,7 +442,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	n->host.ctx = &n->peers;
 	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
-	    (r = sn_epoch_next(n->cfg->state_dir, n->start_unix, &n->epoch, err, err_len)) < 0 ||
+	    (r = open_state(n, err, err_len)) < 0 ||
 	    (r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len)) < 0 ||
 	    (r = setup_policy(n, err, err_len)) < 0 ||
 	    (r = open_tun(n, err, err_len)) < 0 ||
@@ -477,4 +504,5 @@ void sn_node_teardown(struct sn_node *n)
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);
 	sn_arena_free(&n->rt_arena);
+	sn_state_close(&n->state);
 }

@@ -130,8 +130,8 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 		return "node.id";
 	if (o->role != c->role)
 		return "node.role";
-	if (memcmp(o->private_key, c->private_key, 32))
-		return "node.private_key_file (the key itself)";
+	if (!str_eq(o->private_key_file, c->private_key_file))
+		return "node.private_key_file"; /* the key itself is never reread */
 	if (!addr_eq(&o->listen, &c->listen))
 		return "node.listen";
 	if (!str_eq(o->state_dir, c->state_dir))
@@ -336,7 +336,7 @@ int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
 	const char *what;
 	int r;
 
-	if ((r = sn_config_load(n->config_path, &c, err, err_len)) < 0)
+	if ((r = sn_config_reload(n->config_path, old, &c, err, err_len)) < 0)
 		return r;
 	if ((what = fixed_change(old, c))) {
 		snprintf(err, err_len, "%s: %s changed: restart subnetrad to apply that change",

@@ -16,6 +16,11 @@ int sn_socket(int domain, int type, int protocol, bool nonblock)
 
 	return fd >= 0 ? fd : -errno;
 }
+
+int sn_socketpair(int domain, int type, int protocol, int sv[2])
+{
+	return socketpair(domain, type | SOCK_CLOEXEC, protocol, sv) == 0 ? 0 : -errno;
+}
 #else
 /* A fork()+exec() in another thread between socket() and fcntl() would
  * leak the descriptor; no thread of the daemon or the tool forks. */
@@ -33,6 +38,20 @@ int sn_socket(int domain, int type, int protocol, bool nonblock)
 fail:
 	e = errno;
 	close(fd);
+	return -e;
+}
+
+int sn_socketpair(int domain, int type, int protocol, int sv[2])
+{
+	int e;
+
+	if (socketpair(domain, type, protocol, sv) != 0)
+		return -errno;
+	if (fcntl(sv[0], F_SETFD, FD_CLOEXEC) == 0 && fcntl(sv[1], F_SETFD, FD_CLOEXEC) == 0)
+		return 0;
+	e = errno;
+	close(sv[0]);
+	close(sv[1]);
 	return -e;
 }
 #endif

@@ -16,4 +16,8 @@
  */
 int sn_socket(int domain, int type, int protocol, bool nonblock);
 
+/* socketpair(domain, type, protocol, sv), both ends close-on-exec, the
+ * same way. 0 or a negative errno. */
+int sn_socketpair(int domain, int type, int protocol, int sv[2]);
+
 #endif

@@ -19,7 +19,8 @@ bash scripts/build.sh "$SRC/build" >/dev/null
 export STAR_BUILD=$SRC/build STAR_ID=demo$$
 . scripts/lib/star.sh
 WORK=$(mktemp -d /tmp/subnetra-demo.XXXXXX)
-cleanup() { star_down; rm -rf "$WORK"; }
+# star_down fails when a daemon's log holds a sanitizer report
+cleanup() { local rc=$?; star_down || rc=1; rm -rf "$WORK"; exit "$rc"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -46,13 +47,17 @@ nsx "$NS_HUB" ping -c 3 -i 0.2 10.0.0.3 | tail -2
 step "file transfer: 20 MB from LAN host A to LAN host B, sha256 checked"
 head -c 20M /dev/urandom >"$WORK/file"
 want=$(sha256sum "$WORK/file" | cut -d' ' -f1)
-nsx "$NS_LB" timeout 60 python3 scripts/lib/xfer.py recv 192.168.2.10 5001 "$WORK/got" >"$WORK/recv.out" &
+PKT=tests/e2e/pkt.py   # the traffic tool of the end-to-end tests
+nsx "$NS_LB" timeout 60 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$WORK/ready" \
+	>"$WORK/recv.out" &
 rpid=$!
-sleep 0.5
-nsx "$NS_LA" timeout 60 python3 scripts/lib/xfer.py send 192.168.2.10 5001 "$WORK/file"
+for _ in $(seq 50); do [ -e "$WORK/ready" ] && break; sleep 0.1; done
+out=$(nsx "$NS_LA" timeout 60 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$WORK/file") ||
+	{ echo "demo: the transfer failed" >&2; exit 1; }
+read -r n _ secs <<<"$out"
 wait $rpid
-got=$(cut -d' ' -f1 "$WORK/recv.out")
-echo "sent     sha256 $want"
+got=$(cut -d' ' -f2 "$WORK/recv.out")
+echo "sent     sha256 $want ($n bytes in $secs s)"
 echo "received sha256 $got"
 [ "$want" = "$got" ] || { echo "demo: the file arrived corrupted" >&2; exit 1; }
 echo "transfer OK"

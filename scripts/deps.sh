@@ -4,7 +4,11 @@
 set -euo pipefail
 
 PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
-      iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils)
+      iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils
+      util-linux podman runc qemu-user-static)
+# (tests/e2e/container.sh runs the image with podman and runc and the arm
+# images under qemu-user; scripts/container-image.sh installs the cross
+# compilers and multiarch libraries it needs itself.)
 # the macOS build check (scripts/macos-cross.sh): dpkg-source unpacks the
 # dependencies' Debian sources, autotools makes libsodium's configure, npm
 # fetches zig (any npm will do: one that came with nodejs counts)

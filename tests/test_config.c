@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -174,7 +177,6 @@ static const struct err_case node_cases[] = {
 	{ HUB, "  listen: \"0.0.0.0:51820\"\n", "", 0, "t.yaml:2:3: node: missing required key 'listen' (a hub listens on a fixed port, e.g. listen: \"0.0.0.0:51820\")" },
 	{ HUB, "\"0.0.0.0:51820\"", "\":0\"", 0, "t.yaml:5:11: node.listen: a hub needs a fixed port, not 0 (e.g. \"0.0.0.0:51820\")" },
 	{ HUB, "\"0.0.0.0:51820\"", "51820", 0, "t.yaml:5:11: node.listen: 51820 has no address part (did you mean \":51820\"?)" },
-	{ HUB, "\"0.0.0.0:51820\"", "\"1.2.3:51820\"", 0, "t.yaml:5:11: node.listen: '1.2.3' is not an IPv4 address (listen takes \"ADDRESS:PORT\" with an IPv4 address, or \":PORT\")" },
 	{ HUB, "\"0.0.0.0:51820\"", "\"0.0.0.0:70000\"", 0, "t.yaml:5:11: node.listen: '0.0.0.0:70000' has a bad port (expected 0..65535)" },
 	{ HUB, "  role: hub\n", "  role: hub\n  user: \"bad user\"\n", 0, "t.yaml:4:9: node.user: 'bad user' is not a user name (letters, digits, '_', '.' and '-', at most 32)" },
 	{ HUB, "node:\n", "nodes:\n", 0, "t.yaml:1:1: nodes: unknown key (did you mean 'node'?)" },
@@ -185,6 +187,39 @@ static const struct err_case node_cases[] = {
 	{ HUB, NULL, "node: {}\n", 0, "t.yaml:19:1: node: duplicate key (first set at line 1)" },
 	{ HUB, NULL, "---\nnode: {}\n", 0, "t.yaml:19:1: a second YAML document (a config file holds one; remove the '---' line)" },
 	{ HUB, "id: 1\n", "id: &x 1\n  user: *x\n", 0, "t.yaml:3:9: YAML aliases are not supported (write the value out in full)" },
+};
+
+#define LISTEN "\"0.0.0.0:51820\""
+#define NOT_V4(h) "t.yaml:5:11: node.listen: '" h "' is not an IPv4 address (listen takes \"ADDRESS:PORT\" with an IPv4 address, or \":PORT\")"
+#define BAD_PORT(v) "t.yaml:5:11: node.listen: '" v "' has a bad port (expected 0..65535)"
+#define L64 "1111111111111111111111111111111111111111111111111111111111111111"
+
+/* node.listen: never a truncated or half-read address. */
+static const struct err_case listen_cases[] = {
+	{ HUB, LISTEN, "\"192.168.100.1001:51820\"", 0, NOT_V4("192.168.100.1001") },
+	{ HUB, LISTEN, "192.168.100.1001:51820", 0, NOT_V4("192.168.100.1001") },
+	{ HUB, LISTEN, "\"1.2.3:5\"", 0, NOT_V4("1.2.3") },
+	{ HUB, LISTEN, "\"1.2.3.4.5:5\"", 0, NOT_V4("1.2.3.4.5") },
+	{ HUB, LISTEN, "\"256.1.1.1:5\"", 0, NOT_V4("256.1.1.1") },
+	{ HUB, LISTEN, "\"1.2.3.4x:5\"", 0, NOT_V4("1.2.3.4x") },
+	{ HUB, LISTEN, "\"1.2.3.4 :5\"", 0, NOT_V4("1.2.3.4 ") },
+	{ HUB, LISTEN, "\" 1.2.3.4:5\"", 0, NOT_V4(" 1.2.3.4") },
+	{ HUB, LISTEN, "\"01.2.3.4:5\"", 0, NOT_V4("01.2.3.4") },
+	{ HUB, LISTEN, "\"1.2.3.4:5:6\"", 0, NOT_V4("1.2.3.4:5") },
+	{ HUB, LISTEN, "\"hub.example.net:5\"", 0, NOT_V4("hub.example.net") },
+	{ HUB, LISTEN, "\"" L64 "1.1:5\"", 0, NOT_V4(L64) },
+	{ HUB, LISTEN, "\"1.2.3.4:51820x\"", 0, BAD_PORT("1.2.3.4:51820x") },
+	{ HUB, LISTEN, "\"1.2.3.4:51820 \"", 0, BAD_PORT("1.2.3.4:51820 ") },
+	{ HUB, LISTEN, "\"1.2.3.4:65536\"", 0, BAD_PORT("1.2.3.4:65536") },
+	{ HUB, LISTEN, "\"1.2.3.4:99999\"", 0, BAD_PORT("1.2.3.4:99999") },
+	{ HUB, LISTEN, "\"1.2.3.4:100000\"", 0, BAD_PORT("1.2.3.4:100000") },
+	{ HUB, LISTEN, "\"1.2.3.4:-1\"", 0, BAD_PORT("1.2.3.4:-1") },
+	{ HUB, LISTEN, "\"1.2.3.4:+5\"", 0, BAD_PORT("1.2.3.4:+5") },
+	{ HUB, LISTEN, "\"1.2.3.4:051820\"", 0, BAD_PORT("1.2.3.4:051820") },
+	{ HUB, LISTEN, "\"1.2.3.4:\"", 0, BAD_PORT("1.2.3.4:") },
+	{ HUB, LISTEN, "\":\"", 0, BAD_PORT(":") },
+	{ HUB, LISTEN, "\"1.2.3.4\"", 0, "t.yaml:5:11: node.listen: '1.2.3.4' has no port (expected \"ADDRESS:PORT\" or \":PORT\", e.g. \"0.0.0.0:51820\")" },
+	{ HUB, LISTEN, "\"1.2.3.4:0\"", 0, "t.yaml:5:11: node.listen: a hub needs a fixed port, not 0 (e.g. \"0.0.0.0:51820\")" },
 };
 
 static const struct err_case overlay_cases[] = {
@@ -300,6 +335,35 @@ static void run_cases(const struct err_case *t, size_t n)
 static void test_config_node_errors(void **state)
 {
 	run_cases(node_cases, N(node_cases));
+}
+
+static void test_config_listen_errors(void **state)
+{
+	run_cases(listen_cases, N(listen_cases));
+}
+
+/* The bounds that are fine, and what they mean. */
+static void test_config_listen_accepts(void **state)
+{
+	static const struct { const char *text; uint8_t ip[4]; uint16_t port; } ok[] = {
+		{ "\"0.0.0.0:51820\"", { 0, 0, 0, 0 }, 51820 },
+		{ "\":1\"", { 0, 0, 0, 0 }, 1 },
+		{ "\":65535\"", { 0, 0, 0, 0 }, 65535 },
+		{ "\"255.255.255.255:65535\"", { 255, 255, 255, 255 }, 65535 },
+		{ "\"192.168.100.100:51820\"", { 192, 168, 100, 100 }, 51820 },
+		{ "10.0.0.1:7", { 10, 0, 0, 1 }, 7 },
+	};
+
+	for (size_t i = 0; i < N(ok); i++) {
+		char *text = edit(HUB, LISTEN, ok[i].text, false);
+		struct sn_config *c = load_ok(text);
+
+		assert_int_equal(c->listen.family, SN_AF_INET);
+		assert_memory_equal(c->listen.ip, ok[i].ip, 4);
+		assert_int_equal(c->listen.port, ok[i].port);
+		sn_config_free(c);
+		free(text);
+	}
 }
 
 static void test_config_overlay_errors(void **state)
@@ -957,6 +1021,254 @@ static void test_config_psk_file(void **state)
 	expect_file_err(t, "spoke-a.yaml", "psk_file:", false, rest, -EACCES);
 }
 
+/* ---- files that grant root ----------------------------------------------- */
+
+#define NOBODY 65534
+#define NOT_OURS "neither root nor the user the daemon runs as"
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		skip();
+}
+
+/* Loading dir/name fails with -EPERM and exactly want. */
+static void expect_untrusted(const struct tmp *t, const char *name, const char *want)
+{
+	struct sn_config *c = (struct sn_config *)1;
+	char path[256], err[2048] = "";
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_int_equal(sn_config_load(path, &c, err, sizeof(err)), -EPERM);
+	assert_null(c);
+	assert_string_equal(err, want);
+}
+
+static void test_config_file_trusted(void **state)
+{
+	const struct tmp *t = *state;
+	char cfg[256], want[2048], other[256], real[300];
+
+	need_root();
+	snprintf(cfg, sizeof(cfg), "%s/hub.yaml", t->dir);
+	assert_int_equal(chmod(cfg, 0664), 0);
+	snprintf(want, sizeof(want), "%s is writable by group or others (mode 0664; run chmod "
+		 "go-w %s)", cfg, cfg);
+	expect_untrusted(t, "hub.yaml", want);
+	assert_int_equal(chmod(cfg, 0646), 0);
+	snprintf(want, sizeof(want), "%s is writable by group or others (mode 0646; run chmod "
+		 "go-w %s)", cfg, cfg);
+	expect_untrusted(t, "hub.yaml", want);
+	assert_int_equal(chmod(cfg, 0644), 0);
+	assert_int_equal(chown(cfg, NOBODY, NOBODY), 0);
+	snprintf(want, sizeof(want), "%s is owned by uid 65534, " NOT_OURS " (run chown root %s)",
+		 cfg, cfg);
+	expect_untrusted(t, "hub.yaml", want);
+	assert_int_equal(chown(cfg, 0, 0), 0);
+	sn_config_free(load_file_ok(t, "hub.yaml"));
+	/* the directory holding it */
+	assert_int_equal(chmod(t->dir, 0777), 0);
+	snprintf(want, sizeof(want), "%s: its directory %s is writable by group or others, who "
+		 "could replace the file (mode 0777; run chmod go-w %s)", cfg, t->dir, t->dir);
+	expect_untrusted(t, "hub.yaml", want);
+	assert_int_equal(chmod(t->dir, 01777), 0); /* sticky, like /tmp: others cannot swap it */
+	sn_config_free(load_file_ok(t, "hub.yaml"));
+	assert_int_equal(chmod(t->dir, 0700), 0);
+	assert_int_equal(chown(t->dir, NOBODY, NOBODY), 0);
+	snprintf(want, sizeof(want), "%s: its directory %s is owned by uid 65534, " NOT_OURS
+		 ", who could replace the file (run chown root %s)", cfg, t->dir, t->dir);
+	expect_untrusted(t, "hub.yaml", want);
+	assert_int_equal(chown(t->dir, 0, 0), 0);
+	/* a symbolic link is fine; what it reaches, and where, is checked */
+	snprintf(other, sizeof(other), "%s/other", t->dir);
+	assert_int_equal(mkdir(other, 0755), 0);
+	snprintf(real, sizeof(real), "%s/hub.yaml", other);
+	copy_file(cfg, real, 0644);
+	snprintf(cfg, sizeof(cfg), "%s/link.yaml", t->dir);
+	assert_int_equal(symlink(real, cfg), 0);
+	sn_config_free(load_file_ok(t, "link.yaml"));
+	assert_int_equal(chown(real, NOBODY, NOBODY), 0);
+	snprintf(want, sizeof(want), "%s (a link to %s) is owned by uid 65534, " NOT_OURS " (run "
+		 "chown root %s)", cfg, real, cfg);
+	expect_untrusted(t, "link.yaml", want);
+	assert_int_equal(chown(real, 0, 0), 0);
+	assert_int_equal(chmod(other, 0757), 0);
+	snprintf(want, sizeof(want), "%s (a link to %s): its directory %s is writable by group or "
+		 "others, who could replace the file (mode 0757; run chmod go-w %s)", cfg, real,
+		 other, other);
+	expect_untrusted(t, "link.yaml", want);
+}
+
+static void test_config_key_file_trusted(void **state)
+{
+	const struct tmp *t = *state;
+	char key[256], keys[200], psk[256], rest[2048];
+	struct passwd *pw = getpwuid(NOBODY);
+	struct sn_config *c;
+
+	need_root();
+	snprintf(keys, sizeof(keys), "%s/keys", t->dir);
+	snprintf(key, sizeof(key), "%s/hub.key", keys);
+	assert_int_equal(chown(key, NOBODY, NOBODY), 0);
+	snprintf(rest, sizeof(rest), "node.private_key_file: %s is owned by uid 65534, " NOT_OURS
+		 " (run chown root %s)", key, key);
+	expect_file_err(t, "hub.yaml", "private_key_file:", false, rest, -EPERM);
+	/* node.user may own its keys: a reload after the drop reads them as that user */
+	if (pw) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "  user: %s\n  role: hub", pw->pw_name);
+		corrupt(t, "hub.yaml", "  role: hub", line);
+		sn_config_free(load_file_ok(t, "hub.yaml"));
+		corrupt(t, "hub.yaml", line, "  role: hub");
+	}
+	assert_int_equal(chown(key, 0, 0), 0);
+	assert_int_equal(chmod(keys, 0777), 0);
+	snprintf(rest, sizeof(rest), "node.private_key_file: %s: its directory %s is writable by "
+		 "group or others, who could replace the file (mode 0777; run chmod go-w %s)", key,
+		 keys, keys);
+	expect_file_err(t, "hub.yaml", "private_key_file:", false, rest, -EPERM);
+	assert_int_equal(chmod(keys, 01777), 0);
+	sn_config_free(load_file_ok(t, "hub.yaml"));
+	assert_int_equal(chmod(keys, 0700), 0);
+	/* a PSK file is a key file */
+	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
+	snprintf(psk, sizeof(psk), "%s/a.psk", keys);
+	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	assert_int_equal(chown(psk, NOBODY, NOBODY), 0);
+	snprintf(rest, sizeof(rest), "hub.psk_file: %s is owned by uid 65534, " NOT_OURS " (run "
+		 "chown root %s)", psk, psk);
+	expect_file_err(t, "spoke-a.yaml", "psk_file:", false, rest, -EPERM);
+	assert_int_equal(chown(psk, 0, 0), 0);
+	c = load_file_ok(t, "spoke-a.yaml");
+	assert_int_equal(c->peers[0].has & SN_PEER_HAS_PSK, SN_PEER_HAS_PSK);
+	sn_config_free(c);
+}
+
+/* ---- node.user and reload --------------------------------------------- */
+
+/* node.user is looked up when a config is loaded with its files (start,
+ * --check): root and unknown users are errors before anything starts. */
+static void test_config_user_checked_at_load(void **state)
+{
+	const struct tmp *t = *state;
+	struct sn_config *c;
+
+	corrupt(t, "spoke-a.yaml", "  role: spoke\n", "  role: spoke\n  user: root\n");
+	expect_file_err(t, "spoke-a.yaml", "user:", false,
+			"node.user: 'root' is uid 0, so the daemon would keep every privilege (name an unprivileged user, or remove node.user)",
+			-EINVAL);
+	corrupt(t, "spoke-a.yaml", "user: root", "user: sn-no-such-user");
+	expect_file_err(t, "spoke-a.yaml", "user:", false,
+			"node.user: no such user 'sn-no-such-user' (create one for subnetrad, e.g. useradd --system --no-create-home sn-no-such-user, or remove node.user)",
+			-ENOENT);
+	if (!getpwnam("nobody"))
+		skip();
+	corrupt(t, "spoke-a.yaml", "user: sn-no-such-user", "user: nobody");
+	c = load_file_ok(t, "spoke-a.yaml");
+	assert_string_equal(c->user, "nobody");
+	sn_config_free(c);
+}
+
+/* A reload takes the private key from the running config and never opens
+ * the key file; PSK files are read again. */
+static void test_config_reload_keeps_private_key(void **state)
+{
+	const struct tmp *t = *state;
+	struct sn_config *run = load_file_ok(t, "spoke-a.yaml"), *c = NULL;
+	char path[256], key[256], psk[256], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/spoke-a.yaml", t->dir);
+	snprintf(key, sizeof(key), "%s/keys/spoke-a.key", t->dir);
+	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(sn_config_load(path, &c, err, sizeof(err)), -ENOENT);
+	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
+	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	if (sn_config_reload(path, run, &c, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_memory_equal(c->private_key, run->private_key, 32);
+	assert_false(sodium_is_zero(c->private_key, 32));
+	assert_int_equal(c->peers[0].has & SN_PEER_HAS_PSK, SN_PEER_HAS_PSK);
+	assert_memory_equal(c->peers[0].psk, "preshared key for tests only 123", 32);
+	sn_config_free(c);
+	/* a PSK file that went bad fails the reload as it fails a start */
+	assert_int_equal(chmod(psk, 0640), 0);
+	assert_int_equal(sn_config_reload(path, run, &c, err, sizeof(err)), -EACCES);
+	assert_null(c);
+	sn_config_free(run);
+}
+
+/* What a reload as node.user says when it cannot read the config or a PSK
+ * file: run in a child that became nobody (the test itself stays root). */
+static void reload_as_nobody(const char *path, const struct sn_config *run, uid_t uid, gid_t gid,
+			     bool want_ok, char *err, size_t err_len)
+{
+	int fds[2], st = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sn_config *c = NULL;
+		char e[1024] = "";
+		int rc = 2;
+
+		if (setresgid(gid, gid, gid) == 0 && setresuid(uid, uid, uid) == 0)
+			rc = sn_config_reload(path, run, &c, e, sizeof(e)) < 0 ? 0 : 1;
+		sn_config_free(c);
+		_exit(write(fds[1], e, sizeof(e)) == (ssize_t)sizeof(e) ? rc : 3);
+	}
+	close(fds[1]);
+	memset(err, 0, err_len);
+	assert_int_equal(read(fds[0], err, err_len - 1), (ssize_t)err_len - 1);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), want_ok ? 1 : 0); /* 1: the reload loaded */
+}
+
+static void test_config_reload_as_user_errors_say_so(void **state)
+{
+	const struct tmp *t = *state;
+	struct passwd *pw = getpwnam("nobody");
+	struct sn_config *run;
+	char path[256], psk[256], err[1024], want[1024];
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || !pw)
+		skip();
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	corrupt(t, "spoke-a.yaml", "  role: spoke\n", "  role: spoke\n  user: nobody\n");
+	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
+	snprintf(path, sizeof(path), "%s/spoke-a.yaml", t->dir);
+	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
+	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	run = load_file_ok(t, "spoke-a.yaml");
+	/* the temporary directory is 0700 root: nobody cannot open the config */
+	reload_as_nobody(path, run, uid, gid, false, err, 1024);
+	snprintf(want, sizeof(want), "%s: cannot read the config: Permission denied (a reload runs as node.user 'nobody': make the file readable by that user)",
+		 path);
+	assert_string_equal(err, want);
+	/* config readable, the PSK file root's own */
+	assert_int_equal(chmod(t->dir, 0755), 0);
+	snprintf(want, sizeof(want), "%s/keys", t->dir);
+	assert_int_equal(chmod(want, 0755), 0);
+	reload_as_nobody(path, run, uid, gid, false, err, 1024);
+	assert_non_null(strstr(err, "hub.psk_file: cannot read "));
+	snprintf(want, sizeof(want), "cannot read %s: Permission denied (a reload runs as node.user 'nobody' and rereads PSK files: make the file owned by nobody, mode 0600)",
+		 psk);
+	assert_non_null(strstr(err, want));
+	/* owned by nobody: the reload works, without the root-only key file */
+	assert_int_equal(chown(psk, uid, gid), 0);
+	reload_as_nobody(path, run, uid, gid, true, err, 1024);
+	assert_string_equal(err, "");
+	sn_config_free(run);
+}
+
 static void test_config_load_errors(void **state)
 {
 	struct sn_config *c = (struct sn_config *)1;
@@ -1024,6 +1336,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_node_errors),
+		cmocka_unit_test(test_config_listen_errors),
+		cmocka_unit_test(test_config_listen_accepts),
 		cmocka_unit_test(test_config_overlay_errors),
 		cmocka_unit_test(test_config_plugin_keepalive_control_errors),
 		cmocka_unit_test(test_config_peer_and_policy_errors),
@@ -1042,6 +1356,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_key_file_content, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_own_public_key_as_peer, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_psk_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_file_trusted, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_key_file_trusted, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_user_checked_at_load, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_reload_keeps_private_key, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_reload_as_user_errors_say_so, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_config_load_errors),
 		cmocka_unit_test(test_config_garbage_does_not_crash),
 	};

@@ -9,14 +9,15 @@
  * uv loop driven with UV_RUN_NOWAIT while the test is the client: each
  * command and error over the socket, oversized lines, a client that hangs
  * up mid-reply, one that never writes, too many clients, stale and live
- * socket files, and (as root) clients refused by SO_PEERCRED.
+ * socket files, unsafe socket directories, the socket's mode under any
+ * umask, and (as root) clients let in or refused by SO_PEERCRED and
+ * SO_PEERGROUPS.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1030,6 +1031,68 @@ static void test_ctl_server_unknown_group(void **state)
 	assert_null(f->n->ctl);
 }
 
+/* The socket's directory may be changed by root or the daemon's user only,
+ * and is never reached through a symbolic link. */
+static void test_ctl_server_unsafe_dir(void **state)
+{
+	struct fx *f = *state;
+	static const mode_t open_modes[] = { 0777, 0775, 0757, 01777 };
+	char run[128], real[128], err[1024] = "", want[512];
+
+	assert_int_equal(uv_loop_init(&f->n->loop), 0);
+	f->loop = true;
+	snprintf(run, sizeof(run), "%s/run", f->dir);
+	snprintf(real, sizeof(real), "%s/real", f->dir);
+	assert_int_equal(mkdir(real, 0755), 0);
+	assert_int_equal(symlink(real, run), 0);
+	assert_int_equal(sn_ctl_start(f->n, err, sizeof(err)), -ELOOP);
+	snprintf(want, sizeof(want), "control socket directory %s is a symbolic link, which the "
+		 "daemon does not follow (name the real directory in control.socket)", run);
+	assert_string_equal(err, want);
+	assert_null(f->n->ctl);
+	assert_int_equal(unlink(run), 0);
+	assert_int_equal(mkdir(run, 0755), 0);
+	for (size_t i = 0; i < N(open_modes); i++) {
+		assert_int_equal(chmod(run, open_modes[i]), 0);
+		assert_int_equal(sn_ctl_start(f->n, err, sizeof(err)), -EPERM);
+		snprintf(want, sizeof(want), "control socket directory %s is writable by group or "
+			 "others (mode %04o; run chmod go-w %s)", run, (unsigned)open_modes[i], run);
+		assert_string_equal(err, want);
+		assert_null(f->n->ctl);
+	}
+	assert_int_equal(chmod(run, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(run, 65534, 65534), 0);
+		assert_int_equal(sn_ctl_start(f->n, err, sizeof(err)), -EPERM);
+		snprintf(want, sizeof(want), "control socket directory %s is owned by uid 65534, "
+			 "neither root nor the user the daemon runs as (run chown root %s)", run, run);
+		assert_string_equal(err, want);
+		assert_int_equal(chown(run, 0, 0), 0);
+	}
+	/* nothing was created in either place */
+	assert_int_equal(access(f->n->cfg->control_socket, F_OK), -1);
+	assert_int_equal(access(strcat(real, "/hub.sock"), F_OK), -1);
+}
+
+/* Mode 0660 from bind on, whatever the process's umask, which is left as it was. */
+static void test_ctl_server_socket_mode(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	mode_t mask = umask(0);
+
+	serve(f);
+	assert_int_equal(umask(mask), 0);
+	assert_int_equal(lstat(f->n->cfg->control_socket, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_true(ends_with(talk(f, "status\n"), "\nok\n"));
+	/* stop removes it; a file someone else put in its place would stay */
+	sn_ctl_stop(f->n);
+	assert_int_equal(access(f->n->cfg->control_socket, F_OK), -1);
+}
+
 /* ---- credentials (root only) ------------------------------------------------- */
 
 enum { CHILD_REPLY = 0, CHILD_EACCES = 10, CHILD_OTHER = 20 };
@@ -1045,9 +1108,16 @@ static void verdict(int out, int code)
 	_exit(0);
 }
 
-/* In a child: become uid/gid (no supplementary groups), send status and
- * compare the reply's last line with want; the verdict goes to out. */
-static void child(int out, const char *path, uid_t uid, gid_t gid, const char *want)
+/* Who the client becomes: uid, gid and at most one supplementary group
+ * (sup 0: none). */
+struct who {
+	uid_t uid;
+	gid_t gid, sup;
+};
+
+/* In a child: become w, send status and compare the reply's last line with
+ * want; the verdict goes to out. */
+static void child(int out, const char *path, struct who w, const char *want)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct pollfd p;
@@ -1056,7 +1126,7 @@ static void child(int out, const char *path, uid_t uid, gid_t gid, const char *w
 	ssize_t r;
 	int fd;
 
-	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+	if (setgroups(w.sup ? 1 : 0, &w.sup) < 0 || setgid(w.gid) < 0 || setuid(w.uid) < 0)
 		verdict(out, CHILD_OTHER + 1);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -1077,7 +1147,7 @@ static void child(int out, const char *path, uid_t uid, gid_t gid, const char *w
 	verdict(out, CHILD_REPLY);
 }
 
-static int as_user(struct fx *f, uid_t uid, gid_t gid, const char *want)
+static int as_client(struct fx *f, struct who w, const char *want)
 {
 	uint64_t end = ms_now() + 5000;
 	unsigned char code = 255;
@@ -1089,7 +1159,7 @@ static int as_user(struct fx *f, uid_t uid, gid_t gid, const char *want)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(fds[0]);
-		child(fds[1], f->n->cfg->control_socket, uid, gid, want);
+		child(fds[1], f->n->cfg->control_socket, w, want);
 	}
 	close(fds[1]);
 	while (waitpid(pid, &st, WNOHANG) == 0) {
@@ -1099,6 +1169,11 @@ static int as_user(struct fx *f, uid_t uid, gid_t gid, const char *want)
 	assert_int_equal(read(fds[0], &code, 1), 1);
 	close(fds[0]);
 	return code;
+}
+
+static int as_user(struct fx *f, uid_t uid, gid_t gid, const char *want)
+{
+	return as_client(f, (struct who){ uid, gid, 0 }, want);
 }
 
 static void test_ctl_server_credentials(void **state)
@@ -1132,52 +1207,35 @@ static void test_ctl_server_credentials(void **state)
 	assert_int_equal(st.st_gid, 65534);
 	assert_int_equal(st.st_mode & 07777, 0660);
 	assert_int_equal(as_user(f, 65534, 65534, "\nok\n"), CHILD_REPLY);
-	/* gid 1 is not the group, but nobody's passwd entry names it */
+	/* what counts is the process's groups, not the user database: nobody's
+	 * passwd entry names the group, but this process runs without it */
 	assert_int_equal(chmod(path, 0666), 0);
-	assert_int_equal(as_user(f, 65534, 1, "\nok\n"), CHILD_REPLY);
-	/* a user that is not in the group */
 	snprintf(want, sizeof(want), "error permission denied: not root and not in group %s\n",
 		 g->gr_name);
+	assert_int_equal(as_user(f, 65534, 1, want), CHILD_REPLY);
+	/* a user that is not in the group */
 	assert_int_equal(as_user(f, 1, 1, want), CHILD_REPLY);
 }
 
-/* A group some user belongs to only as a supplementary group, or NULL. */
-static const char *supplementary(struct fx *f, uid_t *uid, gid_t *gid)
-{
-	const char *name = NULL;
-	struct group *g;
-
-	setgrent();
-	while (!name && (g = getgrent())) {
-		for (char **m = g->gr_mem; m && *m && !name; m++) {
-			struct passwd *pw = getpwnam(*m);
-
-			if (pw && pw->pw_uid && pw->pw_gid != g->gr_gid) {
-				name = sn_arena_strdup(&f->a, g->gr_name);
-				*uid = pw->pw_uid;
-				*gid = pw->pw_gid;
-			}
-		}
-	}
-	endgrent();
-	return name;
-}
-
+/* A client in the control group by a supplementary group only, as the
+ * kernel reports it (SO_PEERGROUPS), is let in; without it, it is not. */
 static void test_ctl_server_supplementary_group(void **state)
 {
 	struct fx *f = *state;
-	const char *group = NULL;
-	uid_t uid = 0;
-	gid_t gid = 0;
+	struct group *g = getgrgid(65534);
+	char want[160];
 
-	if (geteuid() != 0 || !(group = supplementary(f, &uid, &gid)))
+	if (geteuid() != 0 || !g)
 		skip();
 	assert_int_equal(chmod(f->dir, 0777), 0);
-	f->n->cfg->control_group = group;
+	f->n->cfg->control_group = sn_arena_strdup(&f->a, g->gr_name);
 	serve(f);
-	/* the client process has no supplementary groups: the user database says it is in */
 	assert_int_equal(chmod(f->n->cfg->control_socket, 0666), 0);
-	assert_int_equal(as_user(f, uid, gid, "\nok\n"), CHILD_REPLY);
+	assert_int_equal(as_client(f, (struct who){ 1, 1, 65534 }, "\nok\n"), CHILD_REPLY);
+	snprintf(want, sizeof(want), "error permission denied: not root and not in group %s\n",
+		 g->gr_name);
+	assert_int_equal(as_client(f, (struct who){ 1, 1, 2 }, want), CHILD_REPLY);
+	assert_int_equal(as_client(f, (struct who){ 65534, 2, 3 }, want), CHILD_REPLY);
 }
 
 int main(void)
@@ -1207,6 +1265,8 @@ int main(void)
 		T(test_ctl_server_unknown_group),
 		T(test_ctl_server_credentials),
 		T(test_ctl_server_supplementary_group),
+		T(test_ctl_server_unsafe_dir),
+		T(test_ctl_server_socket_mode),
 #undef T
 	};
 

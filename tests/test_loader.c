@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/test_loader.c: every way plugin loading can fail, and its message. */
+/*
+ * tests/test_loader.c: every way plugin loading can fail, and its message;
+ * and the plugin directory and plugin files that anyone but root or the
+ * daemon's user could change, refused, from a private copy (chown cases as
+ * root only).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loader.h"
 
@@ -136,6 +146,157 @@ static void test_loader_real_plugins_load(void **state)
 	}
 }
 
+/* ---- files that grant root ------------------------------------------------ */
+
+#define NOBODY 65534
+#define NOT_OURS "neither root nor the user the daemon runs as"
+
+struct pdir {
+	char base[64];   /* mkdtemp */
+	char dir[96];    /* base/plugins: a private plugin directory */
+	char so[160];    /* dir/egress_t_good.so, a copy */
+};
+
+static void copy_so(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	char buf[65536];
+	size_t k;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, k, out), k);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(chmod(to, 0755), 0);
+}
+
+static int pdir_setup(void **state)
+{
+	struct pdir *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -1;
+	strcpy(d->base, "/tmp/sn-test-loader-XXXXXX");
+	if (!mkdtemp(d->base))
+		return -1;
+	snprintf(d->dir, sizeof(d->dir), "%s/plugins", d->base);
+	snprintf(d->so, sizeof(d->so), "%s/egress_t_good.so", d->dir);
+	if (mkdir(d->dir, 0755) < 0)
+		return -1;
+	copy_so(TDIR "/egress_t_good.so", d->so);
+	*state = d;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int pdir_teardown(void **state)
+{
+	struct pdir *d = *state;
+
+	nftw(d->base, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(d);
+	return 0;
+}
+
+/* name loads from d->dir (want NULL), or fails with -EPERM and exactly want. */
+static void load_from(const struct pdir *d, const char *name, const char *want)
+{
+	struct sn_plugin p;
+	char err[2048] = "";
+	int r = sn_loader_load(SN_KIND_EGRESS, name, d->dir, &p, err, sizeof(err));
+
+	if (!want) {
+		if (r < 0)
+			fail_msg("%s", err);
+		sn_plugin_unload(&p);
+		return;
+	}
+	assert_int_equal(r, -EPERM);
+	assert_string_equal(err, want);
+}
+
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *fmt(const char *f, ...)
+{
+	static char buf[2048];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	return buf;
+}
+
+static void test_loader_plugin_dir_trusted(void **state)
+{
+	const struct pdir *d = *state;
+	struct sn_plugin p;
+	char err[512] = "";
+
+	load_from(d, "t_good", NULL);
+	/* anyone who can add a file there could add a plugin: sticky or not */
+	assert_int_equal(chmod(d->dir, 0775), 0);
+	load_from(d, "t_good", fmt("plugin directory %s is writable by group or others (mode 0775; "
+				   "run chmod go-w %s)", d->dir, d->dir));
+	assert_int_equal(chmod(d->dir, 01777), 0);
+	load_from(d, "t_good", fmt("plugin directory %s is writable by group or others (mode 1777; "
+				   "run chmod go-w %s)", d->dir, d->dir));
+	assert_int_equal(chmod(d->dir, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(d->dir, NOBODY, NOBODY), 0);
+		load_from(d, "t_good", fmt("plugin directory %s is owned by uid 65534, " NOT_OURS
+					   " (run chown root %s)", d->dir, d->dir));
+		assert_int_equal(chown(d->dir, 0, 0), 0);
+	}
+	/* a missing directory says so */
+	assert_int_equal(sn_loader_load(SN_KIND_EGRESS, "t_good", "/nonexistent/plugins", &p, err,
+					sizeof(err)), -ENOENT);
+	assert_string_equal(err, "plugin directory /nonexistent/plugins: No such file or directory");
+}
+
+static void test_loader_plugin_file_trusted(void **state)
+{
+	const struct pdir *d = *state;
+	char other[128], real[192];
+
+	assert_int_equal(chmod(d->so, 0775), 0);
+	load_from(d, "t_good", fmt("%s is writable by group or others (mode 0775; run chmod go-w %s)",
+				   d->so, d->so));
+	assert_int_equal(chmod(d->so, 0757), 0);
+	load_from(d, "t_good", fmt("%s is writable by group or others (mode 0757; run chmod go-w %s)",
+				   d->so, d->so));
+	assert_int_equal(chmod(d->so, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(d->so, NOBODY, NOBODY), 0);
+		load_from(d, "t_good", fmt("%s is owned by uid 65534, " NOT_OURS " (run chown root %s)",
+					   d->so, d->so));
+		assert_int_equal(chown(d->so, 0, 0), 0);
+	}
+	/* a link (as for versioned .so names): its target and the target's directory count */
+	snprintf(other, sizeof(other), "%s/lib", d->base);
+	snprintf(real, sizeof(real), "%s/t_good.so.1", other);
+	assert_int_equal(mkdir(other, 0755), 0);
+	assert_int_equal(rename(d->so, real), 0);
+	assert_int_equal(symlink(real, d->so), 0);
+	load_from(d, "t_good", NULL);
+	assert_int_equal(chmod(other, 0777), 0);
+	load_from(d, "t_good", fmt("%s (a link to %s): its directory %s is writable by group or "
+				   "others, who could replace the file (mode 0777; run chmod go-w %s)",
+				   d->so, real, other, other));
+	/* a plugin named by path may sit in a sticky directory (like /tmp) */
+	assert_int_equal(chmod(other, 01777), 0);
+	load_from(d, real, NULL);
+	assert_int_equal(chmod(other, 0757), 0);
+	load_from(d, real, fmt("%s: its directory %s is writable by group or others, who could "
+			       "replace the file (mode 0757; run chmod go-w %s)", real, other, other));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +306,10 @@ int main(void)
 		cmocka_unit_test(test_loader_path_name_loads_that_file),
 		cmocka_unit_test(test_loader_builtin_uses_same_checks),
 		cmocka_unit_test(test_loader_real_plugins_load),
+		cmocka_unit_test_setup_teardown(test_loader_plugin_dir_trusted, pdir_setup,
+						pdir_teardown),
+		cmocka_unit_test_setup_teardown(test_loader_plugin_file_trusted, pdir_setup,
+						pdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

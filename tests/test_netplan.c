@@ -3,12 +3,14 @@
  * tests/test_netplan.c: `subnetrad --print-network-plan` (core/netplan.c).
  *
  * The plans of the conf/ examples (hub, spoke-a) for every platform are
- * compared with tests/golden/netplan-<platform>-<node>.txt (the private
- * copy's directory is written as "conf"). SN_UPDATE_GOLDEN=1 rewrites the
- * golden files instead; review the diff before committing it. Then the
- * variations the examples do not cover: routes the operator manages, a
- * spoke without a LAN, another MTU, a container link that must move, bad
- * platforms and configs.
+ * compared with tests/golden/netplan-<platform>-<node>.txt, the routeros
+ * ones once per RouterOS version the plan is written for
+ * (netplan-routeros-7.<minor>-<node>.txt); the private copy's directory is
+ * written as "conf". SN_UPDATE_GOLDEN=1 rewrites the golden files instead;
+ * review the diff before committing it. Then the variations the examples
+ * do not cover: routes the operator manages, a spoke without a LAN, another
+ * MTU, a container link that must move, a hub given by name, a key outside
+ * the config's directory, bad platforms, versions and configs.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -36,6 +38,7 @@ struct fx {
 };
 
 static const char *const platforms[] = { "linux", "macos", "routeros" };
+static const char *const ros_versions[] = { "7.19", "7.20", "7.21" };
 
 static void copy_file(const char *from, const char *to, mode_t mode)
 {
@@ -107,14 +110,15 @@ static int teardown(void **state)
 }
 
 /* The plan as a string (malloc'd), with the private directory named "conf". */
-static char *plan(struct fx *f, const struct sn_config *c, const char *platform, int *rc)
+static char *plan_v(struct fx *f, const struct sn_config *c, const char *platform,
+		    const char *version, int *rc)
 {
 	char *buf = NULL, *out, *p, *o;
 	size_t len = 0, dl = strlen(f->dir);
 	FILE *m = open_memstream(&buf, &len);
 
 	assert_non_null(m);
-	*rc = sn_netplan_print(c, platform, m);
+	*rc = sn_netplan_print(c, platform, version, m);
 	fclose(m);
 	out = malloc(len + 1);
 	assert_non_null(out);
@@ -130,6 +134,11 @@ static char *plan(struct fx *f, const struct sn_config *c, const char *platform,
 	*o = '\0';
 	free(buf);
 	return out;
+}
+
+static char *plan(struct fx *f, const struct sn_config *c, const char *platform, int *rc)
+{
+	return plan_v(f, c, platform, NULL, rc);
 }
 
 static char *read_file(const char *path)
@@ -170,15 +179,15 @@ static void first_diff(const char *a, const char *b, const char *what)
 }
 
 static void check_golden(struct fx *f, const struct sn_config *c, const char *node,
-			 const char *platform)
+			 const char *platform, const char *version)
 {
 	char path[512];
 	int rc;
-	char *got = plan(f, c, platform, &rc), *want;
+	char *got = plan_v(f, c, platform, version, &rc), *want;
 
 	assert_int_equal(rc, 0);
-	snprintf(path, sizeof(path), "%s/tests/golden/netplan-%s-%s.txt", SN_TEST_SOURCE_DIR,
-		 platform, node);
+	snprintf(path, sizeof(path), "%s/tests/golden/netplan-%s%s%s-%s.txt", SN_TEST_SOURCE_DIR,
+		 platform, version ? "-" : "", version ? version : "", node);
 	if (getenv("SN_UPDATE_GOLDEN")) {
 		FILE *fp = fopen(path, "w");
 
@@ -199,9 +208,13 @@ static void test_netplan_golden(void **state)
 {
 	struct fx *f = *state;
 
-	for (size_t i = 0; i < N(platforms); i++) {
-		check_golden(f, f->hub, "hub", platforms[i]);
-		check_golden(f, f->spoke, "spoke-a", platforms[i]);
+	for (size_t i = 0; i < 2; i++) {
+		check_golden(f, f->hub, "hub", platforms[i], NULL);
+		check_golden(f, f->spoke, "spoke-a", platforms[i], NULL);
+	}
+	for (size_t i = 0; i < N(ros_versions); i++) {
+		check_golden(f, f->hub, "hub", "routeros", ros_versions[i]);
+		check_golden(f, f->spoke, "spoke-a", "routeros", ros_versions[i]);
 	}
 }
 
@@ -269,6 +282,10 @@ static void test_netplan_daemon_plan(void **state)
 	assert_non_null(m);
 	o.platform = "bsd";
 	assert_int_equal(sn_daemon_plan(&o, m), 2);
+	o.platform = "routeros";
+	o.routeros_version = "6.49";
+	assert_int_equal(sn_daemon_plan(&o, m), 2);
+	o.routeros_version = NULL;
 	o.platform = "routeros";
 	o.config = missing;
 	assert_int_equal(sn_daemon_plan(&o, m), 1);
@@ -348,6 +365,149 @@ static void test_netplan_routeros_link_moves(void **state)
 	free(s);
 }
 
+/* The container properties each version names, and what it must not name. */
+static void test_netplan_routeros_versions(void **state)
+{
+	static const struct {
+		const char *version;
+		const char *has[6];
+		const char *lacks[3];
+	} cases[] = {
+		{ "7.19",
+		  { "/container/envs add name=subnetra key=SUBNETRA_CONFIG ",
+		    "/container/mounts add name=subnetra-etc src=disk1/subnetra/etc ",
+		    " mounts=subnetra-etc envlist=subnetra ",
+		    "([/container/get $c status] = \"stopped\")",
+		    "#   /container/shell [find comment=subnetra]\n# then type subnetra status" },
+		  { "envlists=", "mountlists=", "cmd=\"subnetra status\"" } },
+		{ "7.20",
+		  { "/container/envs add list=subnetra key=SUBNETRA_CONFIG ",
+		    "/container/mounts add name=subnetra-etc ",
+		    " mounts=subnetra-etc envlists=subnetra ",
+		    ":while ((![/container/get $c stopped]) && ($t < 300))",
+		    "/container/shell [find comment=subnetra] cmd=\"subnetra status\"" },
+		  { "envlist=", "mountlists=", "status] = \"stopped\"" } },
+		{ "7.21",
+		  { "/container/envs add list=subnetra ",
+		    "/container/mounts add list=subnetra-etc src=disk1/subnetra/etc dst=/etc/subnetra\n",
+		    " mountlists=subnetra-etc envlists=subnetra ", "# RouterOS 7.21 commands" },
+		  { "envlist=", " mounts=", "Written against" } },
+		{ "7.21.2", { " mountlists=subnetra-etc envlists=subnetra ", "RouterOS 7.21 " }, { NULL } },
+		{ "7.4", { " mounts=subnetra-etc envlist=subnetra ", "# RouterOS 7.4 commands" }, { NULL } },
+		{ "7.23",
+		  { " mountlists=subnetra-etc envlists=subnetra ",
+		    "# Written against 7.19, 7.20 and 7.21: 7.23 gets 7.21's names.\n" },
+		  { NULL } },
+	};
+	struct fx *f = *state;
+	int rc;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char *s = plan_v(f, f->spoke, "routeros", cases[i].version, &rc);
+
+		assert_int_equal(rc, 0);
+		for (size_t k = 0; k < N(cases[i].has) && cases[i].has[k]; k++)
+			if (!strstr(s, cases[i].has[k]))
+				fail_msg("%s: no '%s'", cases[i].version, cases[i].has[k]);
+		for (size_t k = 0; k < N(cases[i].lacks) && cases[i].lacks[k]; k++)
+			if (strstr(s, cases[i].lacks[k]))
+				fail_msg("%s: has '%s'", cases[i].version, cases[i].lacks[k]);
+		free(s);
+	}
+}
+
+static void test_netplan_routeros_default_version(void **state)
+{
+	struct fx *f = *state;
+	int rc;
+	char *a = plan(f, f->hub, "routeros", &rc), *b = plan_v(f, f->hub, "routeros",
+								 SN_NETPLAN_ROUTEROS_DEFAULT, &rc);
+
+	assert_string_equal(SN_NETPLAN_ROUTEROS_DEFAULT, "7.21");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	/* the other platforms do not care */
+	a = plan_v(f, f->hub, "linux", "7.19", &rc);
+	b = plan(f, f->hub, "linux", &rc);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
+static void test_netplan_routeros_bad_versions(void **state)
+{
+	static const struct {
+		const char *v, *why;
+	} cases[] = {
+		{ "7", "is not a RouterOS version (expected 7.MINOR, e.g. 7.19, 7.20 or 7.21)" },
+		{ "7.", "is not a RouterOS version" },
+		{ "7.x", "is not a RouterOS version" },
+		{ "7.21.", "is not a RouterOS version" },
+		{ "7.21beta3", "is not a RouterOS version" },
+		{ " 7.21", "is not a RouterOS version" },
+		{ "7.1234", "is not a RouterOS version" },
+		{ "", "is not a RouterOS version" },
+		{ "6.49", "6.49 has no containers (the container package came with RouterOS 7.4" },
+		{ "8.1", "8.1 has no containers" },
+		{ "7.3", "7.3 has no containers" },
+	};
+	struct fx *f = *state;
+	char err[256];
+	unsigned minor = 0;
+	int rc;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char *s;
+
+		err[0] = '\0';
+		assert_int_equal(sn_netplan_routeros_version(cases[i].v, &minor, err, sizeof(err)),
+				 -EINVAL);
+		if (!strstr(err, cases[i].why))
+			fail_msg("'%s': %s", cases[i].v, err);
+		s = plan_v(f, f->hub, "routeros", cases[i].v, &rc);
+		assert_int_equal(rc, -EINVAL);
+		assert_string_equal(s, "");
+		free(s);
+	}
+	assert_int_equal(sn_netplan_routeros_version("7.20.10", &minor, err, sizeof(err)), 0);
+	assert_int_equal(minor, 20);
+}
+
+/* A hub given by name: the container gets the router as its resolver. */
+static void test_netplan_routeros_dns(void **state)
+{
+	struct fx *f = *state;
+	int rc;
+	char *s = plan(f, f->spoke, "routeros", &rc);
+
+	assert_null(strstr(s, "dns="));
+	free(s);
+	f->spoke->peers[0].endpoint_text = "hub.example.net:51820";
+	s = plan(f, f->spoke, "routeros", &rc);
+	assert_non_null(strstr(s, " envlists=subnetra dns=172.17.0.1 start-on-boot=yes "));
+	assert_non_null(strstr(s, "# The hub is given by name (hub.example.net:51820): the container "
+				  "asks the router's\n# DNS at 172.17.0.1 "));
+	free(s);
+}
+
+/* A key file outside the config's directory cannot travel with it. */
+static void test_netplan_routeros_key_outside(void **state)
+{
+	struct fx *f = *state;
+	int rc;
+	char *s = plan(f, f->spoke, "routeros", &rc);
+
+	assert_non_null(strstr(s, "with its key file\n# (keys/spoke-a.key): any file mode will do"));
+	assert_null(strstr(s, "is not inside the config's"));
+	free(s);
+	f->spoke->private_key_file = "/srv/subnetra/node.key";
+	s = plan(f, f->spoke, "routeros", &rc);
+	assert_non_null(strstr(s, "# But node.private_key_file (/srv/subnetra/node.key) is not inside "
+				  "the config's\n"));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +521,11 @@ int main(void)
 		T(test_netplan_spoke_without_lan),
 		T(test_netplan_mtu),
 		T(test_netplan_routeros_link_moves),
+		T(test_netplan_routeros_versions),
+		T(test_netplan_routeros_default_version),
+		T(test_netplan_routeros_bad_versions),
+		T(test_netplan_routeros_dns),
+		T(test_netplan_routeros_key_outside),
 #undef T
 	};
 

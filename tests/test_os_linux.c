@@ -24,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -618,6 +620,119 @@ static void test_linux_before_open_is_error(void **state)
 	sn_pool_put(&f->pool, p);
 }
 
+/* ---- privileges ---- */
+
+/* What a child saw after drop_privileges: the call, a route change, and
+ * its own /proc/self/status. */
+struct drop_seen {
+	int rc, route_rc, nnp;
+	char err[256];
+	unsigned long long eff, prm, bnd, amb;
+	unsigned uid[4];
+};
+
+static unsigned long long status_hex(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 16) : ~0ull;
+}
+
+static void read_status(struct drop_seen *d)
+{
+	char text[8192] = "";
+	const char *u;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	d->eff = status_hex(text, "CapEff:");
+	d->prm = status_hex(text, "CapPrm:");
+	d->bnd = status_hex(text, "CapBnd:");
+	d->amb = status_hex(text, "CapAmb:");
+	d->nnp = (int)status_hex(text, "NoNewPrivs:");
+	u = strstr(text, "Uid:");
+	if (u)
+		sscanf(u + 4, "%u %u %u %u", &d->uid[0], &d->uid[1], &d->uid[2], &d->uid[3]);
+}
+
+/* Drop in a child (the test process stays root); no cmocka in the child. */
+static struct drop_seen drop_in_child(struct fx *f, void *inst, const char *user, uint32_t flags)
+{
+	const struct sn_prefix p = {.addr = 0x0a620000u, .len = 16}; /* 10.98.0.0/16 */
+	struct drop_seen d;
+	int fds[2], st = 0;
+	pid_t pid;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sn_priv_args a = {.struct_size = sizeof(a), .flags = flags, .user = user,
+					 .err = d.err, .err_len = sizeof(d.err)};
+
+		d.rc = f->ops->drop_privileges(inst, &a);
+		d.route_rc = f->ops->route_add(inst, &p);
+		read_status(&d);
+		_exit(write(fds[1], &d, sizeof(d)) == (ssize_t)sizeof(d) ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &d, sizeof(d)), (ssize_t)sizeof(d));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return d;
+}
+
+static void test_linux_drop_privileges(void **state)
+{
+	static const struct {
+		const char *user;
+		uint32_t flags;
+		int rc, route_rc;
+		unsigned long long caps; /* effective = permitted after a drop */
+		const char *err;
+	} cases[] = {
+		{ "nobody", SN_PRIV_KEEP_NET_ADMIN, 0, 0, 1ull << 12, "" },
+		{ "nobody", 0, 0, -EPERM, 0, "" },
+		{ "root", SN_PRIV_KEEP_NET_ADMIN, -EINVAL, 0, 0,
+		  "node.user: 'root' is uid 0, so the daemon would keep every privilege (name an unprivileged user, or remove node.user)" },
+		{ "sn-no-such-user", 0, -ENOENT, 0, 0, "node.user: no such user 'sn-no-such-user'" },
+	};
+	struct fx *f = *state;
+	struct passwd *pw = getpwnam("nobody");
+	unsigned nobody;
+	void *inst;
+
+	need_netns();
+	if (!pw)
+		skip();
+	nobody = (unsigned)pw->pw_uid;
+	inst = open_tun(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct drop_seen d = drop_in_child(f, inst, cases[i].user, cases[i].flags);
+
+		assert_int_equal(d.rc, cases[i].rc);
+		assert_string_equal(d.err, cases[i].err);
+		if (d.rc < 0) {
+			assert_int_equal(d.uid[0], 0); /* refused before anything changed */
+			assert_int_not_equal(d.bnd, 0);
+			continue;
+		}
+		assert_int_equal(d.route_rc, cases[i].route_rc);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(d.uid[k], nobody);
+		assert_int_equal(d.eff, cases[i].caps);
+		assert_int_equal(d.prm, cases[i].caps);
+		assert_int_equal(d.bnd, 0);
+		assert_int_equal(d.amb, 0);
+		assert_int_equal(d.nnp, 1);
+	}
+}
+
 /* ---- main ---- */
 
 static int lo_up(void)
@@ -658,6 +773,7 @@ int main(void)
 		T(test_linux_tun_read_too_big_dropped),
 		T(test_linux_tun_write_delivers_to_socket),
 		T(test_linux_tun_write_error_counted),
+		T(test_linux_drop_privileges),
 	};
 
 	if (geteuid() == 0) {

@@ -120,6 +120,13 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_tun_config, prefix_len, 24);
 	SN_ASSERT_OFF(sn_tun_config, err, 32);
 	SN_ASSERT_OFF(sn_tun_config, err_len, 40);
+	SN_ASSERT_SIZE(sn_priv_args, 32);
+	SN_ASSERT_OFF(sn_priv_args, struct_size, 0);
+	SN_ASSERT_OFF(sn_priv_args, flags, 4);
+	SN_ASSERT_OFF(sn_priv_args, user, 8);
+	SN_ASSERT_OFF(sn_priv_args, err, 16);
+	SN_ASSERT_OFF(sn_priv_args, err_len, 24);
+	SN_ASSERT_OFF(sn_priv_args, reserved, 28);
 	SN_ASSERT_SIZE(sn_os_ops, 80);
 	SN_ASSERT_OFF(sn_os_ops, struct_size, 0);
 	SN_ASSERT_OFF(sn_os_ops, flags, 4);
@@ -143,6 +150,8 @@ static void test_sdk_abi_layouts_are_frozen(void **state)
 	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
 	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);
 	assert_int_equal(sizeof(struct sn_host_api), 96);
+	assert_int_equal(sizeof(struct sn_priv_args), 32);
+	assert_int_equal(SN_PRIV_KEEP_NET_ADMIN, 0x1u);
 }
 
 /* The version header and the descriptor agree with what the host checks. */

@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -534,6 +536,52 @@ static int dw_tun_write_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n
 	return (int)i;
 }
 
+/* ---- privileges ---- */
+
+/* macOS has no capabilities: without root a process cannot change routes,
+ * so a node that still manages routes cannot drop root at all; one that
+ * does not switches user for good (real, effective and saved ids, which
+ * setuid() as root sets together) and checks that root is gone. */
+static int dw_drop_privileges(void *inst, const struct sn_priv_args *a)
+{
+	struct passwd *pw;
+	int e;
+
+	(void)inst;
+	if (a->flags & SN_PRIV_KEEP_NET_ADMIN) {
+		errf(a->err, a->err_len, "node.user: on macOS only root can change routes, and "
+		     "overlay.manage_routes is on (set it to false and add the routes yourself, "
+		     "see subnetrad --print-network-plan --platform macos, or remove node.user)");
+		return -ENOTSUP;
+	}
+	errno = 0;
+	pw = getpwnam(a->user);
+	if (!pw) {
+		e = errno;
+		errf(a->err, a->err_len, "node.user: no such user '%s'%s%s", a->user, e ? ": " : "",
+		     e ? strerror(e) : "");
+		return e ? -e : -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		errf(a->err, a->err_len, "node.user: '%s' is uid 0, so the daemon would keep every "
+		     "privilege (name an unprivileged user, or remove node.user)", a->user);
+		return -EINVAL;
+	}
+	if (initgroups(pw->pw_name, (int)pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		e = errno;
+		errf(a->err, a->err_len, "cannot switch to user '%s' (uid %u): %s", a->user,
+		     (unsigned)pw->pw_uid, strerror(e));
+		return -e;
+	}
+	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid) {
+		errf(a->err, a->err_len, "after switching to user '%s' the process could become "
+		     "root again", a->user);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* ---- lifetime ---- */
 
 static int dw_probe(char *why, uint32_t why_len)
@@ -586,6 +634,7 @@ static const struct sn_os_ops dw_ops = {
 	.tun_write_batch = dw_tun_write_batch,
 	.route_add = dw_route_add,
 	.route_del = dw_route_del,
+	.drop_privileges = dw_drop_privileges,
 };
 
 static const struct sn_plugin_desc dw_desc = {

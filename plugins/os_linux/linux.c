@@ -525,10 +525,10 @@ static void lx_destroy(void *inst)
 	close_all(inst);
 }
 
-static int lx_drop_privileges(void *inst, const char *user, char *err, uint32_t err_len)
+static int lx_drop_privileges(void *inst, const struct sn_priv_args *args)
 {
 	(void)inst;
-	return sn__lx_drop_privileges(user, err, err_len);
+	return sn__lx_drop_privileges(args);
 }
 
 static int lx_tun_dropped(void *inst, uint64_t *out)

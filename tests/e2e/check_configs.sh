@@ -7,11 +7,8 @@
 # is wrong"): MTU 100, 575 and 9001, a misspelled key, and a private key
 # file that group and others can read (mode 0644).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-[ -x "$SUBNETRAD" ] || fail "$SUBNETRAD is not built"
-
-T=$(mktemp -d /tmp/sn-e2e-check_configs.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin check_configs --no-netns
 
 fresh() { # a clean copy of conf/ in $T/c
 	rm -rf "$T/c"

@@ -1,47 +1,113 @@
 # shellcheck shell=bash
-# tests/e2e/e2e_lib.sh: the namespace-star helpers the data-plane end-to-end
-# tests share (sourced after `set -euo pipefail`). Builds on lib.sh (fail,
-# pass, skip) and scripts/lib/star.sh (the star of namespaces and daemons).
+# tests/e2e/e2e_lib.sh: the one library of the end-to-end tests. A test is
 #
-#   e2e_begin NAME     root check, temp dir $T, namespaces with a per-run
-#                      suffix ($$), the EXIT trap that removes all of it
-#                      (daemons, helpers, namespaces, $T) even on failure or
-#                      a signal, and the config copy in $STAR_DIR. Starts no
-#                      daemon.
-#   e2e_start_all      start the three daemons, then e2e_wait_all: wait
-#                      (bounded) until the hub knows both spokes and both
-#                      spokes heard the hub, and LAN A reaches LAN B
-#   set_conf NODE KEY VALUE    a top-level "KEY: VALUE" in NODE's config copy
-#   st NODE / snap NODE NAME   NODE's `subnetra --json status` (saved as
-#                      $T/NAME.json); jv NAME PATH reads a value from it
-#                      (snstat.py: node.epoch, drops.replay, peer.2.endpoint)
-#   drops NAME1 NAME2 [PEER]   drop counters that moved between two snapshots
-#   nonzero_drops NAME [PEER]  drop counters that are not 0 in a snapshot
-#   expect_eq WHAT GOT WANT    assert and print the evidence
-#   expect_range WHAT GOT LO HI
-#   expect_drops WHAT NODE BASE WANT [PEER]   exact drop counter deltas
-#   wait_for SECS WHAT CMD...  poll CMD every 0.1 s, fail after SECS
-#   peer_known NODE PEER       NODE has an endpoint and an epoch for PEER
-#   ping_n NS DST N [ping args] ping N times (0.2 s apart); prints received
-#   inject NS ARGS...  run sn-inject in namespace NS with the plugin dir set
-#   setb HEX OFF BYTE  HEX with one byte replaced
-#   bg CMD...          start a helper in the background ($! in E2E_BG[-1]);
-#                      whatever it leaves in a namespace dies with it at exit
+#   #!/usr/bin/env bash
+#   # what it proves
+#   set -euo pipefail
+#   . "$(dirname "$0")/e2e_lib.sh"
+#   e2e_begin NAME
+#   ...steps...
+#   pass "what was shown, with figures"
+#
+# Setup and cleanup
+#   e2e_begin NAME [--no-netns]  temp dir $T; the one EXIT/signal trap; with
+#                        namespaces (the default): root check, the star of
+#                        scripts/lib/star.sh with a per-run suffix ($$), the
+#                        config copy in $STAR_DIR. Starts no daemon.
+#   e2e_defer CMD...     run CMD in the cleanup (last registered first, before
+#                        the daemons stop and the namespaces go): extra files,
+#                        mounts, a SIGCONT for a stopped daemon
+#   e2e_attacker [--routed]  namespace $NS_X (snx-<suffix>) on the hub's
+#                        underlay: hub hs4 172.31.4.1/30 <-> $NS_X ul
+#                        172.31.4.2/30, default route via the hub; --routed:
+#                        the hub namespace forwards, so $NS_X also reaches
+#                        (and is reached from) the spokes' underlay addresses
+#   The cleanup, on success, failure or signal: stops the background helpers,
+#   prints the daemons' logs (failure only), runs the deferred commands,
+#   stops the daemons and removes every namespace (star_down; a sanitizer
+#   report in a log fails the run), removes $T.
+# Daemons
+#   e2e_start_all [args] start hub (then wait for its socket) and spokes, then
+#                        e2e_wait_all
+#   e2e_wait_all         wait (bounded) until the hub knows both spokes, both
+#                        spokes heard the hub, and LAN A reaches LAN B
+#   wait_socket NODE [SECS]  wait for NODE's control socket (default 10 s)
+#   set_conf NODE KEY VALUE  a top-level "KEY: VALUE" in NODE's config copy
+#   sctl NODE ARGS...    the subnetra tool against NODE (bounded)
 #   epoch_of NODE, pubkey_of NODE   from the state directory / key copies
+#   (star.sh: star_start, star_stop, star_pid, star_node, star_ns, star_veth,
+#   star_wait_ping, nsx NS CMD...)
+# Status and counters (snstat.py)
+#   st NODE              NODE's JSON status on stdout (returns non-zero on error)
+#   snap NODE NAME       the JSON status saved as $T/NAME.json (fails the test)
+#   jv NAME PATH...      values from $T/NAME.json (any JSON file in $T), one a
+#                        line: node.epoch, drops.replay, peer.2.endpoint;
+#                        "absent" for a missing peer
+#   drops OLD NEW [PEER] drop counters that moved: "name=+n ..." or "none"
+#   nonzero_drops NAME [PEER]  drop counters that are not 0, or "none"
+#   expect_drops WHAT NODE BASE WANT [PEER]  NODE's drops since snapshot BASE
+#                        become exactly WANT (10 s) and stay so for 0.3 s
+#   expect_deltas OLD NEW [--exact] PATH=N...  counters moved by exactly N
+#                        (--exact: and nothing else moved)
+#   unchanged OLD NEW    true when no counter moved between two snapshots
+#   settle NAME NODE...  snapshots $T/NAME.NODE.json, taken again until two
+#                        rounds agree (nothing in flight; 20 s at most)
+#   peer_up NODE PEER    NODE has an endpoint and an accepted epoch for PEER
+# Assertions (each prints its evidence)
+#   expect_eq WHAT GOT WANT, expect_le / expect_ge WHAT GOT BOUND,
+#   expect_range WHAT GOT LO HI (integers or decimals)
+#   num_ok WHAT VALUE... each VALUE is a decimal number (else fail)
+#   wait_for SECS WHAT CMD...  poll CMD every 0.1 s; fail after SECS
+#   fail MSG / skip MSG (exit 77) / pass MSG
+# Background helpers
+#   bg CMD...            run CMD in the background, its PID in $BG_PID (also
+#                        for `bg nsx NS CMD`: the PID is CMD's own); stopped
+#                        by the cleanup
+# Traffic (pkt.py; $PKT runs it, also inside `nsx`)
+#   ping_n NS DST N [ping args]  N pings (-i 0.2 -W 2 unless given); prints
+#                        how many were answered
+#   sniff_start NS IFACE NAME SECS [sniff args]  a capture in the background
+#                        ($T/NAME.json lines, $T/NAME.frames), waits until
+#                        it is bound; $BG_PID
+#   replay_frames NS IFACE FRAMES [--times N]  the frames again, byte for byte
+#   replay_udp NS FRAMES ADDR:PORT [--from ADDR[:PORT]] [--times N]  their UDP
+#                        payloads again, from an ordinary socket in NS (so
+#                        from NS's address: the attacker's, or an added one)
+#   udp_send NS ADDR:PORT [--pad N] [--count N] HEX...  crafted datagrams
+#   inject NS ARGS...    sn-inject (sealed datagrams) in NS
+#   setb HEX OFF BYTE    HEX with one byte replaced
 #
-# Helpers in python3 (stdlib only): pkt.py (sniffer, frame replay, UDP and
-# TCP senders, impairment relay), snstat.py (status JSON).
+# Variables: $T, $STAR_DIR, $NS_HUB $NS_A $NS_B $NS_LA $NS_LB (and $NS_X),
+# $SUBNETRAD $SUBNETRA $SN_INJECT $PLUGINS (of $SN_BUILD), $PY, $PKT,
+# $SNSTAT, $E2E_DIR.
+# Tools: pkt.py (traffic and packets), snstat.py (status), swapload.py
+# (policy_swap.sh's measurement); python3 stdlib only, run by /usr/bin/python3.
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SN_SRC=${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SN_BUILD=${SN_BUILD:-$SN_SRC/build}
+SUBNETRAD=$SN_BUILD/subnetrad
+SUBNETRA=$SN_BUILD/subnetra
+PLUGINS=$SN_BUILD/plugins
+SN_INJECT=$SN_BUILD/tests/sn-inject
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Debian's python3 directly (a pyenv shim in PATH costs 0.1 s per call).
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
-SN_INJECT=$SN_BUILD/tests/sn-inject
+PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1   # nothing written into the source tree
+PKT=$E2E_DIR/pkt.py
+SNSTAT=$E2E_DIR/snstat.py
 E2E_BG=()
+E2E_DEFER=()
+BG_PID=
 T=
 
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "PASS: $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# ---- setup and cleanup --------------------------------------------------------
+
 e2e_cleanup() {
-	local rc=$? pid
+	local rc=$? pid i f
 	trap - EXIT INT TERM HUP
 	trap '' PIPE
 	set +e
@@ -53,32 +119,59 @@ e2e_cleanup() {
 			tail -40 "$f" >&2
 		done
 	fi
-	declare -F star_down >/dev/null && star_down
+	for ((i = ${#E2E_DEFER[@]} - 1; i >= 0; i--)); do eval "${E2E_DEFER[i]}"; done
+	if declare -F star_down >/dev/null && ! star_down && { [ "$rc" = 0 ] || [ "$rc" = 77 ]; }; then
+		rc=1  # a sanitizer report in a daemon's log
+	fi
 	for pid in "${E2E_BG[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	[ -n "$T" ] && rm -rf "$T"
 	exit "$rc"
 }
 
 e2e_begin() {
-	need_root
-	local b
-	for b in "$SUBNETRAD" "$SUBNETRA" "$SN_INJECT"; do
+	local name=$1 mode=${2:-} b
+	[ -x "$PY" ] || skip "$PY missing"
+	for b in "$SUBNETRAD" "$SUBNETRA"; do
 		[ -x "$b" ] || fail "$b is not built"
 	done
-	[ -n "$PY" ] || skip "python3 missing"
+	if [ "$mode" != --no-netns ]; then
+		[ "$(id -u)" = 0 ] || skip "needs root"
+		[ -x "$SN_INJECT" ] || fail "$SN_INJECT is not built"
+		command -v ping >/dev/null || skip "ping missing"
+	fi
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 	trap 'exit 141' PIPE
-	T=$(mktemp -d "/tmp/sn-e2e-$1.XXXXXX")
+	T=$(mktemp -d "/tmp/sn-e2e-$name.XXXXXX")
+	if [ "$mode" = --no-netns ]; then
+		echo "e2e $name: files in $T"
+		return
+	fi
 	# shellcheck disable=SC2034  # read by star.sh
 	STAR_SRC=$SN_SRC STAR_BUILD=$SN_BUILD STAR_ID=$$
 	. "$SN_SRC/scripts/lib/star.sh"
 	star_up || fail "star_up"
 	star_conf "$T/conf"
-	echo "e2e $1: namespaces $STAR_NS, files in $T"
+	echo "e2e $name: namespaces $STAR_NS, files in $T"
 }
+
+# e2e_defer CMD...: CMD (words, quoted as given) runs in the cleanup.
+e2e_defer() { E2E_DEFER+=("$(printf '%q ' "$@")"); }
+
+e2e_attacker() {
+	NS_X=snx-$STAR_ID
+	star_ns "$NS_X" || fail "cannot create the attacker's namespace $NS_X"
+	star_veth "$NS_HUB" hs4 172.31.4.1/30 "$NS_X" ul 172.31.4.2/30 || fail "attacker veth"
+	ip -n "$NS_X" route add default via 172.31.4.1
+	[ "${1:-}" = --routed ] || return 0
+	nsx "$NS_HUB" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	ip -n "$NS_A" route add 172.31.4.0/30 via 172.31.2.1
+	ip -n "$NS_B" route add 172.31.4.0/30 via 172.31.3.1
+}
+
+# ---- daemons ------------------------------------------------------------------
 
 # set_conf NODE KEY VALUE: set a top-level "KEY: VALUE" line in NODE's config copy.
 set_conf() {
@@ -86,28 +179,41 @@ set_conf() {
 	sed -i "s|^$2:.*|$2: $3|" "$STAR_DIR/$1.yaml"
 }
 
-st() { timeout 15 "$SUBNETRA" -c "$STAR_DIR/$1.yaml" --json status; }
+sctl() { local n=$1; shift; timeout 15 "$SUBNETRA" -c "$STAR_DIR/$n.yaml" "$@"; }
+epoch_of() { cat "$STAR_DIR/state/$1/epoch"; }
+pubkey_of() { cat "$STAR_DIR/keys/$1.pub"; }
+
+wait_socket() {
+	wait_for "${2:-10}" "the control socket of $1" test -S "$STAR_DIR/run/$1.sock"
+}
+
+e2e_start_all() {
+	star_start hub "$@"
+	wait_socket hub
+	star_start spoke-a "$@"
+	star_start spoke-b "$@"
+	e2e_wait_all
+}
+
+e2e_wait_all() {
+	wait_for 15 "the hub to learn spoke A" peer_up hub 2
+	wait_for 15 "the hub to learn spoke B" peer_up hub 3
+	wait_for 15 "spoke A to hear the hub" peer_up spoke-a 1
+	wait_for 15 "spoke B to hear the hub" peer_up spoke-b 1
+	star_wait_ping "$NS_LA" 192.168.2.10 10 || fail "LAN A cannot reach LAN B"
+}
+
+# ---- status and counters --------------------------------------------------------
+
+st() { sctl "$1" --json status; }
 snap() { st "$1" >"$T/$2.json" || fail "cannot read the status of $1"; }
-jv() { "$PY" "$E2E_DIR/snstat.py" get "$T/$1.json" "$2"; }
-drops() { "$PY" "$E2E_DIR/snstat.py" delta "$T/$1.json" "$T/$2.json" ${3:+"$3"}; }
-nonzero_drops() { "$PY" "$E2E_DIR/snstat.py" nonzero "$T/$1.json" ${2:+"$2"}; }
+jv() { local f=$1; shift; "$SNSTAT" get "$T/$f.json" "$@"; }
+drops() { "$SNSTAT" drops "$T/$1.json" "$T/$2.json" ${3:+"$3"}; }
+nonzero_drops() { "$SNSTAT" nonzero "$T/$1.json" ${2:+"$2"}; }
+unchanged() { "$SNSTAT" deltas "$T/$1.json" "$T/$2.json" --exact >/dev/null 2>&1; }
 
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
-	echo "  ok  $1 = $2"
-}
-
-# expect_range WHAT GOT LO HI (integers or decimals)
-expect_range() {
-	"$PY" -c "import sys; g,l,h=map(float,sys.argv[1:]); sys.exit(0 if l<=g<=h else 1)" \
-		"$2" "$3" "$4" || fail "$1: got $2, want $3..$4"
-	echo "  ok  $1 = $2 (in $3..$4)"
-}
-
-# expect_drops WHAT NODE BASE WANT [PEER]: NODE's drop counters since the
-# snapshot BASE (node-wide, or for PEER) must become exactly WANT ("name=+n
-# ..." or "none") within 10 s and still be WANT 0.3 s later (datagrams in
-# flight are counted by then). Leaves the last snapshot in $T/NODE-last.json.
+# expect_drops WHAT NODE BASE WANT [PEER]: datagrams in flight are counted
+# by the end. Leaves the last snapshot in $T/NODE-last.json.
 expect_drops() {
 	local what=$1 node=$2 base=$3 want=$4 peer=${5:-} got='' _
 	for _ in $(seq 100); do
@@ -122,8 +228,63 @@ expect_drops() {
 	expect_eq "$what" "$got" "$want"
 }
 
-# setb HEX OFFSET BYTE: HEX with the byte at OFFSET replaced by BYTE (2 hex digits).
-setb() { echo "${1:0:$((2 * $2))}$3${1:$((2 * $2 + 2))}"; }
+expect_deltas() {
+	local a=$1 b=$2; shift 2
+	"$SNSTAT" deltas "$T/$a.json" "$T/$b.json" "$@" || fail "counters from $a to $b are off (above)"
+}
+
+settle() {
+	local name=$1 n ok _; shift
+	for _ in $(seq 40); do
+		ok=1
+		for n in "$@"; do snap "$n" ".settle.$n"; done
+		sleep 0.3
+		for n in "$@"; do
+			snap "$n" "$name.$n"
+			unchanged ".settle.$n" "$name.$n" || ok=0
+		done
+		[ "$ok" = 1 ] && return 0
+	done
+	fail "the counters of $* never stopped moving"
+}
+
+peer_up() {
+	st "$1" >"$T/.up.json" 2>/dev/null || return 1
+	[ "$(jv .up "peer.$2.endpoint")" != null ] && [ "$(jv .up "peer.$2.rx_epoch")" != null ]
+}
+
+# ---- assertions ----------------------------------------------------------------
+
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+	echo "  ok  $1 = $2"
+}
+
+# num_ok WHAT VALUE...: each VALUE is a decimal number
+num_ok() {
+	local what=$1 v; shift
+	for v in "$@"; do
+		[[ $v =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || fail "$what: '$v' is not a number"
+	done
+}
+
+expect_le() {
+	num_ok "$1" "$2" "$3"
+	awk "BEGIN { exit !($2 <= $3) }" || fail "$1: got $2, want <= $3"
+	echo "  ok  $1 = $2 (<= $3)"
+}
+
+expect_ge() {
+	num_ok "$1" "$2" "$3"
+	awk "BEGIN { exit !($2 >= $3) }" || fail "$1: got $2, want >= $3"
+	echo "  ok  $1 = $2 (>= $3)"
+}
+
+expect_range() {
+	num_ok "$1" "$2" "$3" "$4"
+	awk "BEGIN { exit !($3 <= $2 && $2 <= $4) }" || fail "$1: got $2, want $3..$4"
+	echo "  ok  $1 = $2 (in $3..$4)"
+}
 
 wait_for() {
 	local secs=$1 what=$2 _; shift 2
@@ -134,6 +295,17 @@ wait_for() {
 	fail "timed out after ${secs}s waiting for $what"
 }
 
+# ---- background helpers -----------------------------------------------------------
+
+bg() {
+	[ "$1" = nsx ] && { shift; set -- ip netns exec "$@"; }
+	"$@" &
+	BG_PID=$!
+	E2E_BG+=("$BG_PID")
+}
+
+# ---- traffic ----------------------------------------------------------------------
+
 ping_n() {
 	local ns=$1 dst=$2 n=$3 out got; shift 3
 	out=$(nsx "$ns" timeout $((n + 10)) ping -n -q -c "$n" -i 0.2 -W 2 "$@" "$dst" 2>&1) || true
@@ -141,42 +313,34 @@ ping_n() {
 	echo "${got:-0}"
 }
 
+sniff_start() {
+	local ns=$1 ifc=$2 name=$3 secs=$4; shift 4
+	rm -f "$T/$name.ready"
+	bg ip netns exec "$ns" timeout $((${secs%.*} + 5)) "$PKT" sniff --iface "$ifc" --secs "$secs" \
+		--ready "$T/$name.ready" --frames "$T/$name.frames" "$@" >"$T/$name.json"
+	wait_for 10 "the sniffer $name" test -e "$T/$name.ready"
+}
+
+replay_frames() {
+	local ns=$1 ifc=$2 frames=$3; shift 3
+	nsx "$ns" timeout 10 "$PKT" replay --iface "$ifc" --frames "$frames" "$@" >/dev/null ||
+		fail "replay of $frames in $ns failed"
+}
+
+replay_udp() {
+	local ns=$1 frames=$2 to=$3; shift 3
+	nsx "$ns" timeout 10 "$PKT" udp-replay --frames "$frames" --to "$to" "$@" >/dev/null ||
+		fail "udp-replay of $frames from $ns failed"
+}
+
+udp_send() {
+	local ns=$1 to=$2; shift 2
+	nsx "$ns" timeout 20 "$PKT" udp --to "$to" "$@" || fail "udp send from $ns to $to failed"
+}
+
 inject() {
 	local ns=$1; shift
-	nsx "$ns" timeout 10 "$SN_INJECT" --plugin-dir "$SN_BUILD/plugins" "$@" ||
-		fail "sn-inject $* failed"
+	nsx "$ns" timeout 10 "$SN_INJECT" --plugin-dir "$PLUGINS" "$@" || fail "sn-inject $* failed"
 }
 
-bg() {
-	"$@" &
-	E2E_BG+=($!)
-}
-
-# peer_known NODE PEER: NODE has an endpoint and an accepted epoch for PEER.
-peer_known() {
-	st "$1" >"$T/.known.json" 2>/dev/null || return 1
-	[ "$(jv .known "peer.$2.endpoint")" != null ] && [ "$(jv .known "peer.$2.rx_epoch")" != null ]
-}
-
-# e2e_start_all [subnetrad args]: start hub and spokes, wait (bounded) until
-# the hub knows both spokes' endpoints and both spokes heard the hub (so no
-# packet meets a peer without an endpoint), then until LAN A reaches LAN B.
-e2e_start_all() {
-	star_start hub "$@"
-	star_start spoke-a "$@"
-	star_start spoke-b "$@"
-	e2e_wait_all
-}
-
-# e2e_wait_all: the waiting half of e2e_start_all (daemons started by hand).
-e2e_wait_all() {
-	wait_for 15 "the hub to learn spoke A" peer_known hub 2
-	wait_for 15 "the hub to learn spoke B" peer_known hub 3
-	wait_for 15 "spoke A to hear the hub" peer_known spoke-a 1
-	wait_for 15 "spoke B to hear the hub" peer_known spoke-b 1
-	star_wait_ping "$NS_LA" 192.168.2.10 10 || fail "LAN A cannot reach LAN B"
-}
-
-# epoch_of NODE: the epoch in NODE's state directory (the one it runs with).
-epoch_of() { cat "$STAR_DIR/state/$1/epoch"; }
-pubkey_of() { cat "$STAR_DIR/keys/$1.pub"; }
+setb() { echo "${1:0:$((2 * $2))}$3${1:$((2 * $2 + 2))}"; }

@@ -21,10 +21,10 @@ e2e_begin impaired_underlay
 
 sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
 grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
-# (ip netns exec and timeout exec/forward: SIGTERM to this PID reaches the relay)
-bg ip netns exec "$NS_A" timeout 170 "$PY" "$E2E_DIR/pkt.py" relay --listen 127.0.0.1:51821 \
-	--to 172.31.2.1:51820 --stats "$T/relay.json" --ready "$T/relay.ready" --swap 7 --dup 10 --secs 160
-relay_pid=${E2E_BG[-1]}
+# (bg's PID is timeout's, which forwards SIGTERM to the relay)
+bg nsx "$NS_A" timeout 170 "$PKT" relay --listen 127.0.0.1:51821 --to 172.31.2.1:51820 \
+	--stats "$T/relay.json" --ready "$T/relay.ready" --swap 7 --dup 10 --secs 160
+relay_pid=$BG_PID
 wait_for 10 "the relay" test -e "$T/relay.ready"
 nsx "$NS_A" nft -f - <<'NFT' || skip "nftables with numgen is not available here"
 table ip impair {
@@ -44,15 +44,15 @@ echo "  LAN A -> LAN B: $got of 30 echo replies"
 echo "== 10 MB LAN A -> LAN B over TCP"
 head -c 10M /dev/urandom >"$T/blob"
 want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-bg nsx "$NS_LB" timeout 100 "$PY" "$E2E_DIR/pkt.py" tcp-recv --listen 192.168.2.10:5001 \
-	--ready "$T/rx.ready" --secs 90 >"$T/rx.out"
-rx_pid=${E2E_BG[-1]}
+bg nsx "$NS_LB" timeout 100 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/rx.ready" \
+	--secs 90 >"$T/rx.out"
+rx_pid=$BG_PID
 wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-sent=$(nsx "$NS_LA" timeout 100 "$PY" "$E2E_DIR/pkt.py" tcp-send --to 192.168.2.10:5001 \
-	--file "$T/blob" --secs 90) || fail "TCP send failed"
+sent=$(nsx "$NS_LA" timeout 100 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$T/blob" --secs 90) ||
+	fail "TCP send failed"
 wait "$rx_pid" || fail "TCP receiver failed"
 read -r rx_bytes rx_sha <"$T/rx.out"
-echo "  sent $sent (bytes, seconds)"
+echo "  sent $sent (bytes, sha256, seconds)"
 expect_eq "bytes received" "$rx_bytes" $((10 * 1024 * 1024))
 expect_eq "sha256 on arrival" "$rx_sha" "$want"
 
@@ -63,11 +63,8 @@ sleep 0.5
 cat "$T/relay.json"; echo
 lost=$(nsx "$NS_A" nft list table ip impair | sed -n 's/.*packets \([0-9]*\) bytes.*comment "\(.*\)"/\2: \1/p' | tr '\n' ' ')
 echo "  lost before the relay: $lost"
-rj() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[sys.argv[2]][sys.argv[3]])' \
-	"$T/relay.json" "$1" "$2"; }
-UP_DUP=$(rj up dup)
-DOWN_DUP=$(rj down dup)
-[ "$UP_DUP" -gt 0 ] && [ "$DOWN_DUP" -gt 0 ] && [ "$(rj up swap)" -gt 0 ] && [ "$(rj down swap)" -gt 0 ] ||
+read -r UP_DUP DOWN_DUP UP_SWAP DOWN_SWAP <<<"$(jv relay up.dup down.dup up.swap down.swap | tr '\n' ' ')"
+[ "$UP_DUP" -gt 0 ] && [ "$DOWN_DUP" -gt 0 ] && [ "$UP_SWAP" -gt 0 ] && [ "$DOWN_SWAP" -gt 0 ] ||
 	fail "the relay did not impair both directions"
 snap hub h
 snap spoke-a a

@@ -1,43 +1,84 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""tests/e2e/pkt.py: small packet tools for the end-to-end tests (stdlib only).
+"""tests/e2e/pkt.py: the traffic and packet tool of the end-to-end tests
+(stdlib only). The commands that touch the network run inside a test's own
+namespaces (ip netns exec NS pkt.py ...). ADDR:PORT is an IPv4 address and
+port.
 
-Run inside a test's own namespaces (ip netns exec NS python3 pkt.py ...):
-
-  sniff  --iface IF --secs S [--src IP] [--udp-port P] [--max N]
-         [--min-len BYTES] [--ready FILE] [--frames FILE]
-      Capture IPv4/UDP frames on IF (AF_PACKET, both directions) for at most S
-      seconds or N matching frames. One JSON line per frame on stdout:
+Capture and replay:
+  sniff --iface IF --secs S [--src IP] [--udp-port P] [--max N]
+        [--min-len BYTES] [--ready FILE] [--frames FILE]
+      Capture IPv4/UDP frames on IF (AF_PACKET, both directions) for at most
+      S seconds or N matching frames. One JSON line per frame on stdout:
       {"t": monotonic seconds, "src", "sport", "dst", "dport", "len" (UDP
       payload bytes), "head" (first 24 payload bytes, hex)}. --frames also
-      writes each whole Ethernet frame as a hex line (for replay). --ready
-      names a file created once the socket is bound.
+      writes each whole Ethernet frame as a hex line (for replay and
+      udp-replay). --ready names a file created once the socket is bound.
+  headers [FILE]
+      Read sniff JSON lines (FILE or stdin); print one line per datagram with
+      its overlay header (docs/protocol.md): "SRC:SPORT DST:DPORT LEN VERSION
+      FLAGS RESERVED KEY_ID EPOCH SEQ", version and flags as 2 hex digits,
+      reserved as 4, the rest decimal ("-" for fields a short datagram lacks).
   replay --iface IF --frames FILE [--times N]
       Send every frame of FILE (hex lines) N times on IF, byte for byte but
       for the UDP checksum, recomputed (veth frames carry a partial one).
-  udp    --to ADDR:PORT [--pad N] HEX...
-      Send each HEX string (+ N zero bytes) as one UDP datagram from one
-      socket ("" = empty).
-  tcp-recv --listen ADDR:PORT --ready FILE --secs S
-      Accept one connection, read to EOF, print "<bytes> <sha256>".
-  tcp-send --to ADDR:PORT --file F --secs S
-      Connect, send F, close; print "<bytes> <seconds>".
-  intervals
-      Read "sniff" JSON lines on stdin, print count, median and min/max
-      interval in seconds as JSON.
-  relay  --listen ADDR:PORT --to ADDR:PORT --stats FILE [--ready FILE]
-         [--dup N] [--swap N] [--secs S]
+      Prints how many frames it sent.
+  udp-replay --frames FILE --to ADDR:PORT [--from ADDR[:PORT]] [--times N]
+      Send the UDP payload of every frame of FILE (a sniff --frames capture)
+      N times to ADDR:PORT from one ordinary UDP socket (bound to --from if
+      given): the captured datagrams again, from this namespace's address.
+      Prints how many datagrams it sent.
+  udp --to ADDR:PORT [--from ADDR[:PORT]] [--pad N] [--count N] HEX...
+      Send each HEX string (+ N zero bytes; "" = empty) as one UDP datagram,
+      N times each, all from one socket.
+
+TCP (sha256 of what crosses):
+  tcp-recv --listen ADDR:PORT --ready FILE [--secs S]
+      Accept one connection, read to EOF (S seconds at most in all), print
+      "<bytes> <sha256>". FILE is created once listening.
+  tcp-send --to ADDR:PORT (--file F | --bytes N) [--mbps R] [--secs S]
+      Connect, send F (or N pseudo-random bytes), paced at R Mbit/s if given
+      (so a transfer spans a known time), close, wait for the receiver to
+      close; print "<bytes> <sha256> <seconds>". Gives up after S seconds.
+
+An impaired underlay:
+  relay --listen ADDR:PORT --to ADDR:PORT --stats FILE [--ready FILE]
+        [--dup N] [--swap N] [--secs S]
       A UDP impairment relay: datagrams from the (last) client to LISTEN go
       to TO from one socket, the replies back to the client. In each
       direction every N-th datagram is held back and sent after the next one
       (--swap: reordering; released after 50 ms at the latest) or sent twice
       (--dup; --swap wins when both apply). On SIGTERM, or after S seconds,
       writes {"up"|"down": {"in", "out", "dup", "swap"}} to FILE and exits.
+
+Reading results:
+  intervals
+      Read sniff JSON lines on stdin, print as JSON: count, median, min and
+      max interval in seconds, and seq_steps: the distinct differences
+      between the overlay seqs of consecutive datagrams (when each has one).
+  ping FILE
+      Parse the output of `ping -n [-D]` saved in FILE. Prints JSON:
+      transmitted, received, lost (from ping's summary line), n (RTT samples),
+      p50, p90, p99, max (ms, nearest-rank percentiles over the replies).
+  iperf FILE
+      Parse `iperf3 -J` client output. Prints JSON: sent_bytes,
+      received_bytes, retransmits, mbps (receiver), seconds.
+  metrics FILE [KEY...]
+      Validate FILE strictly as the Prometheus text exposition format 0.0.4:
+      every line is a HELP/TYPE/comment line or a sample matching the
+      grammar; every sample's family has exactly one HELP and one TYPE, both
+      before its first sample; a family's samples are contiguous; no sample
+      (name + label set) repeats; counters are named *_total and their values
+      are non-negative integers. Exit 1 with every problem listed otherwise.
+      Each KEY, written 'name{label="v",...}' (labels in any order) or 'name',
+      prints its value, one per line ("absent" if no such sample).
 """
 import argparse
 import hashlib
 import json
+import math
 import os
+import re
 import socket
 import statistics
 import struct
@@ -47,10 +88,29 @@ import time
 ETH_P_ALL = 0x0003
 
 
+def die(msg):
+    print(f"pkt: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
 def addr(s):
     host, port = s.rsplit(":", 1)
     return host, int(port)
 
+
+def bind_addr(s):
+    """--from ADDR[:PORT] as a bind address (port 0: any)."""
+    return addr(s) if ":" in s else (s, 0)
+
+
+def pct(v, p):
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    s = sorted(v)
+    k = max(1, math.ceil(p / 100 * len(s)))
+    return s[k - 1]
+
+
+# ---- capture and replay ----------------------------------------------------
 
 def parse_udp(frame):
     """(src, sport, dst, dport, payload) of an Ethernet/IPv4/UDP frame, or None."""
@@ -67,6 +127,7 @@ def parse_udp(frame):
     sport, dport, ulen = struct.unpack("!HHH", udp[:6])
     return (socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
             bytes(udp[8:ulen]))
+
 
 
 def cmd_sniff(a):
@@ -105,6 +166,21 @@ def cmd_sniff(a):
         frames.close()
 
 
+def cmd_headers(a):
+    f = open(a.file) if a.file else sys.stdin
+    for line in f:
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        h = bytes.fromhex(d["head"])
+        out = [f"{d['src']}:{d['sport']}", f"{d['dst']}:{d['dport']}", str(d["len"])]
+        fields = [(0, 1, "%02x"), (1, 2, "%02x"), (2, 4, "%04x"), (4, 8, "%d"), (8, 12, "%d"),
+                  (12, 20, "%d")]
+        for lo, hi, fmt in fields:
+            out.append(fmt % int.from_bytes(h[lo:hi], "big") if len(h) >= hi else "-")
+        print(" ".join(out))
+
+
 def csum16(b):
     if len(b) % 2:
         b += b"\0"
@@ -131,12 +207,17 @@ def fix_udp_csum(frame):
     return bytes(f[:ip + total])
 
 
+def read_frames(path):
+    """The frames of a sniff --frames file (one hex line each)."""
+    with open(path) as f:
+        return [bytes.fromhex(line.strip()) for line in f if line.strip()]
+
+
 def cmd_replay(a):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
     sent = 0
-    with open(a.frames) as f:
-        frames = [fix_udp_csum(bytes.fromhex(line.strip())) for line in f if line.strip()]
+    frames = [fix_udp_csum(fr) for fr in read_frames(a.frames)]
     for _ in range(a.times):
         for fr in frames:
             s.send(fr)
@@ -144,47 +225,98 @@ def cmd_replay(a):
     print(sent)
 
 
-def cmd_udp(a):
+def udp_socket(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for h in a.hex:
-        s.sendto(bytes.fromhex(h) + bytes(a.pad), addr(a.to))
+    if a.from_:
+        s.bind(bind_addr(a.from_))
+    return s
 
+
+def cmd_udp_replay(a):
+    payloads = []
+    for fr in read_frames(a.frames):
+        u = parse_udp(fr)
+        if not u:
+            die(f"{a.frames}: a frame that is not IPv4/UDP")
+        payloads.append(u[4])
+    s, sent = udp_socket(a), 0
+    for _ in range(a.times):
+        for p in payloads:
+            s.sendto(p, addr(a.to))
+            sent += 1
+    print(sent)
+
+
+def cmd_udp(a):
+    s = udp_socket(a)
+    for h in a.hex:
+        for _ in range(a.count):
+            s.sendto(bytes.fromhex(h) + bytes(a.pad), addr(a.to))
+
+
+# ---- TCP -------------------------------------------------------------------
 
 def cmd_tcp_recv(a):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(addr(a.listen))
-    ls.listen(1)
-    ls.settimeout(a.secs)
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(addr(a.listen))
+    srv.listen(1)
+    end = time.monotonic() + a.secs
     open(a.ready, "w").close()
-    c, _ = ls.accept()
-    c.settimeout(a.secs)
-    h = hashlib.sha256()
-    n = 0
+    srv.settimeout(a.secs)
+    conn, _ = srv.accept()
+    h, n = hashlib.sha256(), 0
     while True:
-        b = c.recv(1 << 16)
+        conn.settimeout(max(0.1, end - time.monotonic()))
+        b = conn.recv(1 << 16)
         if not b:
             break
         h.update(b)
         n += len(b)
+    conn.close()
     print(n, h.hexdigest())
 
 
-def cmd_tcp_send(a):
-    c = socket.create_connection(addr(a.to), timeout=a.secs)
-    t0 = time.monotonic()
-    n = 0
-    with open(a.file, "rb") as f:
-        while True:
-            b = f.read(1 << 16)
-            if not b:
-                break
-            c.sendall(b)
-            n += len(b)
-    c.shutdown(socket.SHUT_WR)
-    c.recv(1)  # wait for the receiver to close: everything arrived
-    print(n, round(time.monotonic() - t0, 3))
+def chunks(a):
+    """The bytes to send, 64 KiB (file) or 16 KiB (random) at a time."""
+    if a.file:
+        with open(a.file, "rb") as f:
+            while True:
+                b = f.read(1 << 16)
+                if not b:
+                    return
+                yield b
+    left = a.bytes
+    while left > 0:
+        b = os.urandom(min(16384, left))
+        left -= len(b)
+        yield b
 
+
+def cmd_tcp_send(a):
+    if (a.file is None) == (a.bytes is None):
+        die("tcp-send: give exactly one of --file and --bytes")
+    s = socket.create_connection(addr(a.to), timeout=a.secs)
+    h, n = hashlib.sha256(), 0
+    t0 = time.monotonic()
+    for b in chunks(a):
+        now = time.monotonic()
+        if now - t0 > a.secs:
+            die("tcp-send: out of time")
+        if a.mbps:
+            due = t0 + n * 8 / (a.mbps * 1e6)
+            if due > now:
+                time.sleep(due - now)
+        s.sendall(b)
+        h.update(b)
+        n += len(b)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)  # wait for the receiver to close: everything arrived
+    s.close()
+    print(n, h.hexdigest(), round(time.monotonic() - t0, 3))
+
+
+# ---- an impaired underlay --------------------------------------------------
 
 def cmd_relay(a):
     import select
@@ -254,18 +386,183 @@ def cmd_relay(a):
         json.dump(st, f)
 
 
+# ---- reading results -------------------------------------------------------
+
 def cmd_intervals(a):
-    ts = [json.loads(l)["t"] for l in sys.stdin if l.strip()]
+    ds = [json.loads(l) for l in sys.stdin if l.strip()]
+    ts = [d["t"] for d in ds]
     iv = [b - a_ for a_, b in zip(ts, ts[1:])]
+    seqs = [int(d["head"][24:40], 16) for d in ds if len(d["head"]) >= 40]
     out = {"count": len(ts)}
     if iv:
         out.update(median=round(statistics.median(iv), 3), min=round(min(iv), 3),
                    max=round(max(iv), 3))
+    if len(seqs) == len(ds):
+        out["seq_steps"] = sorted({b - a_ for a_, b in zip(seqs, seqs[1:])})
     print(json.dumps(out))
 
 
-def main():
-    p = argparse.ArgumentParser()
+def cmd_ping(a):
+    text = open(a.file, errors="replace").read()
+    rtts = [float(m) for m in re.findall(r"time=([0-9.]+) ms", text)]
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+    tx, rx = (int(m.group(1)), int(m.group(2))) if m else (None, len(rtts))
+    out = {"transmitted": tx, "received": rx, "lost": None if tx is None else tx - rx,
+           "n": len(rtts)}
+    for k, p in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100)):
+        out[k] = round(pct(rtts, p), 3) if rtts else None
+    print(json.dumps(out))
+
+
+def cmd_iperf(a):
+    doc = json.load(open(a.file))
+    if "error" in doc:
+        die(f"iperf3: {doc['error']}")
+    end = doc["end"]
+    sent, recv = end["sum_sent"], end["sum_received"]
+    print(json.dumps({
+        "sent_bytes": sent["bytes"], "received_bytes": recv["bytes"],
+        "retransmits": sent.get("retransmits", 0),
+        "mbps": round(recv["bits_per_second"] / 1e6, 1),
+        "seconds": round(recv["seconds"], 2)}))
+
+
+# Prometheus text format 0.0.4
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LNAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
+LVAL = r'"(?:[^"\\\n]|\\[\\"n])*"'
+FLOAT = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Inf|NaN)"
+SAMPLE_RE = re.compile(
+    rf"^({NAME})(?:\{{((?:{LNAME}[ \t]*=[ \t]*{LVAL}[ \t]*(?:,[ \t]*{LNAME}[ \t]*=[ \t]*{LVAL}[ \t]*)*,?)?)\}})?"
+    rf"[ \t]+({FLOAT})(?:[ \t]+(-?[0-9]+))?[ \t]*$")
+LABEL_RE = re.compile(rf"[ \t]*({LNAME})[ \t]*=[ \t]*({LVAL})[ \t]*,?")
+HELP_RE = re.compile(rf"^#[ \t]+HELP[ \t]+({NAME})(?:[ \t]+(.*))?$")
+TYPE_RE = re.compile(rf"^#[ \t]+TYPE[ \t]+({NAME})[ \t]+(counter|gauge|histogram|summary|untyped)[ \t]*$")
+
+
+def unescape(v):
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), v[1:-1])
+
+
+def family_of(name, types):
+    """The family a sample name belongs to (histogram/summary suffixes)."""
+    if name in types:
+        return name
+    for suf in ("_bucket", "_count", "_sum"):
+        if name.endswith(suf) and types.get(name[:-len(suf)]) in ("histogram", "summary"):
+            return name[:-len(suf)]
+    return name
+
+
+def meta_line(line, where, kind, regex, seen, seen_fam, probs):
+    """The match of a HELP or TYPE line, or None; its problems in probs."""
+    m = regex.match(line)
+    if not m:
+        probs.append(f"{where}: malformed {kind} line")
+        return None
+    n = m.group(1)
+    if n in seen:
+        probs.append(f"{where}: second {kind} for {n}")
+    if n in seen_fam:
+        probs.append(f"{where}: {kind} for {n} after its samples")
+    return m
+
+
+def parse_metrics(text):
+    """(samples {(name, frozenset(labels)): value}, problems [str])."""
+    probs, helps, types, samples = [], {}, {}, {}
+    seen_fam, closed, cur = set(), set(), None
+    if text and not text.endswith("\n"):
+        probs.append("the text does not end with a newline")
+    for no, line in enumerate(text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"), 1):
+        where = f"line {no}: {line[:80]!r}"
+        if line == "":
+            continue
+        if line.startswith("#"):
+            kind = line.split()[1:2]
+            if kind == ["HELP"]:
+                m = meta_line(line, where, "HELP", HELP_RE, helps, seen_fam, probs)
+                if m and re.search(r"\\[^\\n]", m.group(2) or ""):
+                    probs.append(f"{where}: bad escape in HELP text")
+                if m:
+                    helps[m.group(1)] = m.group(2) or ""
+            elif kind == ["TYPE"]:
+                m = meta_line(line, where, "TYPE", TYPE_RE, types, seen_fam, probs)
+                if m:
+                    types[m.group(1)] = m.group(2)
+            continue  # (or a plain comment)
+        m = SAMPLE_RE.match(line)
+        if not m:
+            probs.append(f"{where}: not a valid sample line")
+            continue
+        name, lbl, val = m.group(1), m.group(2) or "", m.group(3)
+        labels = {}
+        pos = 0
+        for lm in LABEL_RE.finditer(lbl):
+            if lm.start() != pos:
+                probs.append(f"{where}: malformed label set")
+            pos = lm.end()
+            k = lm.group(1)
+            if k in labels:
+                probs.append(f"{where}: label {k} twice")
+            if k.startswith("__"):
+                probs.append(f"{where}: reserved label name {k}")
+            labels[k] = unescape(lm.group(2))
+        if pos != len(lbl):
+            probs.append(f"{where}: malformed label set")
+        fam = family_of(name, types)
+        if fam != cur:
+            if fam in closed:
+                probs.append(f"{where}: samples of {fam} are not contiguous")
+            if cur is not None:
+                closed.add(cur)
+            cur = fam
+        seen_fam.add(fam)
+        if fam not in types:
+            probs.append(f"{where}: no TYPE line for {fam} before its first sample")
+        if fam not in helps:
+            probs.append(f"{where}: no HELP line for {fam} before its first sample")
+        if types.get(fam) == "counter":
+            if not fam.endswith("_total"):
+                probs.append(f"{where}: counter {fam} is not named *_total")
+            if not re.fullmatch(r"[0-9]+", val):
+                probs.append(f"{where}: counter value {val} is not a non-negative integer")
+        key = (name, frozenset(labels.items()))
+        if key in samples:
+            probs.append(f"{where}: the same sample appears twice")
+        v = float(val.replace("Inf", "inf").replace("NaN", "nan"))
+        samples[key] = int(v) if re.fullmatch(r"-?[0-9]+", val) else v
+    # a family without samples is allowed (e.g. per-peer gauges before any
+    # peer was heard from), but its HELP needs a TYPE
+    for n in helps:
+        if n not in types:
+            probs.append(f"HELP for {n} without a TYPE")
+    return samples, probs
+
+
+def parse_key(k):
+    m = re.match(rf"^({NAME})(?:\{{(.*)\}})?$", k)
+    if not m:
+        die(f"bad metric key {k!r}")
+    labels = {lm.group(1): unescape(lm.group(2)) for lm in LABEL_RE.finditer(m.group(2) or "")}
+    return m.group(1), frozenset(labels.items())
+
+
+def cmd_metrics(a):
+    samples, probs = parse_metrics(open(a.file).read())
+    if probs:
+        for p in probs:
+            print(f"metrics: {p}", file=sys.stderr)
+        sys.exit(1)
+    for k in a.key:
+        v = samples.get(parse_key(k))
+        print("absent" if v is None else v)
+
+
+def parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sniff")
     s.add_argument("--iface", required=True)
@@ -276,13 +573,22 @@ def main():
     s.add_argument("--min-len", type=int, default=0)
     s.add_argument("--ready")
     s.add_argument("--frames")
+    s = sub.add_parser("headers")
+    s.add_argument("file", nargs="?")
     s = sub.add_parser("replay")
     s.add_argument("--iface", required=True)
     s.add_argument("--frames", required=True)
     s.add_argument("--times", type=int, default=1)
+    s = sub.add_parser("udp-replay")
+    s.add_argument("--frames", required=True)
+    s.add_argument("--to", required=True)
+    s.add_argument("--from", dest="from_", metavar="ADDR[:PORT]")
+    s.add_argument("--times", type=int, default=1)
     s = sub.add_parser("udp")
     s.add_argument("--to", required=True)
+    s.add_argument("--from", dest="from_", metavar="ADDR[:PORT]")
     s.add_argument("--pad", type=int, default=0)
+    s.add_argument("--count", type=int, default=1)
     s.add_argument("hex", nargs="*")
     s = sub.add_parser("tcp-recv")
     s.add_argument("--listen", required=True)
@@ -290,9 +596,10 @@ def main():
     s.add_argument("--secs", type=float, default=60)
     s = sub.add_parser("tcp-send")
     s.add_argument("--to", required=True)
-    s.add_argument("--file", required=True)
+    s.add_argument("--file")
+    s.add_argument("--bytes", type=int)
+    s.add_argument("--mbps", type=float, default=0)
     s.add_argument("--secs", type=float, default=60)
-    sub.add_parser("intervals")
     s = sub.add_parser("relay")
     s.add_argument("--listen", required=True)
     s.add_argument("--to", required=True)
@@ -301,10 +608,20 @@ def main():
     s.add_argument("--dup", type=int, default=0)
     s.add_argument("--swap", type=int, default=0)
     s.add_argument("--secs", type=float, default=120)
-    a = p.parse_args()
-    {"sniff": cmd_sniff, "replay": cmd_replay, "udp": cmd_udp, "tcp-recv": cmd_tcp_recv,
-     "tcp-send": cmd_tcp_send, "intervals": cmd_intervals, "relay": cmd_relay}[a.cmd](a)
+    sub.add_parser("intervals")
+    for name in ("ping", "iperf"):
+        sub.add_parser(name).add_argument("file")
+    s = sub.add_parser("metrics")
+    s.add_argument("file")
+    s.add_argument("key", nargs="*")
+    return p
 
+
+CMDS = {"sniff": cmd_sniff, "headers": cmd_headers, "replay": cmd_replay,
+        "udp-replay": cmd_udp_replay, "udp": cmd_udp, "tcp-recv": cmd_tcp_recv,
+        "tcp-send": cmd_tcp_send, "relay": cmd_relay, "intervals": cmd_intervals,
+        "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics}
 
 if __name__ == "__main__":
-    main()
+    a = parser().parse_args()
+    CMDS[a.cmd](a)

@@ -31,8 +31,8 @@ policy:
 YAML
 star_start hub
 star_start spoke-a
-wait_for 15 "the hub to learn spoke A" peer_known hub 2
-wait_for 15 "spoke A to hear the hub" peer_known spoke-a 1
+wait_for 15 "the hub to learn spoke A" peer_up hub 2
+wait_for 15 "spoke A to hear the hub" peer_up spoke-a 1
 
 echo "== no_endpoint: spoke B not started yet"
 snap hub n0

@@ -57,8 +57,7 @@
 #      the version and the rules as they were; a good FILE replaces the
 #      run-time rules and an empty one clears them; traffic flows.
 set -euo pipefail
-# shellcheck source=ctl_lib.sh
-. "$(dirname "$0")/ctl_lib.sh"
+. "$(dirname "$0")/e2e_lib.sh"
 
 RATE=${SN_SWAP_RATE:-20M}      # iperf3 -b (0 = unpaced)
 SLOTS=${SN_SWAP_SLOTS:-100}    # 50 pairs
@@ -67,10 +66,11 @@ SWAPS=1000
 PING_IV=0.005
 
 command -v iperf3 >/dev/null || skip "iperf3 missing"
-ctl_begin policy_swap ps
-ctl_start_all
+e2e_begin policy_swap
+e2e_start_all
 SOCK=$STAR_DIR/run/hub.sock
-MEAS=$(python3 -c "print($SLOTS * $SLOT_SECS)")
+SWAPLOAD=$E2E_DIR/swapload.py
+MEAS=$(awk "BEGIN { print $SLOTS * $SLOT_SECS }")
 MEAS_INT=${MEAS%.*}
 
 # measure K: one interleaved measurement; files $T/m<K>.*
@@ -79,62 +79,59 @@ measure() {
 	echo "== measurement $k: TCP at $RATE and ping every ${PING_IV}s LAN A -> LAN B;" \
 		"$SLOTS slots of ${SLOT_SECS}s (B/S pairs), $SWAPS swaps in the S slots"
 	# an anchor process in LAN A's namespace: /proc/PID/net/snmp is that namespace's
-	ip netns exec "$NS_LA" sleep $((MEAS_INT + 120)) &
-	anchor=$!
-	E2E_BG+=("$anchor")
-	ip netns exec "$NS_LB" timeout $((MEAS_INT + 60)) iperf3 -s -1 -B 192.168.2.10 \
-		>"$T/m$k.iperf-s.log" 2>&1 &
-	srv=$!
-	E2E_BG+=("$srv")
+	bg nsx "$NS_LA" sleep $((MEAS_INT + 120))
+	anchor=$BG_PID
+	bg nsx "$NS_LB" timeout $((MEAS_INT + 60)) iperf3 -s -1 -B 192.168.2.10 >"$T/m$k.iperf-s.log" 2>&1
+	srv=$BG_PID
 	wait_for 10 "the iperf3 server" sh -c "ip netns exec '$NS_LB' ss -ltn | grep -q ':5201 '"
-	ip netns exec "$NS_LA" timeout $((MEAS_INT + 60)) iperf3 -c 192.168.2.10 -t $((MEAS_INT + 4)) \
-		-b "$RATE" -J >"$T/m$k.iperf.json" 2>"$T/m$k.iperf.err" &
-	cli=$!
-	E2E_BG+=("$cli")
+	bg nsx "$NS_LA" timeout $((MEAS_INT + 60)) iperf3 -c 192.168.2.10 -t $((MEAS_INT + 4)) \
+		-b "$RATE" -J >"$T/m$k.iperf.json" 2>"$T/m$k.iperf.err"
+	cli=$BG_PID
 	sleep 1   # past slow start
-	npings=$(python3 -c "print(int(($MEAS + 2) / $PING_IV))")
-	ip netns exec "$NS_LA" ping -D -n -i "$PING_IV" -c "$npings" -W 1 -w $((MEAS_INT + 40)) \
-		192.168.2.10 >"$T/m$k.ping" 2>&1 &
-	png=$!
-	E2E_BG+=("$png")
+	npings=$(awk "BEGIN { printf \"%d\", ($MEAS + 2) / $PING_IV }")
+	bg nsx "$NS_LA" ping -D -n -i "$PING_IV" -c "$npings" -W 1 -w $((MEAS_INT + 40)) \
+		192.168.2.10 >"$T/m$k.ping" 2>&1
+	png=$BG_PID
 	sleep 0.3
 	# the driver is test-rig load on a 2-core machine: low priority, so its
 	# own CPU time does not pass for the daemon's
-	nice -n 10 python3 "$CTL_E2E/pingstat.py" swapload "$SOCK" --pid "$anchor" --slots "$SLOTS" \
-		--slot-secs "$SLOT_SECS" --swaps "$SWAPS" >"$T/m$k.swaps" || fail "the swap driver failed (above)"
+	nice -n 10 "$SWAPLOAD" swapload "$SOCK" --pid "$anchor" --slots "$SLOTS" \
+		--slot-secs "$SLOT_SECS" --swaps "$SWAPS" >"$T/m$k.swaps.json" || fail "the swap driver failed (above)"
 	wait "$png" || true
 	wait "$cli" || { cat "$T/m$k.iperf.err" "$T/m$k.iperf.json" >&2; fail "iperf3 client failed"; }
 	wait "$srv" || true
 	kill "$anchor" 2>/dev/null || true
-	ps_py iperf "$T/m$k.iperf.json" >"$T/m$k.iperf.sum" || fail "cannot read the iperf3 result"
-	ps_py ping "$T/m$k.ping" >"$T/m$k.ping.sum"
-	echo "  iperf3 (whole stream): $(cat "$T/m$k.iperf.sum")"
-	echo "  ping (whole run):      $(cat "$T/m$k.ping.sum")"
-	echo "  swap requests:         $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("slots"); print(json.dumps(d))' "$T/m$k.swaps")"
-	expect_eq "pings lost" "$(get "$T/m$k.ping.sum" 'd["lost"]')" 0
-	expect_eq "TCP bytes received = sent" "$(get "$T/m$k.iperf.sum" 'd["received_bytes"]')" \
-		"$(get "$T/m$k.iperf.sum" 'd["sent_bytes"]')"
+	"$PKT" iperf "$T/m$k.iperf.json" >"$T/m$k.iperfsum.json" || fail "cannot read the iperf3 result"
+	"$PKT" ping "$T/m$k.ping" >"$T/m$k.pingsum.json"
+	echo "  iperf3 (whole stream): $(cat "$T/m$k.iperfsum.json")"
+	echo "  ping (whole run):      $(cat "$T/m$k.pingsum.json")"
+	echo "  swap requests:         $(jv "m$k.swaps" swaps carried first_version last_version \
+		lat_p50_ms lat_p99_ms lat_max_ms | paste -sd' ' |
+		awk '{ printf "%s swaps (%s carried), versions %s..%s, latency p50 %s p99 %s max %s ms", $1, $2, $3, $4, $5, $6, $7 }')"
+	expect_eq "pings lost" "$(jv "m$k.pingsum" lost)" 0
+	expect_eq "TCP bytes received = sent" "$(jv "m$k.iperfsum" received_bytes)" \
+		"$(jv "m$k.iperfsum" sent_bytes)"
 }
 
 # analyse K: measurements 1..K together into $T/slots.json, printed; sets
 # B_P99, S_P99 (median slot p99 per kind) and BOUND (B_P99 + 20%)
 analyse() {
 	local i args=()
-	for i in $(seq "$1"); do args+=("$T/m$i.ping" "$T/m$i.swaps"); done
-	ps_py slots "${args[@]}" >"$T/slots.json"
-	ps_py report "$T/slots.json"
-	B_P99=$(get "$T/slots.json" 'd["B"]["slot_p99_median"]')
-	S_P99=$(get "$T/slots.json" 'd["S"]["slot_p99_median"]')
-	BOUND=$(python3 -c "print(round($B_P99 * 1.2, 3))")
+	for i in $(seq "$1"); do args+=("$T/m$i.ping" "$T/m$i.swaps.json"); done
+	"$SWAPLOAD" slots "${args[@]}" >"$T/slots.json" || fail "cannot split the pings into slots"
+	"$SWAPLOAD" report "$T/slots.json"
+	B_P99=$(jv slots B.slot_p99_median)
+	S_P99=$(jv slots S.slot_p99_median)
+	num_ok "median slot p99s" "$B_P99" "$S_P99"
+	BOUND=$(awk "BEGIN { printf \"%.3f\", $B_P99 * 1.2 }")
 }
-get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$@"; }
 
 snap hub s0
 measure 1
 echo "== results"
 analyse 1
 M=1
-if ! python3 -c "import sys; sys.exit(0 if $S_P99 <= $BOUND else 1)"; then
+if ! awk "BEGIN { exit !($S_P99 <= $BOUND) }"; then
 	echo "  median slot p99 during swaps $S_P99 ms > $BOUND ms (baseline + 20%) in one measurement:"
 	echo "  measuring once more and deciding on both together"
 	measure 2
@@ -143,15 +140,15 @@ if ! python3 -c "import sys; sys.exit(0 if $S_P99 <= $BOUND else 1)"; then
 	M=2
 fi
 snap hub s1
-B_RT=$(get "$T/slots.json" 'd["B"]["retrans"]')
-S_RT=$(get "$T/slots.json" 'd["S"]["retrans"]')
-S_SW=$(get "$T/slots.json" 'd["S"]["swaps"]')
+B_RT=$(jv slots B.retrans)
+S_RT=$(jv slots S.retrans)
+S_SW=$(jv slots S.swaps)
 
 echo " (a) nothing lost"
 echo "  swaps in the S slots: $S_SW of $((M * SWAPS)) (the rest ran in a tail slot after the last pair)"
 expect_ge "swaps inside the S slots" "$S_SW" $((M * SWAPS * 95 / 100))
 expect_le "TCP retransmits during swaps (baseline $B_RT)" "$S_RT" \
-	"$(python3 -c "print(max(2 * $B_RT, $B_RT + 50))")"
+	$((2 * B_RT > B_RT + 50 ? 2 * B_RT : B_RT + 50))
 expect_eq "hub drop counters moved" "$(drops s0 s1)" none
 for p in 2 3; do
 	expect_eq "hub drops of peer $p moved" "$(drops s0 s1 $p)" none
@@ -165,30 +162,27 @@ V1=$(jv s1 node.policy_version)
 echo "  policy version $V0 -> $V1"
 expect_eq "policy version increase" $((V1 - V0)) $((M * SWAPS))
 expect_eq "swap replies: first, last version" \
-	"$(get "$T/m1.swaps" 'd["first_version"]'), $(get "$T/m$M.swaps" 'd["last_version"]')" \
+	"$(jv m1.swaps first_version), $(jv "m$M.swaps" last_version)" \
 	"$((V0 + 1)), $V1"
 expect_eq "run-time rules left (the cycle ends with a clearing replace)" "$(jv s1 node.runtime_rules)" 0
 
 echo "== (d) a DROP rule for the stream's destination"
 # nothing may be in flight: wait until two snapshots agree
-wait_for 10 "the hub to fall quiet" sh -c "'$SUBNETRA' -c '$STAR_DIR/hub.yaml' --json status >'$T/q1.json' &&
-	sleep 0.3 && '$SUBNETRA' -c '$STAR_DIR/hub.yaml' --json status >'$T/q2.json' &&
-	python3 '$CTL_E2E/pingstat.py' quiet '$T/q1.json' '$T/q2.json'"
+settle quiet hub
 snap hub d0
 out=$(sctl hub policy add 192.168.2.10/32 drop) || fail "policy add 192.168.2.10/32 drop: $out"
 echo "  subnetra policy add 192.168.2.10/32 drop: $out"
 expect_eq "reply" "$out" "policy version $((V1 + 1)), 6 rules (1 run-time)"
 NP=20
 expect_eq "pings answered under the rule (of $NP, the first sent right after the swap)" \
-	"$(ping_q "$NS_LA" 192.168.2.10 $NP -i 0.05 -W 0.3)" 0
+	"$(ping_n "$NS_LA" 192.168.2.10 $NP -i 0.05 -W 0.3)" 0
 snap hub d1
 echo "  hub counters, $NP pings after the swap:"
-ps_py deltas "$T/d0.json" "$T/d1.json" --exact drops.policy_drop=$NP peer.2.drops.policy_drop=$NP \
+expect_deltas d0 d1 --exact drops.policy_drop=$NP peer.2.drops.policy_drop=$NP \
 	node.rx_packets=$NP peer.2.rx_packets=$NP node.rx_bytes=$((NP * 84)) \
-	peer.2.rx_bytes=$((NP * 84)) node.policy_version=1 node.policy_rules=1 node.runtime_rules=1 ||
-	fail "the DROP rule's counts are off (above)"
+	peer.2.rx_bytes=$((NP * 84)) node.policy_version=1 node.policy_rules=1 node.runtime_rules=1
 # TCP: SYNs (and the kernel's SYN retries) meet the same rule
-if nsx "$NS_LA" timeout 5 python3 -c 'import socket; socket.create_connection(("192.168.2.10", 5201), timeout=2.5)' \
+if nsx "$NS_LA" timeout 5 "$PY" -c 'import socket; socket.create_connection(("192.168.2.10", 5201), timeout=2.5)' \
 	2>/dev/null; then
 	fail "a TCP connection to 192.168.2.10 got through the DROP rule"
 fi
@@ -204,7 +198,7 @@ out=$(sctl hub policy del 192.168.2.10/32) || fail "policy del 192.168.2.10/32: 
 echo "  subnetra policy del 192.168.2.10/32: $out"
 expect_eq "reply" "$out" "policy version $((V1 + 2)), 5 rules (0 run-time)"
 expect_eq "pings answered right after the rule is gone (of 10)" \
-	"$(ping_q "$NS_LA" 192.168.2.10 10 -i 0.05 -W 1)" 10
+	"$(ping_n "$NS_LA" 192.168.2.10 10 -i 0.05 -W 1)" 10
 
 echo "== (e) refused changes change nothing"
 sctl hub policy add 10.250.0.0/24 drop >/dev/null || fail "policy add 10.250.0.0/24 drop"
@@ -230,10 +224,10 @@ refused "policy add 10.250.0.0/24 drop (exists)" \
 # policy replace, sent as the control protocol carries it (rules inline)
 refused "policy replace, second rule over peer 3's LAN" \
 	"192.168.2.0/25: forward to peer 2 would take traffic that 192.168.2.0/24 routes to peer 3" \
-	ps_py req "$SOCK" "policy replace 10.251.0.0/24 drop;192.168.2.0/25 forward 2;10.252.0.0/24 drop"
+	"$SWAPLOAD" req "$SOCK" "policy replace 10.251.0.0/24 drop;192.168.2.0/25 forward 2;10.252.0.0/24 drop"
 refused "policy replace, second rule with host bits" \
 	"rule 2 ('10.4.0.1/16 drop'): 10.4.0.1/16 has host bits set (did you mean 10.4.0.0/16?)" \
-	ps_py req "$SOCK" "policy replace 10.251.0.0/24 drop;10.4.0.1/16 drop"
+	"$SWAPLOAD" req "$SOCK" "policy replace 10.251.0.0/24 drop;10.4.0.1/16 drop"
 printf '# the second rule has host bits\n10.251.0.0/24 drop\n\n10.4.0.1/16 drop\n' >"$T/bad.rules"
 refused "subnetra policy replace FILE, second rule with host bits" \
 	"subnetra: rule 2 ('10.4.0.1/16 drop'): 10.4.0.1/16 has host bits set (did you mean 10.4.0.0/16?)" \
@@ -246,7 +240,7 @@ cmp -s "$T/rules0.json" "$T/rules1.json" || {
 	diff "$T/rules0.json" "$T/rules1.json" >&2
 	fail "the policy rules changed"
 }
-echo "  ok  policy list unchanged: $(python3 -c 'import json,sys; print(", ".join(r["prefix"] + " " + r["action"] for r in json.load(open(sys.argv[1]))["rules"] if r["origin"] == "runtime"))' "$T/rules1.json") (run-time)"
+echo "  ok  policy list unchanged: $("$PY" -c 'import json,sys; print(", ".join(r["prefix"] + " " + r["action"] for r in json.load(open(sys.argv[1]))["rules"] if r["origin"] == "runtime"))' "$T/rules1.json") (run-time)"
 # and an accepted replace through the tool's FILE form, then an empty FILE
 printf '10.251.0.0/24 drop   # a comment\n10.252.0.0/24 forward spoke-a\n' >"$T/good.rules"
 V=$(jv e1 node.policy_version)
@@ -255,14 +249,14 @@ echo "  subnetra policy replace FILE (2 rules): $out"
 expect_eq "reply" "$out" "policy version $((V + 1)), 7 rules (2 run-time)"
 sctl hub --json policy list >"$T/rules2.json" || fail "policy list"
 expect_eq "run-time rules after the replace" \
-	"$(python3 -c 'import json,sys; print("; ".join(r["prefix"] + " " + r["action"] + ("" if r["peer"] is None else " " + str(r["peer"])) for r in json.load(open(sys.argv[1]))["rules"] if r["origin"] == "runtime"))' "$T/rules2.json")" \
+	"$("$PY" -c 'import json,sys; print("; ".join(r["prefix"] + " " + r["action"] + ("" if r["peer"] is None else " " + str(r["peer"])) for r in json.load(open(sys.argv[1]))["rules"] if r["origin"] == "runtime"))' "$T/rules2.json")" \
 	"10.251.0.0/24 drop; 10.252.0.0/24 forward 2"
 : >"$T/empty.rules"
 out=$(sctl hub policy replace "$T/empty.rules") || fail "policy replace (empty file): $out"
 echo "  subnetra policy replace EMPTY-FILE: $out"
 expect_eq "reply" "$out" "policy version $((V + 2)), 5 rules (0 run-time)"
 expect_eq "pings answered after the refused changes (of 5)" \
-	"$(ping_q "$NS_LA" 192.168.2.10 5 -i 0.05 -W 1)" 5
+	"$(ping_n "$NS_LA" 192.168.2.10 5 -i 0.05 -W 1)" 5
 
 pass "1000 policy swaps under load: nothing lost, median slot p99 $S_P99 ms vs $B_P99 ms baseline," \
 	"retransmits $S_RT vs $B_RT; DROP stops at once, refused changes change nothing"

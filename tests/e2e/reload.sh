@@ -28,31 +28,18 @@
 #      used with the same key; spoke-c's replay window enforces exactly that.
 #      (This found the nonce reuse fixed in 1a1e44f.)
 set -euo pipefail
-# shellcheck source=ctl_lib.sh
-. "$(dirname "$0")/ctl_lib.sh"
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin reload
 
-ctl_begin reload rl
+# spoke-c [172.31.5.2] -- hub [172.31.5.1]; LAN C [192.168.3.10] -- [192.168.3.1] spoke-c
 NS_C=snc-$STAR_ID
 NS_LC=slc-$STAR_ID
-STAR_NS="$STAR_NS $NS_C $NS_LC"   # star_down removes them with the others
-for ns in $NS_C $NS_LC; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 >/dev/null
-done
-ip link add hs4 netns "$NS_HUB" type veth peer name ul netns "$NS_C"
-ip link add lan netns "$NS_C" type veth peer name eth0 netns "$NS_LC"
-ip -n "$NS_HUB" addr add 172.31.4.1/30 dev hs4
-ip -n "$NS_C" addr add 172.31.4.2/30 dev ul
-ip -n "$NS_C" addr add 192.168.3.1/24 dev lan
-ip -n "$NS_LC" addr add 192.168.3.10/24 dev eth0
-ip -n "$NS_HUB" link set hs4 up
-ip -n "$NS_C" link set ul up
-ip -n "$NS_C" link set lan up
-ip -n "$NS_LC" link set eth0 up
+star_ns "$NS_C" && star_ns "$NS_LC" || fail "cannot create spoke-c's namespaces"
+star_veth "$NS_HUB" hs5 172.31.5.1/30 "$NS_C" ul 172.31.5.2/30 &&
+	star_veth "$NS_C" lan 192.168.3.1/24 "$NS_LC" eth0 192.168.3.10/24 || fail "spoke-c's links"
 ip -n "$NS_LC" route add default via 192.168.3.1
 nsx "$NS_C" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+star_node spoke-c "$NS_C"
 
 C=$STAR_DIR
 (umask 077; "$SUBNETRA" genkey >"$C/keys/spoke-c.key")
@@ -72,7 +59,7 @@ hub:
   id: 1
   name: hub
   public_key: $HUB_PUB
-  endpoint: 172.31.4.1:51820
+  endpoint: 172.31.5.1:51820
   address: 10.0.0.1
   routes: [192.168.1.0/24]
 keepalive: 3600
@@ -82,7 +69,7 @@ YAML
 
 # The hub's configs: as shipped (a, b), with spoke-c (a, b, c), and broken.
 cp "$C/hub.yaml" "$C/hub.ab"
-python3 - "$C/hub.ab" "$C/hub.abc" "$C_PUB" <<'EOF'
+"$PY" - "$C/hub.ab" "$C/hub.abc" "$C_PUB" <<'EOF'
 import sys
 src, dst, pub = sys.argv[1:]
 lines = open(src).read().split("\n")
@@ -109,28 +96,23 @@ log_wait() {
 	wait_for 5 "hub.log line $1 with '$2'" sh -c "[ \$(grep -cF -- '$2' '$C/hub.log') -ge $1 ]"
 }
 
-ctl_start_all
-ip netns exec "$NS_C" "$SUBNETRAD" -c "$C/spoke-c.yaml" --plugin-dir "$SN_BUILD/plugins" \
-	>"$C/spoke-c.log" 2>&1 </dev/null &
-STAR_PIDS+=($!)
-wait_for 10 "the control socket of spoke-c" test -S "$C/run/spoke-c.sock"
+e2e_start_all
+star_start spoke-c
+wait_socket spoke-c
 wait_for 10 "spoke-c's first datagrams to reach the hub (unknown_peer)" \
-	sh -c "'$SUBNETRA' -c '$C/hub.yaml' --json status | grep -q '\"unknown_peer\":[1-9]'"
-expect_eq "LAN C -> hub before the hub knows spoke-c (replies)" "$(ping_q "$NS_LC" 10.0.0.1 1)" 0
+	eval 'st hub >"$T/.w.json" && [ "$(jv .w drops.unknown_peer)" -gt 0 ]'
+expect_eq "LAN C -> hub before the hub knows spoke-c (replies)" "$(ping_n "$NS_LC" 10.0.0.1 1 -W 1)" 0
 
 echo "== traffic LAN A -> LAN B during every reload: paced TCP (sha256) and ping -i 0.01"
 for n in hub spoke-a spoke-b; do snap "$n" "t0.$n"; done
-nsx "$NS_LB" python3 "$CTL_E2E/pingstat.py" tcp-recv 192.168.2.10:5001 "$T/ready" 90 >"$T/recv.out" &
-RECV=$!
-E2E_BG+=("$RECV")
+bg nsx "$NS_LB" "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/ready" --secs 90 >"$T/recv.out"
+RECV=$BG_PID
 wait_for 10 "the TCP receiver" test -e "$T/ready"
-nsx "$NS_LA" python3 "$CTL_E2E/pingstat.py" tcp-send 192.168.2.10:5001 $((48 * 1000 * 1000)) 16 90 \
-	>"$T/send.out" &
-SEND=$!
-E2E_BG+=("$SEND")
-ip netns exec "$NS_LA" ping -n -q -i 0.01 -c 2800 -W 1 -w 90 192.168.2.10 >"$T/ping.txt" 2>&1 &
-PING=$!
-E2E_BG+=("$PING")
+bg nsx "$NS_LA" "$PKT" tcp-send --to 192.168.2.10:5001 --bytes $((48 * 1000 * 1000)) --mbps 16 \
+	--secs 90 >"$T/send.out"
+SEND=$BG_PID
+bg nsx "$NS_LA" ping -n -q -i 0.01 -c 2800 -W 1 -w 90 192.168.2.10 >"$T/ping.txt" 2>&1
+PING=$BG_PID
 sleep 1
 
 echo "== 1. spoke-a learns LAN C: config + subnetra reload"
@@ -151,11 +133,11 @@ for _ in $(seq 40); do
 done
 t_ok=$(date +%s.%N)
 [ "$ok" = 1 ] || fail "LAN C never reached the hub after the SIGHUP"
-dt=$(python3 -c "print(round($t_ok - $t_hup, 2))")
+dt=$(awk "BEGIN { printf \"%.2f\", $t_ok - $t_hup }")
 expect_le "seconds from SIGHUP to LAN C's first answered ping to the hub" "$dt" 2
 NR=$((NR + 1))
 log_wait $NR "subnetrad: info: reloaded $C/hub.yaml"
-expect_eq "LAN C -> LAN A (of 3)" "$(ping_q "$NS_LC" 192.168.1.10 3 -i 0.1)" 3
+expect_eq "LAN C -> LAN A (of 3)" "$(ping_n "$NS_LC" 192.168.1.10 3 -i 0.1 -W 1)" 3
 snap hub r1
 expect_eq "hub peers after adding spoke-c" "$(jv r1 peer.2.id peer.3.id peer.4.id | tr '\n' ' ')" "2 3 4 "
 expect_eq "hub reloads" "$(jv r1 node.reloads)" 1
@@ -193,7 +175,7 @@ done
 sctl hub --json policy list >"$T/rules.json" || fail "policy list"
 grep -q '10\.77\.0\.0/16' "$T/rules.json" && fail "the refused config's policy rule is active"
 echo "  ok  10.77.0.0/16 (only in the refused config) is not in the policy"
-expect_eq "LAN C -> hub after the refused reloads (of 3)" "$(ping_q "$NS_LC" 10.0.0.1 3 -i 0.1)" 3
+expect_eq "LAN C -> hub after the refused reloads (of 3)" "$(ping_n "$NS_LC" 10.0.0.1 3 -i 0.1 -W 1)" 3
 
 echo "== 5. spoke-c is removed: config + SIGHUP"
 use hub hub.ab
@@ -204,7 +186,7 @@ snap hub c0
 expect_eq "hub peer 4 after the removal" "$(jv c0 peer.4.id)" absent
 expect_eq "hub route to LAN C after the removal" "$(ip -n "$NS_HUB" route show 192.168.3.0/24)" ""
 N=5
-expect_eq "LAN C -> hub after the removal (replies of $N)" "$(ping_q "$NS_LC" 10.0.0.1 $N -i 0.1 -W 0.3)" 0
+expect_eq "LAN C -> hub after the removal (replies of $N)" "$(ping_n "$NS_LC" 10.0.0.1 $N -i 0.1 -W 0.3)" 0
 snap hub c1
 expect_eq "hub drops while spoke-c sent $N pings" "$(drops c0 c1)" "unknown_peer=+$N"
 kill -0 "$PING" 2>/dev/null || fail "the LAN A -> LAN B ping ended before the reloads were done; make it longer"
@@ -248,8 +230,8 @@ echo "  $out"
 snap hub e1h
 expect_eq "hub: spoke-c's endpoint right after it is back" "$(jv e1h peer.4.endpoint)" \
 	"$(jv r1 peer.4.endpoint)"
-got_a=$(ping_q "$NS_LA" 192.168.3.10 3 -i 0.1 -W 0.5)
-got=$(ping_q "$NS_LC" 10.0.0.1 3 -i 0.1 -W 0.5)
+got_a=$(ping_n "$NS_LA" 192.168.3.10 3 -i 0.1 -W 0.5)
+got=$(ping_n "$NS_LC" 10.0.0.1 3 -i 0.1 -W 0.5)
 snap spoke-c e1
 snap hub e2h
 echo "  LAN A -> LAN C: $got_a of 3 answered, then LAN C -> hub: $got of 3; the hub sent spoke-c" \

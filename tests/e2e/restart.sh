@@ -42,10 +42,8 @@ nsx "$NS_A" ip -4 route show | grep -q '^192\.168\.2\.0/24 dev subnetra0' ||
 	fail "spoke A did not add its route to 192.168.2.0/24"
 
 echo "== capture one of spoke A's datagrams in epoch $E1"
-bg nsx "$NS_HUB" timeout 30 "$PY" "$E2E_DIR/pkt.py" sniff --iface hs2 --secs 25 --src 172.31.2.2 \
-	--udp-port 51820 --min-len 37 --max 1 --ready "$T/sniff.ready" --frames "$T/old.frames" >/dev/null
-sniff_pid=${E2E_BG[-1]}
-wait_for 10 "the sniffer" test -e "$T/sniff.ready"
+sniff_start "$NS_HUB" hs2 old 25 --src 172.31.2.2 --udp-port 51820 --min-len 37 --max 1
+sniff_pid=$BG_PID
 expect_eq "spoke A -> hub replies (of 1)" "$(ping_n "$NS_A" 10.0.0.1 1)" 1
 wait "$sniff_pid" || fail "the sniffer failed"
 snap hub r0
@@ -82,8 +80,7 @@ expect_eq "spoke B: accepted hub epoch (unchanged)" "$(jv b1 peer.1.rx_epoch)" "
 expect_eq "hub: drops during the restart" "$(drops r0 r1)" none
 
 echo "== the old epoch's datagram replayed (same address and port)"
-nsx "$NS_A" timeout 10 "$PY" "$E2E_DIR/pkt.py" replay --iface ul --frames "$T/old.frames" >/dev/null ||
-	fail "replay failed"
+replay_frames "$NS_A" ul "$T/old.frames"
 expect_drops "hub: drops after the replay" hub r1 "stale_epoch=+1"
 snap hub r2
 for k in node.tun_tx_packets peer.2.rx_epoch peer.2.epochs_accepted peer.2.endpoint; do
@@ -138,7 +135,7 @@ SD=$STAR_DIR/state/spoke-a
 rc=0
 nsx "$NS_A" timeout 15 unshare -m --propagation private sh -c \
 	'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh "$SD" \
-	"$SUBNETRAD" -c "$STAR_DIR/spoke-a.yaml" --plugin-dir "$SN_BUILD/plugins" \
+	"$SUBNETRAD" -c "$STAR_DIR/spoke-a.yaml" --plugin-dir "$PLUGINS" \
 	>"$T/ro.log" 2>&1 || rc=$?
 echo "  exit status $rc: $(tr '\n' ' ' <"$T/ro.log")"
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "spoke A started (or hung) without a writable state directory"
@@ -153,7 +150,7 @@ expect_eq "routes via the overlay left in spoke A" "$(routes_via_tun "$NS_A")" "
 # an unreadable last epoch is no better: refuse rather than guess
 echo "not-a-number" >"$SD/epoch"
 rc=0
-nsx "$NS_A" timeout 15 "$SUBNETRAD" -c "$STAR_DIR/spoke-a.yaml" --plugin-dir "$SN_BUILD/plugins" \
+nsx "$NS_A" timeout 15 "$SUBNETRAD" -c "$STAR_DIR/spoke-a.yaml" --plugin-dir "$PLUGINS" \
 	>"$T/bad.log" 2>&1 || rc=$?
 echo "  corrupt epoch file: exit status $rc: $(tr '\n' ' ' <"$T/bad.log")"
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "spoke A started (or hung) with a corrupt epoch file"

@@ -2,10 +2,8 @@
 # The SDK example builds against the installed SDK alone (nothing from the
 # source tree on its include path) and subnetrad --check loads it.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-
-T=$(mktemp -d /tmp/sn-sdk.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin sdk_example --no-netns
 PREFIX=$T/prefix
 
 cmake --install "$SN_BUILD" --prefix "$PREFIX" >"$T/install.log" || fail "cmake --install"

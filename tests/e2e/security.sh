@@ -32,20 +32,16 @@ EB=$(epoch_of spoke-b)
 HUB=172.31.3.1:51820
 
 echo "== capture 3 of spoke B's datagrams at the hub"
-bg nsx "$NS_HUB" timeout 30 "$PY" "$E2E_DIR/pkt.py" sniff --iface hs3 --secs 25 --src 172.31.3.2 \
-	--udp-port 51820 --min-len 37 --max 3 --ready "$T/sniff.ready" --frames "$T/cap.frames" \
-	>"$T/cap.json"
-sniff_pid=${E2E_BG[-1]}
-wait_for 10 "the sniffer" test -e "$T/sniff.ready"
+sniff_start "$NS_HUB" hs3 cap 25 --src 172.31.3.2 --udp-port 51820 --min-len 37 --max 3
+sniff_pid=$BG_PID
 expect_eq "spoke B -> hub replies (of 3)" "$(ping_n "$NS_B" 10.0.0.1 3)" 3
 wait "$sniff_pid" || fail "the sniffer failed"
 expect_eq "datagrams captured" "$(wc -l <"$T/cap.frames")" 3
-# header: version flags reserved(2) key_id epoch seq -> seq is head[24:40]
-SEQS=$("$PY" -c 'import json,sys
-for l in open(sys.argv[1]):
-    h = json.loads(l)["head"]; assert h[:16] == "0100000000000003", h
-    assert int(h[16:24], 16) == int(sys.argv[2]), h
-    print(int(h[24:40], 16))' "$T/cap.json" "$EB") || fail "captured datagrams are not spoke B's"
+# headers: SRC:PORT DST:PORT LEN VERSION FLAGS RESERVED KEY_ID EPOCH SEQ
+"$PKT" headers "$T/cap.json" >"$T/cap.hdr"
+expect_eq "captured: version flags reserved key_id epoch" \
+	"$(awk '{ print $4, $5, $6, $7, $8 }' "$T/cap.hdr" | sort -u)" "01 00 0000 3 $EB"
+SEQS=$(awk '{ print $9 }' "$T/cap.hdr")
 echo "  captured seqs $(echo $SEQS) of spoke B epoch $EB"
 
 snap hub s0
@@ -54,8 +50,7 @@ snap spoke-b b0
 
 echo "== replays"
 # byte-identical frames from spoke B's own address and port, twice each
-nsx "$NS_B" timeout 10 "$PY" "$E2E_DIR/pkt.py" replay --iface ul --frames "$T/cap.frames" --times 2 \
-	>/dev/null || fail "replay failed"
+replay_frames "$NS_B" ul "$T/cap.frames" --times 2
 spoke_b() { inject "$NS_B" --to "$HUB" --key "$STAR_DIR/keys/spoke-b.key" --peer-pub "$HUBPUB" \
 	--id 3 --peer-id 1 "$@"; }
 for s in $SEQS; do spoke_b --epoch "$EB" --seq "$s"; done
@@ -72,13 +67,11 @@ expect_drops "hub: drops so far" hub s0 "auth_fail=+4 replay=+9 stale_epoch=+1"
 echo "== unknown key_id"
 spoke_b --epoch "$EB" --seq 1000003 --raw-key-id 99
 spoke_b --epoch "$EB" --seq 1000004 --raw-key-id 1
-V=$(nsx "$NS_B" "$SN_INJECT" --plugin-dir "$SN_BUILD/plugins" --hex --key "$STAR_DIR/keys/spoke-b.key" \
-	--peer-pub "$HUBPUB" --id 3 --peer-id 1 --epoch "$EB" --seq 1000005)
-K=$(nsx "$NS_B" "$SN_INJECT" --plugin-dir "$SN_BUILD/plugins" --hex --key "$STAR_DIR/keys/spoke-b.key" \
-	--peer-pub "$HUBPUB" --id 3 --peer-id 1 --epoch "$EB" --seq 1000006 --keepalive)
+V=$(spoke_b --hex --epoch "$EB" --seq 1000005)
+K=$(spoke_b --hex --epoch "$EB" --seq 1000006 --keepalive)
 expect_eq "a sealed datagram is 20 + 44 + 16 bytes" $((${#V} / 2)) 80
 expect_eq "a sealed keepalive is 36 bytes" $((${#K} / 2)) 36
-udp() { nsx "$NS_B" timeout 10 "$PY" "$E2E_DIR/pkt.py" udp --to "$HUB" "$@" || fail "udp send"; }
+udp() { udp_send "$NS_B" "$HUB" "$@"; }
 udp "${V:0:8}00000000${V:16}" "${V:0:8}ffffffff${V:16}"
 expect_drops "hub: drops so far" hub s0 "auth_fail=+4 replay=+9 stale_epoch=+1 unknown_peer=+4"
 
@@ -121,15 +114,12 @@ echo "== spoke A checks the same way"
 snap spoke-a sa0
 PA=$(jv sa0 node.listen | sed 's/.*://')
 EH=$(jv sa0 peer.1.rx_epoch)
-bg nsx "$NS_A" timeout 30 "$PY" "$E2E_DIR/pkt.py" sniff --iface ul --secs 25 --src 172.31.2.1 \
-	--udp-port 51820 --min-len 37 --max 1 --ready "$T/sniffa.ready" --frames "$T/hub.frames" >/dev/null
-sniff_pid=${E2E_BG[-1]}
-wait_for 10 "the sniffer" test -e "$T/sniffa.ready"
+sniff_start "$NS_A" ul hub 25 --src 172.31.2.1 --udp-port 51820 --min-len 37 --max 1
+sniff_pid=$BG_PID
 expect_eq "hub -> spoke A replies (of 1)" "$(ping_n "$NS_HUB" 10.0.0.2 1)" 1
 wait "$sniff_pid" || fail "the sniffer failed"
 snap spoke-a sa1
-nsx "$NS_HUB" timeout 10 "$PY" "$E2E_DIR/pkt.py" replay --iface hs2 --frames "$T/hub.frames" --times 2 \
-	>/dev/null || fail "replay failed"
+replay_frames "$NS_HUB" hs2 "$T/hub.frames" --times 2
 hub_to_a() { inject "$NS_HUB" --to "172.31.2.2:$PA" --key "$STAR_DIR/keys/hub.key" \
 	--peer-pub "$(pubkey_of spoke-a)" --id 1 --peer-id 2 "$@"; }
 hub_to_a --epoch "$EH" --seq 1000000 --flip 30

@@ -8,7 +8,7 @@
 #     and nothing else moves: the hub receives N from spoke-a and N from
 #     spoke-b and sends as many (relayed 2N); each spoke reads N from its
 #     TUN and writes N to it. Keepalives: the spokes' copies say keepalive:
-#     3600, so once the hub answered them (ctl_start_all waits for that) no
+#     3600, so once the hub answered them (e2e_start_all waits for that) no
 #     keepalive falls inside the test; keepalive_rx/tx are asserted to stay 0.
 #  2. Drops with known counts, a different count for each reason, so a
 #     counter read from the wrong reason cannot pass: crafted datagrams sent
@@ -22,49 +22,28 @@
 #     `metrics` of every node agree value for value; the metrics text passes
 #     a strict parser of the exposition format.
 set -euo pipefail
-# shellcheck source=ctl_lib.sh
-. "$(dirname "$0")/ctl_lib.sh"
+. "$(dirname "$0")/e2e_lib.sh"
 
 N=50          # pings in part 1
 SZ=128        # IPv4 bytes of one ping -s 100 packet (20 + 8 + 100)
 HUB_UDP=172.31.2.1:51820
 
-ctl_begin status_counters sc
-[ -x "$SN_INJECT" ] || fail "$SN_INJECT is not built"
+e2e_begin status_counters
 set_conf spoke-a keepalive 3600
 set_conf spoke-b keepalive 3600
-ctl_start_all
+e2e_start_all
 
-# settle NAME: snapshots of all three nodes, taken again until two rounds in a
-# row are identical (nothing in flight), saved as $T/NAME.<node>.json.
-settle() {
-	local i n ok
-	for i in $(seq 50); do
-		ok=1
-		for n in hub spoke-a spoke-b; do
-			snap "$n" ".s1.$n"
-		done
-		sleep 0.3
-		for n in hub spoke-a spoke-b; do
-			snap "$n" "$1.$n"
-			ps_py quiet "$T/.s1.$n.json" "$T/$1.$n.json" 2>/dev/null || ok=0
-		done
-		[ "$ok" = 1 ] && return 0
-	done
-	fail "the counters never stopped moving"
-}
-
-deltas() { # deltas NODE OLD NEW PATH=+N...
+deltas() { # deltas NODE OLD NEW PATH=N...: exactly these moved between settle OLD and NEW
 	local n=$1 a=$2 b=$3; shift 3
 	echo " $n:"
-	ps_py deltas "$T/$a.$n.json" "$T/$b.$n.json" --exact "$@" || fail "$n: counters off (above)"
+	expect_deltas "$a.$n" "$b.$n" --exact "$@"
 }
 
 echo "== 1. $N pings LAN A -> LAN B, $SZ bytes each"
-settle before
-got=$(ping_q "$NS_LA" 192.168.2.10 "$N" -i 0.02 -s 100)
+settle before hub spoke-a spoke-b
+got=$(ping_n "$NS_LA" 192.168.2.10 "$N" -i 0.02 -W 1 -s 100)
 expect_eq "ping replies" "$got" "$N"
-settle after
+settle after hub spoke-a spoke-b
 deltas hub before after \
 	node.rx_packets=$((2 * N)) node.tx_packets=$((2 * N)) \
 	node.rx_bytes=$((2 * N * SZ)) node.tx_bytes=$((2 * N * SZ)) node.relayed_packets=$((2 * N)) \
@@ -88,10 +67,9 @@ as_a=(--to "$HUB_UDP" --key "$STAR_DIR/keys/spoke-a.key" --peer-pub "$HUB_PUB" -
 # epoch, seq; 36 bytes is the shortest well-formed length.
 hdr() { printf '%02x%02x0000%08x%08x%016x' "$1" "$2" "$3" "$A_EPOCH" 0; }
 tag=$(printf '00%.0s' $(seq 16))
-nsx "$NS_A" python3 "$CTL_E2E/pingstat.py" udp "$HUB_UDP" 00112233445566778899 0011
-nsx "$NS_A" python3 "$CTL_E2E/pingstat.py" udp "$HUB_UDP" \
-	"$(hdr 2 0 2)$tag" "$(hdr 2 0 2)$tag" "$(hdr 0 0 2)$tag" "$(hdr 255 1 2)$tag"
-nsx "$NS_A" python3 "$CTL_E2E/pingstat.py" udp "$HUB_UDP" "$(hdr 1 2 2)$tag"
+udp_send "$NS_A" "$HUB_UDP" 00112233445566778899 0011
+udp_send "$NS_A" "$HUB_UDP" "$(hdr 2 0 2)$tag" "$(hdr 2 0 2)$tag" "$(hdr 0 0 2)$tag" "$(hdr 255 1 2)$tag"
+udp_send "$NS_A" "$HUB_UDP" "$(hdr 1 2 2)$tag"
 inject "$NS_A" "${as_a[@]}" --epoch "$A_EPOCH" --seq 1000000 --raw-key-id 99 --count 3
 inject "$NS_A" "${as_a[@]}" --epoch $((A_EPOCH - 1)) --seq 1000000 --count 6
 inject "$NS_A" "${as_a[@]}" --epoch "$A_EPOCH" --seq 0 --count 7
@@ -99,11 +77,11 @@ inject "$NS_A" "${as_a[@]}" --epoch $((A_EPOCH + 1000)) --seq 0 --flip 30 --coun
 echo "  sent: short 2, bad_version 4, bad_header 1, unknown_peer 3, stale_epoch 6, replay 7, auth_fail 5"
 out=$(sctl hub policy add 192.168.2.10/32 drop) || fail "policy add 192.168.2.10/32 drop: $out"
 echo "  hub: $out"
-expect_eq "pings to 192.168.2.10 under a DROP rule answered" "$(ping_q "$NS_LA" 192.168.2.10 8 -i 0.05 -W 0.2 -s 100)" 0
+expect_eq "pings to 192.168.2.10 under a DROP rule answered" "$(ping_n "$NS_LA" 192.168.2.10 8 -i 0.05 -W 0.2 -s 100)" 0
 out=$(sctl hub policy del 192.168.2.10/32) || fail "policy del 192.168.2.10/32: $out"
 echo "  hub: $out"
-expect_eq "pings to 10.0.0.99 (no owner) answered" "$(ping_q "$NS_LA" 10.0.0.99 9 -i 0.05 -W 0.2 -s 100)" 0
-settle drops
+expect_eq "pings to 10.0.0.99 (no owner) answered" "$(ping_n "$NS_LA" 10.0.0.99 9 -i 0.05 -W 0.2 -s 100)" 0
+settle drops hub spoke-a spoke-b
 P=17   # authenticated packets from spoke-a that the hub dropped: 8 policy_drop + 9 no_route
 deltas hub after drops \
 	drops.short=2 drops.bad_version=4 drops.bad_header=1 drops.unknown_peer=3 \
@@ -123,17 +101,17 @@ for n in hub spoke-a spoke-b; do
 		sctl "$n" status >"$T/v.$n.txt" || fail "$n: status"
 		sctl "$n" metrics >"$T/v.$n.prom" || fail "$n: metrics"
 		snap "$n" "v2.$n"
-		ps_py quiet "$T/v1.$n.json" "$T/v2.$n.json" 2>/dev/null && break
+		unchanged "v1.$n" "v2.$n" && break
 		[ "$i" = 10 ] && fail "$n: counters kept moving while reading the three views"
 	done
 	echo " $n:"
 	sed 's/^/    | /' "$T/v.$n.txt"
-	r=$(ps_py table "$T/v.$n.txt" "$T/v1.$n.json") || fail "$n: the table differs from the JSON"
+	r=$("$SNSTAT" table "$T/v.$n.txt" "$T/v1.$n.json") || fail "$n: the table differs from the JSON"
 	echo "  $r"
-	ps_py metrics "$T/v.$n.prom" >/dev/null || fail "$n: the metrics text is not valid exposition format"
+	"$PKT" metrics "$T/v.$n.prom" >/dev/null || fail "$n: the metrics text is not valid exposition format"
 	echo "  metrics text: valid exposition format ($(grep -c '^subnetra_' "$T/v.$n.prom") samples," \
 		"$(grep -c '^# TYPE' "$T/v.$n.prom") families, each with HELP and TYPE)"
-	r=$(ps_py agree "$T/v1.$n.json" "$T/v.$n.prom") || fail "$n: metrics differ from the status"
+	r=$("$SNSTAT" agree "$T/v1.$n.json" "$T/v.$n.prom") || fail "$n: metrics differ from the status"
 	echo "  $r"
 done
 # the figures the CI log should show, straight from the metrics text
@@ -142,12 +120,12 @@ grep -E '^subnetra_drops_total\{reason="(short|bad_version|bad_header|unknown_pe
 	"$T/v.hub.prom" | sed 's/^/    /'
 for k in 'subnetra_drops_total{reason="auth_fail"}' 'subnetra_drops_total{reason="unknown_peer"}' \
 	'subnetra_peer_drops_total{peer="spoke-a",id="2",reason="replay"}'; do
-	echo "    $k = $(ps_py metrics "$T/v.hub.prom" "$k")"
+	echo "    $k = $("$PKT" metrics "$T/v.hub.prom" "$k")"
 done
 expect_eq 'subnetra_drops_total{reason="auth_fail"}' \
-	"$(ps_py metrics "$T/v.hub.prom" 'subnetra_drops_total{reason="auth_fail"}')" 5
+	"$("$PKT" metrics "$T/v.hub.prom" 'subnetra_drops_total{reason="auth_fail"}')" 5
 expect_eq 'subnetra_drops_total{reason="unknown_peer"}' \
-	"$(ps_py metrics "$T/v.hub.prom" 'subnetra_drops_total{reason="unknown_peer"}')" 3
+	"$("$PKT" metrics "$T/v.hub.prom" 'subnetra_drops_total{reason="unknown_peer"}')" 3
 grep -q '^# TYPE subnetra_drops_total counter$' "$T/v.hub.prom" || fail "subnetra_drops_total is not TYPE counter"
 
 pass "status, --json status and metrics agree with the traffic sent, drops by reason included"

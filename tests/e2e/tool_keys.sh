@@ -2,9 +2,8 @@
 # subnetra genkey / pubkey / genpsk: wg's text form, key files 0600, and the
 # tool's command line (options before or after the command, clear errors).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-T=$(mktemp -d /tmp/sn-keys.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_begin tool_keys --no-netns
 
 (umask 022; "$SUBNETRA" genkey >"$T/a.key")
 mode=$(stat -c %a "$T/a.key")
@@ -12,7 +11,7 @@ mode=$(stat -c %a "$T/a.key")
 key=$(cat "$T/a.key")
 [[ "$key" =~ ^[A-Za-z0-9+/]{43}=$ ]] || fail "genkey printed '$key', not 44 base64 characters"
 # X25519 clamping, as wg genkey does: low 3 bits of byte 0 clear, byte 31 = 01xxxxxx
-python3 - "$key" <<'PY' || fail "genkey output is not a clamped X25519 private key"
+"$PY" - "$key" <<'PY' || fail "genkey output is not a clamped X25519 private key"
 import base64, sys
 k = base64.b64decode(sys.argv[1])
 assert len(k) == 32 and k[0] & 7 == 0 and k[31] & 0xC0 == 0x40

@@ -14,6 +14,12 @@ extern "C" {
 /* Flags in sn_os_ops.flags. */
 #define SN_OS_F_GSO 0x0001u /* tun_read_batch may return SN_PKT_F_GSO entries */
 
+/* Flags in sn_priv_args.flags. */
+#define SN_PRIV_KEEP_NET_ADMIN 0x0001u /* the host still changes routes after the drop
+					* (overlay.manage_routes): keep what that
+					* needs (Linux: CAP_NET_ADMIN) and nothing
+					* else; without the flag keep nothing */
+
 /* Flags in sn_tun_config.flags. */
 #define SN_TUN_F_NO_ADDR 0x0001u /* leave the interface address alone */
 
@@ -30,6 +36,16 @@ struct sn_tun_config {
 	char *err;              /* on failure write a one-line reason here */
 	uint32_t err_len;
 	uint32_t reserved3;
+};
+
+/* Arguments of drop_privileges(); owned by the host, valid during the call only. */
+struct sn_priv_args {
+	uint32_t struct_size;   /* sizeof(struct sn_priv_args) in the host */
+	uint32_t flags;         /* SN_PRIV_* */
+	const char *user;       /* the user to become (node.user) */
+	char *err;              /* on failure write a one-line reason here */
+	uint32_t err_len;
+	uint32_t reserved;
 };
 
 struct sn_os_ops {
@@ -63,11 +79,14 @@ struct sn_os_ops {
 	int (*route_add)(void *inst, const struct sn_prefix *prefix);
 	int (*route_del)(void *inst, const struct sn_prefix *prefix);
 
-	/* Optional: after setup, stop running as root: switch to user (its
-	 * uid, primary gid and supplementary groups) while keeping what later
-	 * route changes need (os_linux keeps CAP_NET_ADMIN). 0, or a negative
-	 * errno with a reason in err. */
-	int (*drop_privileges)(void *inst, const char *user, char *err, uint32_t err_len);
+	/* Optional: after setup, stop running as root for good: switch to
+	 * args->user (its uid, primary gid and supplementary groups), keep
+	 * only what args->flags asks for, and leave no way to gain a
+	 * privilege back (os_linux: empty bounding and ambient sets,
+	 * PR_SET_NO_NEW_PRIVS, checked). A user that is uid 0 is refused.
+	 * 0, or a negative errno with a reason in args->err; on an error the
+	 * host exits. */
+	int (*drop_privileges)(void *inst, const struct sn_priv_args *args);
 
 	/* Optional: the running total of packets the kernel dropped on their
 	 * way to the daemon because the device's queue was full (Linux: the

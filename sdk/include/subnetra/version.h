@@ -9,7 +9,10 @@
  *
  * Changelog of minors:
  *   1.0  first release: descriptor, host API, packet/batch, egress, crypto,
- *        os operation tables.
+ *        os operation tables. Before the release, os drop_privileges
+ *        changed from (user, err, err_len) to one struct sn_priv_args
+ *        (user, SN_PRIV_* flags, err), so the host says whether the
+ *        backend keeps the right to change routes.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
