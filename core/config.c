@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -19,15 +20,10 @@
 #include "config_priv.h"
 
 #define ECHO_MAX 64
-#define SUN_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
+/* 107 bytes on Linux, 103 on macOS: sun_path holds the terminating NUL */
+#define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-#ifdef __APPLE__
-#define DEFAULT_OS "darwin"
-#else
-#define DEFAULT_OS SN_CONF_DEFAULT_OS
-#endif
 
 /* ---- node -------------------------------------------------------------- */
 
@@ -179,6 +175,7 @@ static int ov_interface(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 		return sn__conf_fail(ld, v, "'%.*s' is not an interface name (1 to 15 letters, digits, '_', '.' or '-', e.g. subnetra0)",
 				     ECHO_MAX, v->s);
 	ld->c->has |= SN_CONF_HAS_IFNAME;
+	ld->at_ifname = v;
 	return sn__conf_str(ld, v, "an interface name", &ld->c->ifname);
 }
 
@@ -314,7 +311,7 @@ static int ctl_socket(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	if (rc < 0)
 		return rc;
 	if (strlen(s) > SUN_PATH_MAX)
-		return sn__conf_fail(ld, v, "%s is %zu bytes long (a socket path holds at most %d; use a shorter one)",
+		return sn__conf_fail(ld, v, "%s is %zu bytes long (a socket path holds at most %zu; use a shorter one)",
 				     s, strlen(s), SUN_PATH_MAX);
 	ld->c->control_socket = s;
 	ld->c->has |= SN_CONF_HAS_SOCKET;
@@ -444,7 +441,7 @@ static int defaults(struct sn_config *c)
 	if (!c->control_socket)
 		c->control_socket = SN_CONF_DEFAULT_SOCKET;
 	if (!c->os)
-		c->os = DEFAULT_OS;
+		c->os = SN_CONF_DEFAULT_OS;
 	if (!c->crypto)
 		c->crypto = SN_CONF_DEFAULT_CRYPTO;
 	if (!c->egress)

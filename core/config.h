@@ -22,10 +22,21 @@
 #define SN_CONF_DEFAULT_MTU 1420
 #define SN_CONF_DEFAULT_KEEPALIVE 25
 #define SN_CONF_DEFAULT_PORT 51820
+/* Per platform (docs/configuration.md): macOS names utun devices itself
+ * ("utun": the first free unit), its system volume is read-only and has no
+ * /run, and its daemons keep state under /var/db; /var/run is emptied at
+ * boot like /run. */
+#ifdef __APPLE__
+#define SN_CONF_DEFAULT_IFNAME "utun"
+#define SN_CONF_DEFAULT_STATE_DIR "/var/db/subnetra"
+#define SN_CONF_DEFAULT_SOCKET "/var/run/subnetra/subnetra.sock"
+#define SN_CONF_DEFAULT_OS "darwin"
+#else
 #define SN_CONF_DEFAULT_IFNAME "subnetra0"
 #define SN_CONF_DEFAULT_STATE_DIR "/var/lib/subnetra"
 #define SN_CONF_DEFAULT_SOCKET "/run/subnetra/subnetra.sock"
-#define SN_CONF_DEFAULT_OS "linux"          /* "darwin" on macOS builds */
+#define SN_CONF_DEFAULT_OS "linux"
+#endif
 #define SN_CONF_DEFAULT_CRYPTO "chacha"
 #define SN_CONF_DEFAULT_EGRESS "raw_direct"
 

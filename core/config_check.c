@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -518,6 +519,35 @@ static int check_key_files(struct sn__ld *ld)
 	return rc;
 }
 
+/* ---- the interface name for the OS plugin ------------------------------ */
+
+/* "utun" or "utunN", N a unit number 0..65534 without leading zeros: what
+ * plugins/os_darwin/darwin.c takes, since macOS names utun devices itself. */
+static bool utun_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strncmp(s, "utun", 4) != 0)
+		return false;
+	if (n == 4)
+		return true;
+	if (n > 9 || (s[4] == '0' && n > 5) || strspn(s + 4, "0123456789") != n - 4)
+		return false;
+	return strtoul(s + 4, NULL, 10) <= 65534;
+}
+
+static int check_ifname(struct sn__ld *ld)
+{
+	const struct sn_config *c = ld->c;
+	const char *os = c->os ? c->os : SN_CONF_DEFAULT_OS;
+
+	if (!(c->has & SN_CONF_HAS_IFNAME) || strcmp(os, "darwin") != 0 || utun_name(c->ifname))
+		return 0;
+	return sn__conf_fail_at(ld, -EINVAL, "overlay.interface", sn__conf_loc(ld->at_ifname),
+				"'%s' is not a utun device name (macOS names them itself: utun "
+				"for the first free one, or utunN, e.g. utun7)", c->ifname);
+}
+
 int sn__conf_check(struct sn__ld *ld)
 {
 	int rc = check_ids(ld);
@@ -528,6 +558,8 @@ int sn__conf_check(struct sn__ld *ld)
 		rc = check_overlaps(ld);
 	if (rc == 0)
 		rc = check_public_keys(ld, NULL);
+	if (rc == 0)
+		rc = check_ifname(ld);
 	if (rc == 0 && ld->check_keys)
 		rc = check_key_files(ld);
 	if (rc == 0 && ld->check_keys)

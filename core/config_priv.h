@@ -69,7 +69,7 @@ struct sn__ld {
 	struct sn__asg *asg, **asg_tail;
 	/* where the cross checks point to */
 	const struct sn__cn *at_node, *at_id, *at_listen, *at_subnet, *at_address;
-	const struct sn__cn *at_key_file, *at_user;
+	const struct sn__cn *at_key_file, *at_user, *at_ifname;
 	struct sn__peer_at *peer_at;
 	struct sn_owners key_owners; /* who may own key and PSK files */
 };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "sock.h"
 #include "tool.h"
 
 #define REPLY_TIMEOUT_MS 10000
@@ -31,9 +32,9 @@ static int connect_to(const char *path)
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, false);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 

@@ -34,6 +34,7 @@
 #include "ctl.h"
 #include "fileperm.h"
 #include "node.h"
+#include "sock.h"
 
 struct sn__ctl_conn {
 	struct sn_ctl *ctl;
@@ -231,6 +232,7 @@ static int peer_cred(uv_pipe_t *p, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+#ifdef SO_PEERGROUPS
 static bool has_gid(const gid_t *v, size_t n, gid_t want)
 {
 	for (size_t i = 0; i < n; i++)
@@ -238,6 +240,7 @@ static bool has_gid(const gid_t *v, size_t n, gid_t want)
 			return true;
 	return false;
 }
+#endif
 
 /* Whether the process at the other end of fd had want among its
  * supplementary groups when it connected, as the kernel recorded them
@@ -396,8 +399,8 @@ static int probe_groups(const struct sn_ctl *ctl, const struct sn_config *cf, ch
 
 	if (!ctl->has_group)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
+	if ((r = sn_socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) < 0)
+		return r;
 	r = peer_has_group(sv[0], ctl->gid, &in);
 	close(sv[0]);
 	close(sv[1]);
@@ -528,9 +531,9 @@ static int clear_stale(const struct sn_ctl *ctl, char *err, size_t err_len)
 			 "control.socket to another path)", ctl->path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, true);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = at_dir(ctl, connect, fd);
 	close(fd);
 	if (r == 0 || r == -EAGAIN || r == -EINPROGRESS) {
@@ -551,13 +554,12 @@ static int clear_stale(const struct sn_ctl *ctl, char *err, size_t err_len)
  * other systems 0777 less the umask; umask 0117 covers both. */
 static int bind_socket(struct sn_ctl *ctl, char *err, size_t err_len)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+	int fd = sn_socket(AF_UNIX, SOCK_STREAM, 0, false), r;
 	mode_t mask;
 
 	if (fd < 0) {
-		r = -errno;
-		snprintf(err, err_len, "cannot create the control socket: %s", strerror(-r));
-		return r;
+		snprintf(err, err_len, "cannot create the control socket: %s", strerror(-fd));
+		return fd;
 	}
 	if (fchmod(fd, 0660) < 0 && errno != EINVAL && errno != EOPNOTSUPP) {
 		r = -errno;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "build_config.h"
+#include "config.h"
 #include "keys.h"
 #include "tool.h"
 
@@ -42,7 +43,7 @@ static void usage(FILE *f)
 		"  -j, --json             JSON output for scripts\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          version\n",
-		"/run/subnetra/subnetra.sock");
+		SN_CONF_DEFAULT_SOCKET);
 }
 
 static int read_stdin(char *buf, size_t len)

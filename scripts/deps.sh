@@ -9,6 +9,11 @@ PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-d
 # (tests/e2e/container.sh runs the image with podman and runc and the arm
 # images under qemu-user; scripts/container-image.sh installs the cross
 # compilers and multiarch libraries it needs itself.)
+# the macOS build check (scripts/macos-cross.sh): dpkg-source unpacks the
+# dependencies' Debian sources, autotools makes libsodium's configure, npm
+# fetches zig (any npm will do: one that came with nodejs counts)
+PKGS+=(dpkg-dev autoconf automake libtool)
+command -v npm >/dev/null || PKGS+=(npm)
 [ "${SN_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SN_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

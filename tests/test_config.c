@@ -241,6 +241,10 @@ static const struct err_case overlay_cases[] = {
 	{ HUB, "mtu: 1420", "MTU: 1420", 0, "t.yaml:9:3: overlay.MTU: unknown key (did you mean 'mtu'?)" },
 	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: subnetra0123456789\n", 0, "t.yaml:10:14: overlay.interface: 'subnetra0123456789' is not an interface name (1 to 15 letters, digits, '_', '.' or '-', e.g. subnetra0)" },
 	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: \"tun/0\"\n", 0, "t.yaml:10:14: overlay.interface: 'tun/0' is not an interface name (1 to 15 letters, digits, '_', '.' or '-', e.g. subnetra0)" },
+	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: subnetra0\nplugins: {os: darwin}\n", 0, "t.yaml:10:14: overlay.interface: 'subnetra0' is not a utun device name (macOS names them itself: utun for the first free one, or utunN, e.g. utun7)" },
+	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: utun07\nplugins: {os: darwin}\n", 0, "t.yaml:10:14: overlay.interface: 'utun07' is not a utun device name (macOS names them itself: utun for the first free one, or utunN, e.g. utun7)" },
+	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: utun65535\nplugins: {os: darwin}\n", 0, "t.yaml:10:14: overlay.interface: 'utun65535' is not a utun device name (macOS names them itself: utun for the first free one, or utunN, e.g. utun7)" },
+	{ HUB, "mtu: 1420\n", "mtu: 1420\n  interface: utunx\nplugins: {os: darwin}\n", 0, "t.yaml:10:14: overlay.interface: 'utunx' is not a utun device name (macOS names them itself: utun for the first free one, or utunN, e.g. utun7)" },
 	{ HUB, "mtu: 1420\n", "mtu: 1420\n  manage_routes: maybe\n", 0, "t.yaml:10:18: overlay.manage_routes: expected true or false, got 'maybe'" },
 	{ HUB, "mtu: 1420\n", "mtu: 1420\n  manage_routes: \"true\"\n", 0, "t.yaml:10:18: overlay.manage_routes: expected true or false, got the string \"true\" (remove the quotes)" },
 	{ HUB, "mtu: 1420\n", "mtu: 1420\n  lans: 192.168.5.0/24\n", 0, "t.yaml:10:9: overlay.lans: expected a list of prefixes such as [192.168.1.0/24], got '192.168.5.0/24' (write [192.168.5.0/24])" },
@@ -429,6 +433,34 @@ static void test_config_defaults_applied(void **state)
 	assert_int_equal(h->loc.line, 10);
 	assert_int_equal(h->loc.column, 3);
 	sn_config_free(c);
+}
+
+/* With the darwin OS plugin the interface is a utun device macOS names:
+ * "utun" (any free unit) or "utunN"; elsewhere utun is a name like any. */
+static void test_config_darwin_takes_utun_names(void **state)
+{
+	static const char *const names[] = {"utun", "utun0", "utun7", "utun65534"};
+	struct sn_config *c;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char to[128];
+
+		snprintf(to, sizeof(to), "mtu: 1420\n  interface: %s\nplugins: {os: darwin}\n",
+			 names[i]);
+		text = edit(HUB, "mtu: 1420\n", to, false);
+		c = load_ok(text);
+		assert_string_equal(c->os, "darwin");
+		assert_string_equal(c->ifname, names[i]);
+		sn_config_free(c);
+		free(text);
+	}
+	text = edit(HUB, "mtu: 1420\n", "mtu: 1420\n  interface: utun\nplugins: {os: linux}\n",
+		    false);
+	c = load_ok(text);
+	assert_string_equal(c->ifname, "utun");
+	sn_config_free(c);
+	free(text);
 }
 
 static const char FULL_EXTRA[] =
@@ -1311,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_config_peer_and_policy_errors),
 		cmocka_unit_test(test_config_spoke_and_syntax_errors),
 		cmocka_unit_test(test_config_defaults_applied),
+		cmocka_unit_test(test_config_darwin_takes_utun_names),
 		cmocka_unit_test(test_config_has_bits_and_values),
 		cmocka_unit_test(test_config_relative_paths),
 		cmocka_unit_test(test_config_json_same_as_yaml),

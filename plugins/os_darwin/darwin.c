@@ -4,21 +4,19 @@
  * by connecting a PF_SYSTEM kernel-control socket to
  * "com.apple.net.utun_control"; the socket is the device and dies with it.
  * Every packet on that socket carries a 4-byte protocol family in network
- * byte order in front (AF_INET for us): reads strip it, writes put it in
- * the headroom the descriptor declares. MTU, address and flags are set by
- * ioctl, routes through a PF_ROUTE socket.
+ * byte order in front: reads strip it, writes put it in the headroom the
+ * descriptor declares (utun_frame.c). MTU, address and flags are set by
+ * ioctl, routes through a PF_ROUTE socket (the messages: rtmsg.c).
  *
- * UNTESTED on real macOS: this file is only built on Apple platforms and
- * was written against the documented headers without a Mac to run it on.
+ * NEVER RUN ON A REAL MAC: this file is built only for macOS (and
+ * cross-compiled and linked for arm64 and x86_64 by scripts/macos-cross.sh);
+ * its framing and routing messages are unit-tested on Linux
+ * (tests/test_os_darwin.c), the system calls here are not.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <net/if.h>
-#include <net/if_dl.h>
-#include <net/route.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,25 +25,44 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/kern_control.h>
-#include <sys/socket.h>
 #include <sys/sockio.h>
-#include <sys/sys_domain.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "subnetra/sdk.h"
 
-/* From <net/if_utun.h>, which not every SDK ships. */
+#include "darwin_sys.h"
+#include "rtmsg.h"
+#include "utun_frame.h"
+
+/* <sys/sys_domain.h> and <net/if_utun.h> are in Apple's SDK but not in
+ * every copy of its headers (zig's, which scripts/macos-cross.sh builds
+ * with, has neither, and not every SDK ships if_utun.h): the four values
+ * used, as Apple's headers define them. struct ctl_info and sockaddr_ctl
+ * are in <sys/kern_control.h>. */
+#if defined(__has_include)
+#if __has_include(<sys/sys_domain.h>)
+#include <sys/sys_domain.h>
+#endif
+#endif
+#ifndef SYSPROTO_CONTROL
+#define SYSPROTO_CONTROL 2 /* <sys/sys_domain.h>: the kernel control protocol */
+#endif
+#ifndef AF_SYS_CONTROL
+#define AF_SYS_CONTROL 2   /* <sys/sys_domain.h>: its address subtype */
+#endif
 #ifndef UTUN_CONTROL_NAME
-#define UTUN_CONTROL_NAME "com.apple.net.utun_control"
+#define UTUN_CONTROL_NAME "com.apple.net.utun_control" /* <net/if_utun.h> */
 #endif
 #ifndef UTUN_OPT_IFNAME
-#define UTUN_OPT_IFNAME 2
+#define UTUN_OPT_IFNAME 2  /* <net/if_utun.h>: getsockopt, the device's name */
 #endif
 
 #define NAME "darwin"
-#define AF_HDR_LEN 4
-#define MTU_MIN 68u
+#define AF_HDR_LEN SN_UTUN_HDR_LEN
+/* The kernel refuses an MTU outside IF_MINMTU..IF_MAXMTU (<net/if_var.h>)
+ * for every interface, utun included. */
+#define MTU_MIN 72u
 #define MTU_MAX 65535u
 #define UNIT_MAX 65534u
 
@@ -53,7 +70,7 @@ struct dw {
 	struct sn_host *host;
 	const struct sn_host_api *api;
 	int fd;          /* the utun control socket; -1 before tun_open() */
-	unsigned ifindex;
+	uint16_t ifindex; /* if_nametoindex() of the device, > 0 once open */
 	int rt_seq;      /* sequence number of the last routing message */
 	char name[IFNAMSIZ];
 };
@@ -92,24 +109,28 @@ static void set_inet(struct sockaddr_in *sin, uint32_t addr)
 
 /* ---- utun ---- */
 
-/* "utunN" -> sc_unit N + 1; NULL or "" -> 0, the kernel's choice. */
+/* "utunN" -> sc_unit N + 1 (N without leading zeros, so that the name
+ * asked for is the name made); "utun", NULL or "" -> 0, the kernel's
+ * choice of a free unit. */
 static int parse_unit(const char *name, uint32_t *unit, char *err, uint32_t el)
 {
+	const char *d = name ? name + 4 : NULL;
 	unsigned long n;
 	char *end;
 
 	*unit = 0;
-	if (!name || !*name)
+	if (!name || !*name || !strcmp(name, "utun"))
 		return 0;
-	if (strncmp(name, "utun", 4) == 0 && name[4] >= '0' && name[4] <= '9') {
+	if (strncmp(name, "utun", 4) == 0 && *d >= '0' && *d <= '9' && (*d != '0' || !d[1])) {
 		errno = 0;
-		n = strtoul(name + 4, &end, 10);
+		n = strtoul(d, &end, 10);
 		if (!errno && !*end && n <= UNIT_MAX) {
 			*unit = (uint32_t)n + 1;
 			return 0;
 		}
 	}
-	errf(err, el, "interface name '%s' is not valid on macOS (expected utunN, or none)", name);
+	errf(err, el, "interface name '%s' is not valid on macOS (expected utun for the first "
+	     "free unit, or utunN with N 0..%u)", name, UNIT_MAX);
 	return -EINVAL;
 }
 
@@ -270,80 +291,29 @@ static int configure(struct dw *x, const struct sn_tun_config *cfg)
 
 /* ---- routes ---- */
 
-struct rt_req {
-	struct rt_msghdr hdr;
-	char addrs[3 * 32];
-};
-
-/* Routing-socket addresses are packed at 4-byte boundaries on Darwin. */
-static size_t rt_roundup(size_t n)
-{
-	return n ? (n + 3) & ~(size_t)3 : 4;
-}
-
-static void rt_put(struct rt_req *req, size_t *at, const void *sa, size_t len)
-{
-	memcpy(req->addrs + *at, sa, len);
-	*at += rt_roundup(len);
-}
-
-static size_t rt_build(struct dw *x, struct rt_req *req, int type, const struct sn_prefix *p)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_dl sdl;
-	size_t at = 0, nlen = strlen(x->name);
-
-	memset(req, 0, sizeof(*req));
-	req->hdr.rtm_version = RTM_VERSION;
-	req->hdr.rtm_type = (u_char)type;
-	req->hdr.rtm_index = (u_short)x->ifindex;
-	req->hdr.rtm_flags = RTF_UP | RTF_STATIC | (p->len == 32 ? RTF_HOST : 0);
-	req->hdr.rtm_addrs = RTA_DST | RTA_GATEWAY | (p->len == 32 ? 0 : RTA_NETMASK);
-	req->hdr.rtm_seq = ++x->rt_seq;
-	set_inet(&sin, p->addr);
-	rt_put(req, &at, &sin, sizeof(sin));
-	/* The gateway is the interface's link address, as `route add
-	 * -interface utunN` does: no RTF_GATEWAY, so the route is direct. */
-	memset(&sdl, 0, sizeof(sdl));
-	sdl.sdl_len = sizeof(sdl);
-	sdl.sdl_family = AF_LINK;
-	sdl.sdl_index = (u_short)x->ifindex;
-	if (nlen <= sizeof(sdl.sdl_data)) {
-		sdl.sdl_nlen = (u_char)nlen;
-		memcpy(sdl.sdl_data, x->name, nlen);
-	}
-	rt_put(req, &at, &sdl, sizeof(sdl));
-	if (p->len != 32) {
-		set_inet(&sin, prefix_mask(p->len));
-		rt_put(req, &at, &sin, sizeof(sin));
-	}
-	req->hdr.rtm_msglen = (u_short)(sizeof(req->hdr) + at);
-	return req->hdr.rtm_msglen;
-}
-
 /* The kernel answers a bad request by failing the write() itself: EEXIST
  * for a route that exists, ESRCH for one that does not. The socket is
  * opened per request so that it never fills up with the routing messages
  * of the whole system. */
 static int route(struct dw *x, int type, const struct sn_prefix *p)
 {
-	struct rt_req req;
-	size_t len;
+	const struct sn_rt_dev dev = {x->ifindex, x->name};
+	uint8_t msg[SN_RTMSG_MAX];
 	ssize_t n;
-	int s, e = 0;
+	int s, len, e = 0;
 
 	if (x->fd < 0)
 		return -ENODEV;
-	if (p->len > 32 || (p->addr & ~prefix_mask(p->len)) != 0)
-		return -EINVAL;
+	len = sn_darwin_rtmsg(msg, sizeof(msg), type, ++x->rt_seq, &dev, p->addr, p->len);
+	if (len < 0)
+		return len;
 	s = socket(PF_ROUTE, SOCK_RAW, AF_INET);
 	if (s < 0)
 		return -errno;
-	len = rt_build(x, &req, type, p);
-	n = write(s, &req, len);
+	n = write(s, msg, (size_t)len);
 	if (n < 0)
 		e = errno;
-	else if ((size_t)n != len)
+	else if (n != len)
 		e = EIO;
 	close(s);
 	return -e;
@@ -381,8 +351,8 @@ static int subnet_route(struct dw *x, const struct sn_tun_config *cfg)
 static int check_config(const struct sn_tun_config *cfg)
 {
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX) {
-		errf(cfg->err, cfg->err_len, "MTU %u is out of range (%u..%u)", cfg->mtu, MTU_MIN,
-		     MTU_MAX);
+		errf(cfg->err, cfg->err_len, "MTU %u is out of range for a utun device (%u..%u, "
+		     "macOS refuses the rest)", cfg->mtu, MTU_MIN, MTU_MAX);
 		return -EINVAL;
 	}
 	if (!(cfg->flags & SN_TUN_F_NO_ADDR) && cfg->prefix_len > 32) {
@@ -391,6 +361,21 @@ static int check_config(const struct sn_tun_config *cfg)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The device's index names it in routing messages, which have 16 bits for
+ * it; 0 means the name is unknown (the device went away already). */
+static int get_index(struct dw *x, char *err, uint32_t el)
+{
+	unsigned i = if_nametoindex(x->name);
+	int e = i ? ERANGE : (errno ? errno : ENXIO);
+
+	if (i > 0 && i <= UINT16_MAX) {
+		x->ifindex = (uint16_t)i;
+		return 0;
+	}
+	errf(err, el, "if_nametoindex(%s): %s", x->name, i ? "index above 65535" : strerror(e));
+	return -e;
 }
 
 static void close_all(struct dw *x)
@@ -417,10 +402,10 @@ static int dw_tun_open(void *inst, const struct sn_tun_config *cfg)
 		rc = check_config(cfg);
 	if (!rc)
 		rc = open_utun(x, unit, cfg->err, cfg->err_len);
-	if (!rc) {
-		x->ifindex = if_nametoindex(x->name);
+	if (!rc)
+		rc = get_index(x, cfg->err, cfg->err_len);
+	if (!rc)
 		rc = configure(x, cfg);
-	}
 	if (!rc)
 		rc = subnet_route(x, cfg);
 	if (rc)
@@ -462,29 +447,34 @@ static void count_drop(struct dw *x, uint32_t id, const struct sn_pkt *p, const 
 static int read_one(struct dw *x, struct sn_pkt *p)
 {
 	uint8_t spare;
-	uint32_t rm = room(p);
+	uint32_t rm = room(p), family;
 	struct iovec iov[2] = {{sn_pkt_data(p) - AF_HDR_LEN, rm + AF_HDR_LEN}, {&spare, 1}};
 	ssize_t r;
+	int rc;
 
 	do
 		r = readv(x->fd, iov, 2);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
-	if ((size_t)r > (size_t)rm + AF_HDR_LEN) {
+	if (r == 0)
+		return -EPIPE; /* every utun packet has its header: the device is gone */
+	rc = sn_utun_decap(p, (size_t)r, &family);
+	if (rc == -EMSGSIZE) {
 		count_drop(x, SN_CTR_DROP_TOO_BIG, p, "larger than the packet room");
 		return 0;
 	}
-	if (r < AF_HDR_LEN) {
+	if (rc) {
 		count_drop(x, SN_CTR_DROP_TUN_ERROR, p, "shorter than the family header");
 		return 0;
 	}
 	/* Packets of other families (IPv6) are passed on: the host drops
 	 * anything that is not IPv4 and counts it. */
-	p->len = (uint32_t)r - AF_HDR_LEN;
 	return 1;
 }
 
+/* At most n reads, dropped packets included, so that a flood of bad ones
+ * cannot hold the loop. */
 static int dw_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 {
 	struct dw *x = inst;
@@ -493,7 +483,7 @@ static int dw_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 
 	if (x->fd < 0)
 		return -EBADF;
-	while (i < n) {
+	for (uint32_t reads = 0; reads < n && i < n; reads++) {
 		if (pkts[i]->off < AF_HDR_LEN)
 			return i ? (int)i : -EINVAL; /* the host ignored our headroom */
 		rc = read_one(x, pkts[i]);
@@ -510,19 +500,17 @@ static int dw_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
  * would block (p stays the caller's). */
 static int write_one(struct dw *x, struct sn_pkt *p)
 {
-	uint32_t fam = htonl(AF_INET);
-	uint8_t *hdr;
 	ssize_t r;
+	int rc = sn_utun_encap(p);
 
-	hdr = sn_pkt_push(p, AF_HDR_LEN);
-	if (!hdr) {
-		count_drop(x, SN_CTR_DROP_TUN_ERROR, p, "no headroom for the family header");
+	if (rc) {
+		count_drop(x, SN_CTR_DROP_TUN_ERROR, p, rc == -ENOSPC ?
+			   "no headroom for the family header" : "not an IP packet");
 		x->api->pkt_release(x->host, p);
 		return 1;
 	}
-	memcpy(hdr, &fam, AF_HDR_LEN);
 	do
-		r = write(x->fd, hdr, p->len);
+		r = write(x->fd, sn_pkt_data(p), p->len);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 		sn_pkt_pull(p, AF_HDR_LEN);
@@ -656,7 +644,7 @@ static const struct sn_plugin_desc dw_desc = {
 	.kind = SN_KIND_OS,
 	.name = "darwin",
 	.version = SN_VERSION_STRING,
-	.description = "macOS utun device and PF_ROUTE routes (untested on real macOS)",
+	.description = "macOS utun device and PF_ROUTE routes (never run on a real Mac)",
 	.instance_size = sizeof(struct dw),
 	.instance_align = _Alignof(struct dw),
 	.headroom = AF_HDR_LEN,

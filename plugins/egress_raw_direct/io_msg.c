@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugins/egress_raw_direct/io_msg.c: raw_direct's datagram I/O where the
+ * kernel has no batch calls (macOS): one recvmsg() or sendmsg() per
+ * datagram, a batch being a loop of them. There is no UDP GSO, so the gso
+ * option is accepted (a config stays valid across platforms) and changes
+ * nothing, and no count of the datagrams the kernel dropped for a full
+ * receive buffer (on macOS, `netstat -s -p udp` has it: "dropped due to
+ * full socket buffers").
+ *
+ * Every datagram is read straight into the next packet to hand up, so a
+ * truncated one (larger than the packet's room) is counted rx_error and its
+ * packet is filled again by the next read; a batch reads at most n
+ * datagrams, dropped ones included, as one recvmmsg() would.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "raw_direct.h"
+
+void sn__raw_io_setup(struct raw *r)
+{
+}
+
+void sn__raw_io_apply(struct raw *r)
+{
+	r->api->log(r->host, r->opt.gso == GSO_ON ? SN_LOG_INFO : SN_LOG_DEBUG,
+		    NAME ": UDP segmentation offload off (this platform has none)%s",
+		    r->opt.gso == GSO_ON ? "; the option gso: on changes nothing here" : "");
+}
+
+/* One datagram into p: 1 when filled, 0 when the socket is empty or the
+ * datagram was dropped (*more says whether to go on), -errno to pass up. */
+static int read_one(struct raw *r, struct sn_pkt *p, bool *more)
+{
+	struct sockaddr_in sa;
+	struct iovec iov = {sn_pkt_data(p), sn__raw_room(p)};
+	struct msghdr h = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
+			   .msg_iovlen = 1};
+	ssize_t got = recvmsg(r->fd, &h, MSG_DONTWAIT);
+
+	*more = got >= 0;
+	if (got < 0)
+		return sn__raw_rx_error(r, errno);
+	if (h.msg_flags & MSG_TRUNC) {
+		sn__raw_drop_truncated(r, &sa, p);
+		return 0;
+	}
+	p->len = (uint32_t)got;
+	sn__raw_from_sockaddr(&p->addr, &sa);
+	return 1;
+}
+
+int sn__raw_io_recv(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
+{
+	uint32_t k = 0;
+	bool more = true;
+	int rc;
+
+	for (uint32_t reads = 0; reads < n && more; reads++) {
+		rc = read_one(r, pkts[k], &more);
+		if (rc < 0)
+			return k ? (int)k : rc;
+		k += (uint32_t)rc;
+	}
+	return (int)k;
+}
+
+/* 1 when p was taken (sent, or refused for good and dropped), 0 when the
+ * socket buffer is full and p stays the caller's. */
+static int send_one(struct raw *r, struct sn_pkt *p)
+{
+	struct sockaddr_in sa;
+	struct iovec iov = {sn_pkt_data(p), p->len};
+	struct msghdr h = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
+			   .msg_iovlen = 1};
+	ssize_t s;
+
+	if (!sn__raw_to_sockaddr(&p->addr, &sa)) {
+		sn__raw_tx_drop(r, p, EAFNOSUPPORT);
+		return 1;
+	}
+	do
+		s = sendmsg(r->fd, &h, MSG_DONTWAIT);
+	while (s < 0 && errno == EINTR);
+	if (s < 0 && sn__raw_blocked(errno))
+		return 0;
+	if (s < 0)
+		sn__raw_tx_drop(r, p, errno);
+	else
+		r->api->pkt_release(r->host, p);
+	return 1;
+}
+
+int sn__raw_io_send(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && send_one(r, pkts[i]))
+		i++;
+	return (int)i;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugins/egress_raw_direct/raw_direct.h: what the parts of raw_direct
+ * share. raw_direct.c is the plugin (options, the socket, its lifetime,
+ * the descriptor) and is the same on every platform; the datagram I/O is
+ * one of two files, chosen by CMake from what the platform has:
+ *
+ *   io_mmsg.c  recvmmsg()/sendmmsg() batches, UDP GSO (UDP_SEGMENT) and
+ *              the kernel's overflow count (SO_RXQ_OVFL): Linux
+ *   io_msg.c   one recvmsg()/sendmsg() per datagram: everywhere else
+ *              (macOS)
+ *
+ * Each I/O file keeps its own state in struct raw_io (io_mmsg.h, io_msg.h)
+ * and implements the four sn__raw_io_* calls below.
+ */
+#ifndef SN_RAW_DIRECT_H
+#define SN_RAW_DIRECT_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "subnetra/sdk.h"
+
+#define NAME "raw_direct"
+#define BATCH 64               /* the host's wake-up budget */
+
+enum { GSO_UNSET = 0, GSO_ON = 1, GSO_OFF = 2 };
+
+/* Socket buffer sizes in bytes; 0 = unset. */
+struct settings {
+	uint32_t rcv;
+	uint32_t snd;
+	uint32_t gso; /* GSO_UNSET, GSO_ON, GSO_OFF */
+};
+
+#if defined(SN_RAW_IO_MMSG)
+#include "io_mmsg.h"
+#elif defined(SN_RAW_IO_MSG)
+#include "io_msg.h"
+#else
+#error "build raw_direct with its CMakeLists.txt, which picks SN_RAW_IO_MMSG or SN_RAW_IO_MSG"
+#endif
+
+struct raw {
+	struct sn_host *host;
+	const struct sn_host_api *api;
+	int fd;              /* -1 before open() */
+	struct settings opt; /* from the plugin options */
+	struct settings arg; /* from open() */
+	struct raw_io io;    /* the I/O file's own */
+};
+
+/* ---- the I/O file's calls (io_mmsg.c or io_msg.c) ---- */
+
+/* Socket options the I/O needs, set once before bind(); best effort. */
+void sn__raw_io_setup(struct raw *r);
+/* Apply r->opt.gso (at open and on every reconfigure). */
+void sn__raw_io_apply(struct raw *r);
+/* The egress recv_batch and send_batch (sdk/include/subnetra/egress.h) on
+ * an open socket, with 0 < n <= BATCH for recv and 0 < n <= INT32_MAX for
+ * send. */
+int sn__raw_io_recv(struct raw *r, struct sn_pkt *const *pkts, uint32_t n);
+int sn__raw_io_send(struct raw *r, struct sn_pkt *const *pkts, uint32_t n);
+
+/* ---- shared by both I/O files (raw_direct.c) ---- */
+
+/* A receive error: 0 when it is nothing (EAGAIN, EINTR) or was transient
+ * and has been counted rx_error, else the negative errno to pass up. */
+int sn__raw_rx_error(struct raw *r, int e);
+/* A datagram from sa larger than the room of p: counted rx_error. */
+void sn__raw_drop_truncated(struct raw *r, const struct sockaddr_in *sa, const struct sn_pkt *p);
+/* The kernel refused p for good (error e): counted tx_error, released. */
+void sn__raw_tx_drop(struct raw *r, struct sn_pkt *p, int e);
+/* The socket buffer is full: stop and let the host retry. */
+bool sn__raw_blocked(int e);
+
+/* Per packet, so inline. */
+static inline bool sn__raw_to_sockaddr(const struct sn_addr *a, struct sockaddr_in *sa)
+{
+	if (a->family != SN_AF_INET)
+		return false;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(a->port);
+	memcpy(&sa->sin_addr, a->ip, 4);
+	return true;
+}
+
+static inline void sn__raw_from_sockaddr(struct sn_addr *a, const struct sockaddr_in *sa)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = SN_AF_INET;
+	a->port = ntohs(sa->sin_port);
+	memcpy(a->ip, &sa->sin_addr, 4);
+}
+
+static inline uint32_t sn__raw_room(const struct sn_pkt *p)
+{
+	return p->cap > p->off ? p->cap - p->off : 0;
+}
+
+#endif
