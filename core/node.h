@@ -171,6 +171,12 @@ void sn__carry_save_leaving(struct sn_node *n, const struct sn_peers *np);
 void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
 
+/* endpoints.c: remember the peers' last endpoints across a restart (the
+ * state directory's endpoints file): load after the registry is built,
+ * save at exit. */
+void sn_endpoints_load(struct sn_node *n);
+void sn_endpoints_save(struct sn_node *n);
+
 /* ctl_server.c: the control socket (optional during setup). */
 int sn_ctl_start(struct sn_node *n, char *err, size_t err_len);
 void sn_ctl_stop(struct sn_node *n);

@@ -54,7 +54,9 @@ struct sn_session {
 	uint8_t state;             /* enum sn_peer_state */
 	uint8_t challenge[16];     /* while unverified: the bytes every challenge carries */
 	struct sn_addr chal_to;    /* no configured endpoint: where the last datagram
-				    * that earned a challenge came from (family NONE: none) */
+				    * that earned a challenge came from, or the endpoint
+				    * remembered from the last run (family NONE: none) */
+	uint8_t chal_tries;        /* once-a-second challenges left for chal_to */
 	uint64_t verified_ns;      /* when it was verified (0: not since our start) */
 	uint32_t answered_epoch;   /* the peer's epoch of the last challenge we answered
 				    * in our current epoch (0: none); see verify.c */

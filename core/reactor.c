@@ -439,6 +439,15 @@ static int open_state(struct sn_node *n, char *err, size_t err_len)
 	return r;
 }
 
+static int build_peers(struct sn_node *n, char *err, size_t err_len)
+{
+	int r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len);
+
+	if (r == 0)
+		sn_endpoints_load(n);
+	return r;
+}
+
 int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
@@ -452,7 +461,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
 	    (r = open_state(n, err, err_len)) < 0 ||
-	    (r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len)) < 0 ||
+	    (r = build_peers(n, err, err_len)) < 0 ||
 	    (r = setup_policy(n, err, err_len)) < 0 ||
 	    (r = open_tun(n, err, err_len)) < 0 ||
 	    (r = open_underlay(n, err, err_len)) < 0 ||
@@ -498,6 +507,8 @@ void sn_node_teardown(struct sn_node *n)
 	n->stopping = true;
 	if (n->os.inst && n->routes)
 		remove_routes(n);
+	if (n->peers.v)
+		sn_endpoints_save(n);
 	sn_ctl_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);

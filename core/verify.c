@@ -141,7 +141,13 @@ void sn_verify_on_unverified(struct sn_node *n, struct sn_peer *peer,
 	sn__dp_drop(n, p, SN_CTR_DROP_UNVERIFIED, peer);
 	if (!chal)
 		return;
-	peer->s.chal_to = src;
+	/* the once-a-second challenges go on to where they go (a remembered
+	 * endpoint, an earlier source) until their tries are spent: a
+	 * replayer must not divert them from the real peer */
+	if (!peer->s.chal_tries) {
+		peer->s.chal_to = src;
+		peer->s.chal_tries = SN_VERIFY_TRIES;
+	}
 	sn_verify_challenge(n, peer, &src, now);
 }
 
@@ -225,12 +231,16 @@ bool sn_verify_tick(struct sn_node *n, uint64_t now)
 
 	for (uint32_t i = 0; i < n->peers.n; i++) {
 		struct sn_peer *peer = &n->peers.v[i];
-		const struct sn_addr *to = peer->static_endpoint ? &peer->s.endpoint : &peer->s.chal_to;
+		struct sn_session *s = &peer->s;
 
-		if (peer->s.state == SN_PEER_UNVERIFIED) {
-			pending = true;
-			if (to->family != SN_AF_NONE)
-				sn_verify_challenge(n, peer, to, now);
+		if (s->state != SN_PEER_UNVERIFIED)
+			continue;
+		pending = true;
+		if (peer->static_endpoint)
+			sn_verify_challenge(n, peer, &s->endpoint, now);
+		else if (s->chal_to.family != SN_AF_NONE && s->chal_tries) {
+			s->chal_tries--;
+			sn_verify_challenge(n, peer, &s->chal_to, now);
 		}
 	}
 	sn_dp_flush(n);

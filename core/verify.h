@@ -30,8 +30,11 @@ struct sn_peer;
  * one more datagram, never suppress the real peer's). */
 #define SN_VERIFY_GAP_NS 100000000ull /* 100 ms */
 #define SN_VERIFY_RL_SLOTS 1024
-/* Unverified peers are challenged again this often. */
+/* Unverified peers are challenged again this often: at a configured
+ * endpoint for as long as they stay unverified, at an address a datagram
+ * came from (or remembered from the last run) SN_VERIFY_TRIES times. */
 #define SN_VERIFY_RETRY_MS 1000
+#define SN_VERIFY_TRIES 30
 
 struct sn_verify_rl {
 	struct {
