@@ -171,14 +171,16 @@ static bool epoch_used(const struct sn_node *n, const struct sn_peer *peer, uint
 	return peer->s.answered_epoch != peer_epoch;
 }
 
-/* A peer just verified gets one keepalive at once: to a hub it says "I
+/* A peer just verified gets one keepalive at once (unless keepalives are
+ * off, keepalive: 0): to a hub it says "I
  * speak now", which earns us the hub's challenge if it restarted with us;
  * to a spoke, that we verified it (a spoke repeats its keepalives every
  * second until it hears from us). docs/protocol.md, "Endpoints, NAT and
  * keepalive". */
 static void announce(struct sn_node *n, struct sn_peer *peer)
 {
-	sn__dp_stage_keepalive(n, peer);
+	if (n->cfg->keepalive) /* keepalive: 0 means none at all */
+		sn__dp_stage_keepalive(n, peer);
 }
 
 /* The peer's response matched: it is verified (docs/protocol.md,
