@@ -550,6 +550,62 @@ int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool ch
 	return load_buffer(name, buf, len, check_key_file, NULL, out, err, err_len);
 }
 
+static int read_all(int fd, char **out, size_t *len);
+
+/* Only control.socket, for the subnetra tool: the file is parsed (a syntax
+ * error is still an error) but nothing else is decoded, checked, read or
+ * resolved (docs/control.md: the tool reads only the socket path). */
+static int socket_only(struct sn__ld *ld, const char *buf, size_t len)
+{
+	const struct sn__cn *ctl, *v;
+	int rc;
+
+	ld->dir = dir_of(&ld->c->arena, ld->name);
+	if (!ld->dir)
+		return sn__conf_oom(ld);
+	if ((rc = sn__conf_parse(ld, buf, len)) < 0)
+		return rc;
+	ctl = ld->root && ld->root->kind == SN__CN_MAP ? sn__conf_get(ld->root, "control") : NULL;
+	v = ctl && ctl->kind == SN__CN_MAP ? sn__conf_get(ctl, "socket") : NULL;
+	if (v && (rc = ctl_socket(ld, v, NULL)) < 0)
+		return rc;
+	if (!ld->c->control_socket)
+		ld->c->control_socket = SN_CONF_DEFAULT_SOCKET;
+	return 0;
+}
+
+int sn_config_load_socket(const char *path, struct sn_config **out, char *err, size_t err_len)
+{
+	struct sn__ld ld = { .name = path, .err = err, .err_len = err_len };
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: cannot read the config: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!(ld.c = config_new(path))) {
+		free(buf);
+		snprintf(err, err_len, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	sn_arena_init(&ld.tmp, 0);
+	rc = socket_only(&ld, buf, len);
+	sn_arena_free(&ld.tmp);
+	free(buf);
+	if (rc < 0)
+		sn_config_free(ld.c);
+	else
+		*out = ld.c;
+	return rc;
+}
+
 static int read_all(int fd, char **out, size_t *len)
 {
 	struct stat st;

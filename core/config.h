@@ -173,6 +173,13 @@ int sn_config_reload(const char *path, const struct sn_config *running, struct s
 int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool check_key_file,
 			  struct sn_config **out, char *err, size_t err_len);
 
+/* For the subnetra tool: path parsed (YAML or JSON syntax is checked) but
+ * only control.socket taken from it, resolved against the file's
+ * directory; nothing else is checked, read or looked up (no key file, no
+ * name resolution), so the tool works for a control-group member and
+ * during a DNS outage. Every other field of *out is zero. */
+int sn_config_load_socket(const char *path, struct sn_config **out, char *err, size_t err_len);
+
 void sn_config_free(struct sn_config *c);
 
 /* The peer with this id, or NULL. */

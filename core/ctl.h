@@ -103,9 +103,20 @@ const char *sn__ctl_duration(uint64_t s, char *buf, size_t len);
 int sn__ctl_parse(struct sn_ctl_req *r, const char *line, size_t len, struct sn_arena *a,
 		  char *err, size_t err_len);
 
+/* How a request whose reply comes later (reload) says it is complete. */
+struct sn_ctl_later {
+	void (*done)(void *arg); /* called on the loop once the whole reply is in o */
+	void *arg;
+	void *pending;           /* set by exec: what the request waits in; a caller that
+				  * goes away first passes it to sn_node_reload_forget_cb */
+};
+
 /* ctl_proto.c: run one request line (len bytes, NUL-terminated, no newline)
- * against n and write the whole reply, status line included, to o. */
-void sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
-		  struct sn_ctl_out *o);
+ * against n and write the whole reply, status line included, to o.
+ * Returns 0 when o holds the reply, 1 when it comes later: later->done is
+ * then called once it is in o (a reload runs off the loop). later may be
+ * NULL on a node without a loop, where everything completes at once. */
+int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
+		 struct sn_ctl_out *o, struct sn_ctl_later *later);
 
 #endif

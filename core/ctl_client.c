@@ -128,26 +128,9 @@ static const char *socket_path(const struct sn_tool_opts *o, struct sn_config **
 	if (o->socket)
 		return o->socket;
 	if (o->config) {
-		/* The tool may run as a control-group member who cannot read the
-		 * private key: only the socket path is wanted here. */
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = fopen(o->config, "r");
-		int r;
-
-		if (!f) {
-			fprintf(stderr, "subnetra: cannot open %s: %s\n", o->config, strerror(errno));
-			return NULL;
-		}
-		r = getdelim(&text, &len, 0, f) < 0 ? -EIO : 0;
-		fclose(f);
-		if (r == 0)
-			r = sn_config_load_buffer(o->config, text, strlen(text), false, cfg, err,
-						  sizeof(err));
-		else
-			snprintf(err, sizeof(err), "%s: cannot read the file", o->config);
-		free(text);
-		if (r < 0) {
+		/* only the socket path: the tool may run as a control-group member
+		 * who cannot read the keys, or while a name does not resolve */
+		if (sn_config_load_socket(o->config, cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "subnetra: %s\n", err);
 			return NULL;
 		}

@@ -370,6 +370,13 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
 }
 
+static const char *state_name(const struct sn_peer *p)
+{
+	static const char *const v[] = { "unverified", "verified", "epoch_wait" };
+
+	return p->s.state < 3 ? v[p->s.state] : "?";
+}
+
 static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 {
 	const uint64_t *k = p->counters;
@@ -378,26 +385,27 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 	table_row(t);
 	cell(t, "%u", p->id);
 	cell(t, "%s", p->name ? p->name : "-");
-	cell(t, "%s", addr_str(&p->endpoint, b, sizeof(b)));
-	if (p->last_rx_ns)
-		cell(t, "%s ago", sn__ctl_duration(secs(now_ns, p->last_rx_ns), b, sizeof(b)));
+	cell(t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+	cell(t, "%s", state_name(p));
+	if (p->s.last_rx_ns)
+		cell(t, "%s ago", sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));
 	else
 		cell(t, "never");
 	cell(t, "%s", sn__ctl_count(k[SN_CTR_RX_PACKETS], b, sizeof(b)));
 	cell(t, "%s", sn__ctl_bytes(k[SN_CTR_RX_BYTES], b, sizeof(b)));
 	cell(t, "%s", sn__ctl_count(k[SN_CTR_TX_PACKETS], b, sizeof(b)));
 	cell(t, "%s", sn__ctl_bytes(k[SN_CTR_TX_BYTES], b, sizeof(b)));
-	if (p->rx_has_epoch)
-		cell(t, "%u", p->rx_epoch);
+	if (p->s.rx_has_epoch)
+		cell(t, "%u", p->s.rx_epoch);
 	else
 		cell(t, "-");
-	cell(t, "%llu", (unsigned long long)p->epochs_accepted);
+	cell(t, "%llu", (unsigned long long)p->s.epochs_accepted);
 	cell(t, "%s", drops_str(t->o->arena, k));
 }
 
 /* Right-aligned columns of the peer table: the four traffic columns and
  * the epoch count. */
-#define PEER_RIGHT ((1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9))
+#define PEER_RIGHT ((1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 10))
 
 static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
@@ -407,12 +415,13 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 		sn__ctl_put(o, "no peers\n");
 		return;
 	}
-	if (table_init(&t, o, 11, n->peers.n + 1, PEER_RIGHT) < 0)
+	if (table_init(&t, o, 12, n->peers.n + 1, PEER_RIGHT) < 0)
 		return;
 	table_row(&t);
 	cell(&t, "ID");
 	cell(&t, "PEER");
 	cell(&t, "ENDPOINT");
+	cell(&t, "STATE");
 	cell(&t, "LAST RX");
 	cell(&t, "RX PKTS");
 	cell(&t, "RX BYTES");
@@ -466,20 +475,26 @@ static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t no
 
 	sn__ctl_printf(o, "{\"id\":%u,\"name\":", p->id);
 	sn__ctl_json_str(o, p->name);
-	if (p->endpoint.family != SN_AF_NONE)
-		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", addr_str(&p->endpoint, b, sizeof(b)));
+	if (p->s.endpoint.family != SN_AF_NONE)
+		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", addr_str(&p->s.endpoint, b, sizeof(b)));
 	else
 		sn__ctl_put(o, ",\"endpoint\":null");
-	if (p->last_rx_ns)
+	if (p->s.last_rx_ns)
 		sn__ctl_printf(o, ",\"last_rx_seconds\":%llu",
-			       (unsigned long long)secs(now_ns, p->last_rx_ns));
+			       (unsigned long long)secs(now_ns, p->s.last_rx_ns));
 	else
 		sn__ctl_put(o, ",\"last_rx_seconds\":null");
-	if (p->rx_has_epoch)
-		sn__ctl_printf(o, ",\"rx_epoch\":%u", p->rx_epoch);
+	if (p->s.rx_has_epoch)
+		sn__ctl_printf(o, ",\"rx_epoch\":%u", p->s.rx_epoch);
 	else
 		sn__ctl_put(o, ",\"rx_epoch\":null");
-	sn__ctl_printf(o, ",\"epochs_accepted\":%llu,", (unsigned long long)p->epochs_accepted);
+	sn__ctl_printf(o, ",\"epochs_accepted\":%llu,\"state\":\"%s\",",
+		       (unsigned long long)p->s.epochs_accepted, state_name(p));
+	if (p->s.verified_ns)
+		sn__ctl_printf(o, "\"verified_seconds\":%llu,",
+			       (unsigned long long)secs(now_ns, p->s.verified_ns));
+	else
+		sn__ctl_put(o, "\"verified_seconds\":null,");
 	json_counters(o, p->counters, 0, SN_CTR_FIRST_DROP, true);
 	sn__ctl_put(o, ",\"drops\":{");
 	json_counters(o, p->counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
@@ -530,10 +545,10 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 		table_row(&t);
 		cell(&t, "%u", p->id);
 		cell(&t, "%s", p->name ? p->name : "-");
-		cell(&t, "%s", addr_str(&p->endpoint, b, sizeof(b)));
-		if (p->last_rx_ns)
+		cell(&t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+		if (p->s.last_rx_ns)
 			cell(&t, "last rx %s ago",
-			     sn__ctl_duration(secs(now_ns, p->last_rx_ns), b, sizeof(b)));
+			     sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));
 		else
 			cell(&t, "last rx never");
 		cell(&t, "rx %s pkts %s", sn__ctl_count(k[SN_CTR_RX_PACKETS], b, 24),
@@ -611,6 +626,10 @@ static const char *const traffic_help[SN_CTR_FIRST_DROP] = {
 	[SN_CTR_RELAYED] = "Packets from the peer relayed to another spoke.",
 	[SN_CTR_KEEPALIVE_RX] = "Keepalives received from the peer.",
 	[SN_CTR_KEEPALIVE_TX] = "Keepalives sent to the peer.",
+	[SN_CTR_CHALLENGE_RX] = "Authentic challenges received from the peer.",
+	[SN_CTR_CHALLENGE_TX] = "Challenges sent to the peer while it was not verified.",
+	[SN_CTR_RESPONSE_RX] = "Responses from the peer that verified it.",
+	[SN_CTR_RESPONSE_TX] = "Responses sent to the peer's challenges.",
 };
 
 static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)
@@ -646,25 +665,32 @@ static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, u
 	family(o, "peer_last_rx_age_seconds", "gauge",
 	       "Seconds since the last authenticated datagram from the peer (absent: never).");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].last_rx_ns)
+		if (!ps->v[j].s.last_rx_ns)
 			continue;
 		sn__ctl_put(o, "subnetra_peer_last_rx_age_seconds{");
 		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j].last_rx_ns));
+		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j].s.last_rx_ns));
 	}
 	family(o, "peer_rx_epoch", "gauge", "The peer's accepted epoch (absent: none yet).");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].rx_has_epoch)
+		if (!ps->v[j].s.rx_has_epoch)
 			continue;
 		sn__ctl_put(o, "subnetra_peer_rx_epoch{");
 		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %u\n", ps->v[j].rx_epoch);
+		sn__ctl_printf(o, "} %u\n", ps->v[j].s.rx_epoch);
+	}
+	family(o, "peer_verified", "gauge",
+	       "1 when the peer is verified since this node's start (challenge answered), else 0.");
+	for (uint32_t j = 0; j < ps->n; j++) {
+		sn__ctl_put(o, "subnetra_peer_verified{");
+		peer_labels(o, &ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", ps->v[j].s.state == SN_PEER_VERIFIED);
 	}
 	family(o, "peer_epochs_accepted_total", "counter", "Epochs accepted from the peer.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_epochs_accepted_total{");
 		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j].epochs_accepted);
+		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j].s.epochs_accepted);
 	}
 }
 

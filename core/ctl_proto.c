@@ -34,6 +34,7 @@ struct ctx {
 	struct sn_ctl_req req;
 	struct sn_ctl_out *o;
 	uint64_t now;
+	struct sn_ctl_later *later;
 	char err[1024];
 };
 
@@ -391,20 +392,55 @@ static int cmd_policy(struct ctx *x)
 		    ECHO_MAX, sub);
 }
 
+/* What a reload's reply needs once the reload is done (in the reply's arena). */
+struct reload_wait {
+	struct sn_ctl_out *o;
+	bool json;
+	struct sn_ctl_later later;
+};
+
+static void error_line(struct sn_ctl_out *o, const char *err);
+
+static void reload_done(struct sn_node *n, int rc, const char *err, void *arg)
+{
+	struct reload_wait *w = arg;
+	const struct sn_policy *t = sn_policy_active(&n->policy);
+	unsigned long long v = t ? sn_policy_version(t) : 0;
+
+	sn__ctl_out_reset(w->o);
+	if (rc < 0)
+		error_line(w->o, err);
+	else if (w->json)
+		sn__ctl_printf(w->o, "{\"reloaded\":true,\"policy_version\":%llu}\nok\n", v);
+	else
+		sn__ctl_printf(w->o, "reloaded %s, policy version %llu\nok\n", n->cfg->path, v);
+	if (w->later.done)
+		w->later.done(w->later.arg);
+}
+
+/* 1: the reply comes when the reload is done (or at once, without a loop). */
 static int cmd_reload(struct ctx *x)
 {
-	const struct sn_policy *t;
+	struct reload_wait *w = sn_arena_alloc(x->o->arena, sizeof(*w));
+	int r;
 
-	if (sn_node_reload(x->n, x->err, sizeof(x->err)) < 0)
-		return -EINVAL;
-	t = sn_policy_active(&x->n->policy);
-	if (x->req.json)
-		sn__ctl_printf(x->o, "{\"reloaded\":true,\"policy_version\":%llu}\n",
-			       (unsigned long long)(t ? sn_policy_version(t) : 0));
-	else
-		sn__ctl_printf(x->o, "reloaded %s, policy version %llu\n", x->n->cfg->path,
-			       (unsigned long long)(t ? sn_policy_version(t) : 0));
-	return 0;
+	if (!w)
+		return fail(x, -ENOMEM, "out of memory");
+	w->o = x->o;
+	w->json = x->req.json;
+	if (x->later) {
+		w->later = *x->later;
+		x->later->pending = w;
+	} else if (x->n->host.loop) {
+		return fail(x, -EINVAL, "reload needs a reply channel");
+	}
+	r = sn_node_reload_start(x->n, reload_done, w);
+	if (r == -EBUSY)
+		return fail(x, r, "a reload is running already (a SIGHUP or another client's); "
+			    "run it again when that one is done");
+	if (r < 0)
+		return fail(x, r, "cannot start a reload: %s", strerror(-r));
+	return 1;
 }
 
 static int dispatch(struct ctx *x)
@@ -454,20 +490,23 @@ static void error_line(struct sn_ctl_out *o, const char *err)
 	sn__ctl_put(o, "\n");
 }
 
-void sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
-		  struct sn_ctl_out *o)
+int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
+		 struct sn_ctl_out *o, struct sn_ctl_later *later)
 {
-	struct ctx x = { .n = n, .o = o, .now = now_ns };
+	struct ctx x = { .n = n, .o = o, .now = now_ns, .later = later };
 	int r = sn__ctl_parse(&x.req, line, len, o->arena, x.err, sizeof(x.err));
 
 	if (r == -ENOMEM)
 		fail(&x, r, "out of memory");
 	if (r == 0)
 		r = dispatch(&x);
+	if (r == 1)
+		return later && n->reload ? 1 : 0; /* the reply is (or will be) in o */
 	if (r == 0 && o->err)
 		r = fail(&x, o->err, "out of memory while formatting the reply");
 	if (r < 0)
 		error_line(o, x.err);
 	else
 		sn__ctl_put(o, "ok\n");
+	return 0;
 }

@@ -48,6 +48,8 @@ struct sn__ctl_conn {
 	bool counted;       /* in ctl->n_conns */
 	bool closing;
 	bool replying;      /* the request is read; no more reads */
+	bool waiting;       /* its reply comes later (a reload) */
+	struct sn_ctl_later later;
 	size_t len;         /* bytes in buf */
 	char buf[SN_CTL_MAX_LINE + 2];
 };
@@ -88,6 +90,9 @@ static void conn_close(struct sn__ctl_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (c->waiting)
+		sn_node_reload_forget_cb(c->ctl->node, c->later.pending);
+	c->waiting = false;
 	if (c->counted)
 		c->ctl->n_conns--;
 	c->counted = false;
@@ -125,10 +130,32 @@ static void reply_error(struct sn__ctl_conn *c, const char *msg)
 	send_reply(c);
 }
 
+/* A reload's reply is ready. Only a connection still waiting for it
+ * answers: a reload that finished before exec returned replies through
+ * exec's own return. */
+static void reply_later(void *arg)
+{
+	struct sn__ctl_conn *c = arg;
+
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	send_reply(c);
+}
+
 static void run_request(struct sn__ctl_conn *c, size_t len)
 {
 	c->buf[len] = '\0';
-	sn__ctl_exec(c->ctl->node, c->buf, len, uv_hrtime(), &c->out);
+	c->later.done = reply_later;
+	c->later.arg = c;
+	c->later.pending = NULL;
+	c->replying = true;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	if (sn__ctl_exec(c->ctl->node, c->buf, len, uv_hrtime(), &c->out, &c->later) == 1) {
+		c->waiting = true; /* the idle timeout no longer applies: a reload is bounded */
+		uv_timer_stop(&c->timer);
+		return;
+	}
 	send_reply(c);
 }
 

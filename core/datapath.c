@@ -1,21 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/datapath.c: the packet path: receive and verify (wire-protocol.md
- * section 5, in its order), deliver or relay, and TUN ingress to sealed
- * datagrams. No allocation, no system call except through the plugins'
- * batch operations in sn_dp_flush(), no key derivation except once per new
- * candidate epoch of a peer.
+ * core/datapath.c: the packet path: receive and verify (docs/protocol.md,
+ * "Receiving", in its order), deliver or relay, and TUN ingress to sealed
+ * datagrams. Challenges and responses go to verify.c. No allocation, no
+ * system call except through the plugins' batch operations in
+ * sn_dp_flush(), no key derivation except once per new candidate epoch of a
+ * peer.
  */
 #include <string.h>
 
 #include "node.h"
+#include "verify.h"
 #include "wire.h"
 
-/* Count a drop for the node and the peer (0 = none) and release the packet:
- * the single exit of every drop site. */
-static void drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, uint32_t peer_id)
+void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t v)
 {
-	sn_host_count(&n->host, reason, peer_id, 1);
+	n->host.counters[id] += v;
+	if (peer)
+		peer->counters[id] += v;
+}
+
+/* Count a drop for the node and the peer (NULL = none) and release the
+ * packet: the single exit of every drop site. */
+void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer)
+{
+	sn__dp_count(n, peer, reason, 1);
 	sn_pool_put(&n->pool, p);
 }
 
@@ -24,7 +33,7 @@ static int same_addr(const struct sn_addr *a, const struct sn_addr *b)
 	return a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, 4);
 }
 
-static void stage_udp(struct sn_node *n, struct sn_pkt *p)
+void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p)
 {
 	if (n->n_udp_out == SN_BATCH)
 		sn_dp_flush(n);
@@ -38,44 +47,50 @@ static void stage_tun(struct sn_node *n, struct sn_pkt *p)
 	n->tun_out[n->n_tun_out++] = p;
 }
 
-/* Seal p's plaintext (inner packet, or nothing for a keepalive) for peer
- * and stage it for the underlay. */
+/* Seal p's plaintext (inner packet, or nothing for a keepalive) for a
+ * verified peer with the next sequenced seq and stage it for the underlay.
+ * A seq that would reach 2^63 asks for a new epoch first (docs/protocol.md,
+ * "Epochs and sequence numbers"); the packet is dropped meanwhile. */
 static void seal_and_send(struct sn_node *n, struct sn_peer *peer, struct sn_pkt *p, uint8_t flags)
 {
+	struct sn_session *s = &peer->s;
 	struct sn_wire_hdr h = {
 		.version = SN_WIRE_VERSION,
 		.flags = flags,
 		.key_id = n->cfg->node_id,
-		.epoch = peer->tx_epoch,
-		.seq = peer->tx_seq,
+		.epoch = s->tx_epoch,
+		.seq = s->tx_seq,
 	};
 	uint32_t inner = p->len;
 
-	/* seq never wraps: at 2^64 - 1 the node would have to move to a new
-	 * epoch first (section 4); no real link gets there, so refuse. */
-	if (peer->tx_seq == UINT64_MAX ||
-	    sn_seal_pkt(&n->cr, peer->tx_key, &h, p) < 0) {
-		drop(n, p, SN_CTR_DROP_TX_ERROR, peer->id);
-		return;
+	if (s->tx_seq >= SN_WIRE_SEQ_RANDOM) {
+		s->state = SN_PEER_EPOCH_WAIT;
+		sn_verify_request_epoch(n, n->epoch + 1);
+		return sn__dp_drop(n, p, SN_CTR_DROP_UNVERIFIED, peer);
 	}
-	peer->tx_seq++;
-	peer->last_tx_ns = uv_hrtime();
-	p->addr = peer->endpoint;
+	if (sn_seal_pkt(&n->cr, peer->tx_key, &h, p) < 0)
+		return sn__dp_drop(n, p, SN_CTR_DROP_TX_ERROR, peer);
+	s->tx_seq++;
+	s->last_tx_ns = uv_hrtime();
+	p->addr = s->endpoint;
 	p->peer_id = peer->id;
-	sn_host_count(&n->host, SN_CTR_TX_PACKETS, peer->id, 1);
-	sn_host_count(&n->host, SN_CTR_TX_BYTES, peer->id, inner);
-	stage_udp(n, p);
+	sn__dp_count(n, peer, SN_CTR_TX_PACKETS, 1);
+	sn__dp_count(n, peer, SN_CTR_TX_BYTES, inner);
+	sn__dp_stage_udp(n, p);
 }
 
-static void stage_keepalive(struct sn_node *n, struct sn_peer *peer)
+void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer)
 {
-	struct sn_pkt *p = sn_pool_get(&n->pool);
+	struct sn_pkt *p;
 
+	if (peer->s.state != SN_PEER_VERIFIED || peer->s.endpoint.family == SN_AF_NONE)
+		return;
+	p = sn_pool_get(&n->pool);
 	if (!p) {
-		sn_host_count(&n->host, SN_CTR_DROP_NO_BUFFER, peer->id, 1);
+		sn__dp_count(n, peer, SN_CTR_DROP_NO_BUFFER, 1);
 		return;
 	}
-	sn_host_count(&n->host, SN_CTR_KEEPALIVE_TX, peer->id, 1);
+	sn__dp_count(n, peer, SN_CTR_KEEPALIVE_TX, 1);
 	seal_and_send(n, peer, p, SN_WIRE_F_KEEPALIVE);
 }
 
@@ -85,90 +100,100 @@ static void route(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p
 {
 	uint32_t dst = sn_ipv4_dst(sn_pkt_data(p));
 	const struct sn_policy_rule *r = sn_policy_lookup(t, dst);
-	uint32_t from_id = from ? from->id : 0;
 	struct sn_peer *to;
 
 	if (!r)
-		return drop(n, p, SN_CTR_DROP_NO_ROUTE, from_id);
+		return sn__dp_drop(n, p, SN_CTR_DROP_NO_ROUTE, from);
 	if (r->action == SN_ACT_DROP)
-		return drop(n, p, SN_CTR_DROP_POLICY_DROP, from_id);
+		return sn__dp_drop(n, p, SN_CTR_DROP_POLICY_DROP, from);
 	if (r->action == SN_ACT_LOCAL) {
 		if (!from)
-			return drop(n, p, SN_CTR_DROP_TUN_LOOP, 0);
-		p->peer_id = from_id;
+			return sn__dp_drop(n, p, SN_CTR_DROP_TUN_LOOP, NULL);
+		p->peer_id = from->id;
 		return stage_tun(n, p);
 	}
 	if (from && !n->is_hub)
-		return drop(n, p, SN_CTR_DROP_NOT_LOCAL, from_id);
-	if (from && r->peer_id == from_id)
-		return drop(n, p, SN_CTR_DROP_RELAY_LOOP, from_id);
+		return sn__dp_drop(n, p, SN_CTR_DROP_NOT_LOCAL, from);
+	if (from && r->peer_id == from->id)
+		return sn__dp_drop(n, p, SN_CTR_DROP_RELAY_LOOP, from);
 	to = sn_peer_find(&n->peers, r->peer_id);
-	if (!to || to->endpoint.family == SN_AF_NONE)
-		return drop(n, p, SN_CTR_DROP_NO_ENDPOINT, from_id);
+	if (to && to->s.state != SN_PEER_VERIFIED)
+		return sn__dp_drop(n, p, SN_CTR_DROP_UNVERIFIED, from);
+	if (!to || to->s.endpoint.family == SN_AF_NONE)
+		return sn__dp_drop(n, p, SN_CTR_DROP_NO_ENDPOINT, from);
 	if (from)
-		sn_host_count(&n->host, SN_CTR_RELAYED, from_id, 1);
+		sn__dp_count(n, from, SN_CTR_RELAYED, 1);
 	seal_and_send(n, to, p, 0);
 }
 
-/* Steps 5-7: which key opens this datagram; NULL with *reason set if none. */
+void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch)
+{
+	if (peer->s.rx_has_epoch && epoch == peer->s.rx_epoch)
+		return peer->rx_key;
+	/* another epoch: derive its key once per candidate, change nothing
+	 * else until a tag verifies */
+	if (!peer->cand_valid || peer->cand_epoch != epoch) {
+		peer->cand_valid = n->cr.ops->dir_key(n->cr.inst, peer->cand_key, peer->pair_key,
+						      peer->id, n->cfg->node_id, epoch) == 0;
+		peer->cand_epoch = epoch;
+	}
+	return peer->cand_valid ? peer->cand_key : NULL;
+}
+
+void sn__dp_take_epoch(struct sn_peer *peer, uint32_t epoch, void *key)
+{
+	struct sn_session *s = &peer->s;
+
+	if (key == peer->cand_key) {
+		peer->cand_key = peer->rx_key;
+		peer->rx_key = key;
+		peer->cand_valid = false;
+	}
+	if (!s->rx_has_epoch || s->rx_epoch != epoch)
+		s->epochs_accepted++;
+	s->rx_has_epoch = true;
+	s->rx_epoch = epoch;
+}
+
+/* Steps 5-7 for a verified peer: which key opens this datagram; NULL with
+ * *reason set if none. */
 static void *pick_key(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
 		      uint32_t *reason)
 {
-	if (peer->rx_has_epoch && h->epoch < peer->rx_epoch) {
+	const struct sn_session *s = &peer->s;
+	void *key;
+
+	if (s->rx_has_epoch && h->epoch < s->rx_epoch) {
 		*reason = SN_CTR_DROP_STALE_EPOCH;
 		return NULL;
 	}
-	if (peer->rx_has_epoch && h->epoch == peer->rx_epoch) {
-		if (!sn_replay_check(&peer->rx_window, h->seq)) {
-			*reason = SN_CTR_DROP_REPLAY;
-			return NULL;
-		}
-		return peer->rx_key;
+	if (s->rx_has_epoch && h->epoch == s->rx_epoch && !sn_replay_check(&s->rx_window, h->seq)) {
+		*reason = SN_CTR_DROP_REPLAY;
+		return NULL;
 	}
-	/* A newer epoch: derive its key once per candidate, change nothing
-	 * else until the tag verifies. */
-	if (!peer->cand_valid || peer->cand_epoch != h->epoch) {
-		peer->cand_valid = n->cr.ops->dir_key(n->cr.inst, peer->cand_key, peer->pair_key,
-						      peer->id, n->cfg->node_id, h->epoch) == 0;
-		peer->cand_epoch = h->epoch;
-		if (!peer->cand_valid) {
-			*reason = SN_CTR_DROP_AUTH_FAIL;
-			return NULL;
-		}
-	}
-	return peer->cand_key;
+	key = sn__dp_epoch_key(n, peer, h->epoch);
+	*reason = SN_CTR_DROP_AUTH_FAIL;
+	return key;
 }
 
-/* Step 8: the datagram is authentic; only now does state change. Returns
- * true when the peer started a new epoch or moved to a new endpoint. */
-static bool accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h,
+/* Step 8: the datagram is authentic; only now does state change. A newer
+ * epoch starts with an empty window (safe: the peer is verified, and no
+ * datagram of a newer epoch can have been seen); the endpoint follows the
+ * highest seq (roaming). */
+static void accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h, void *key,
 			    const struct sn_addr *src, uint64_t now)
 {
-	bool news = false;
+	struct sn_session *s = &peer->s;
 
-	if (!peer->rx_has_epoch || h->epoch != peer->rx_epoch) {
-		void *k = peer->rx_key;
-
-		peer->rx_key = peer->cand_key;
-		peer->cand_key = k;
-		peer->cand_valid = false;
-		peer->rx_has_epoch = true;
-		peer->rx_epoch = h->epoch;
-		peer->rx_max_seq = h->seq;
-		peer->epochs_accepted++;
-		sn_replay_reset(&peer->rx_window);
-		news = true;
+	if (!s->rx_has_epoch || h->epoch != s->rx_epoch) {
+		sn__dp_take_epoch(peer, h->epoch, key);
+		sn_replay_reset(&s->rx_window);
 	}
-	sn_replay_update(&peer->rx_window, h->seq);
-	peer->last_rx_ns = now;
-	if (h->seq >= peer->rx_max_seq) {
-		peer->rx_max_seq = h->seq;
-		if (!same_addr(&peer->endpoint, src)) {
-			peer->endpoint = *src;
-			news = true;
-		}
-	}
-	return news;
+	sn_replay_update(&s->rx_window, h->seq);
+	s->last_rx_ns = now;
+	s->heard = true;
+	if (h->seq == s->rx_window.top && !same_addr(&s->endpoint, src))
+		s->endpoint = *src;
 }
 
 static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p, uint64_t now)
@@ -180,30 +205,30 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 
 	reason = (uint32_t)sn_wire_decode(sn_pkt_data(p), p->len, &h);
 	if (reason)
-		return drop(n, p, reason, 0);
+		return sn__dp_drop(n, p, reason, NULL);
 	peer = sn_peer_find(&n->peers, h.key_id);
 	if (!peer)
-		return drop(n, p, SN_CTR_DROP_UNKNOWN_PEER, 0);
+		return sn__dp_drop(n, p, SN_CTR_DROP_UNKNOWN_PEER, NULL);
+	if (h.flags & SN_WIRE_F_CHALLENGE)
+		return sn_verify_on_challenge(n, peer, &h, p, now);
+	if (h.flags & SN_WIRE_F_RESPONSE)
+		return sn_verify_on_response(n, peer, &h, p, now);
+	if (peer->s.state == SN_PEER_UNVERIFIED)
+		return sn_verify_on_unverified(n, peer, &h, p, now);
 	key = pick_key(n, peer, &h, &reason);
-	if (!key)
-		return drop(n, p, reason, peer->id);
-	if (sn_open_pkt(&n->cr, key, &h, p) < 0)
-		return drop(n, p, SN_CTR_DROP_AUTH_FAIL, peer->id);
-	/* A hub answers a spoke's new session or new address with one
-	 * keepalive, so the spoke knows it is heard (it repeats its own
-	 * keepalives quickly until then). */
-	if (accept_datagram(peer, &h, &p->addr, now) && n->is_hub)
-		stage_keepalive(n, peer);
-	sn_host_count(&n->host, SN_CTR_RX_PACKETS, peer->id, 1);
-	sn_host_count(&n->host, SN_CTR_RX_BYTES, peer->id, p->len);
+	if (!key || sn_open_pkt(&n->cr, key, &h, p) < 0)
+		return sn__dp_drop(n, p, reason, peer);
+	accept_datagram(peer, &h, key, &p->addr, now);
+	sn__dp_count(n, peer, SN_CTR_RX_PACKETS, 1);
+	sn__dp_count(n, peer, SN_CTR_RX_BYTES, p->len);
 	if (h.flags & SN_WIRE_F_KEEPALIVE) {
-		sn_host_count(&n->host, SN_CTR_KEEPALIVE_RX, peer->id, 1);
+		sn__dp_count(n, peer, SN_CTR_KEEPALIVE_RX, 1);
 		return sn_pool_put(&n->pool, p);
 	}
 	if (sn_ipv4_check(sn_pkt_data(p), p->len))
-		return drop(n, p, SN_CTR_DROP_BAD_INNER, peer->id);
+		return sn__dp_drop(n, p, SN_CTR_DROP_BAD_INNER, peer);
 	if (!sn_policy_src_ok(t, sn_ipv4_src(sn_pkt_data(p)), peer->id))
-		return drop(n, p, SN_CTR_DROP_INNER_SRC, peer->id);
+		return sn__dp_drop(n, p, SN_CTR_DROP_INNER_SRC, peer);
 	route(n, t, p, peer);
 }
 
@@ -224,14 +249,14 @@ void sn_dp_tun_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt)
 	for (uint32_t i = 0; i < cnt; i++) {
 		struct sn_pkt *p = pkts[i];
 
-		sn_host_count(&n->host, SN_CTR_TUN_RX, 0, 1);
+		sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
 		if (p->len > n->cfg->mtu) {
-			drop(n, p, SN_CTR_DROP_TOO_BIG, 0);
+			sn__dp_drop(n, p, SN_CTR_DROP_TOO_BIG, NULL);
 			continue;
 		}
 		if (sn_ipv4_check(sn_pkt_data(p), p->len)) {
 			/* not IPv4 (an IPv6 packet the kernel routed here): not ours */
-			drop(n, p, SN_CTR_DROP_NO_ROUTE, 0);
+			sn__dp_drop(n, p, SN_CTR_DROP_NO_ROUTE, NULL);
 			continue;
 		}
 		route(n, t, p, NULL);
@@ -241,9 +266,7 @@ void sn_dp_tun_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt)
 
 void sn_dp_keepalive(struct sn_node *n, struct sn_peer *peer)
 {
-	if (peer->endpoint.family == SN_AF_NONE)
-		return;
-	stage_keepalive(n, peer);
+	sn__dp_stage_keepalive(n, peer);
 	sn_dp_flush(n);
 }
 
@@ -259,7 +282,7 @@ static uint32_t flush_out(struct sn_node *n, struct sn_pkt **v, uint32_t *cnt, u
 	if (taken < 0)
 		taken = 0;
 	for (uint32_t i = (uint32_t)taken; i < *cnt; i++)
-		drop(n, v[i], reason, v[i]->peer_id);
+		sn__dp_drop(n, v[i], reason, sn_peer_find(&n->peers, v[i]->peer_id));
 	*cnt = 0;
 	return (uint32_t)taken - (uint32_t)failed;
 }

@@ -402,18 +402,19 @@ static int fill_tmp(const struct sn_state *st, int fd, const char *text, const c
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-/* epoch.tmp, new (O_EXCL: never an existing file, nor a link someone put
+/* NAME.tmp, new (O_EXCL: never an existing file, nor a link someone put
  * there), holding text. *step says what failed. */
-static int write_tmp(const struct sn_state *st, const char *text, const char **step)
+static int write_tmp(const struct sn_state *st, const char *tmp, const char *text,
+		     const char **step)
 {
 	int fd, r;
 
 	*step = "remove the stale";
-	if (unlinkat(st->dirfd, "epoch.tmp", 0) < 0 && errno != ENOENT)
+	if (unlinkat(st->dirfd, tmp, 0) < 0 && errno != ENOENT)
 		return -errno;
 	*step = "create";
-	fd = openat(st->dirfd, "epoch.tmp",
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	r = fill_tmp(st, fd, text, step);
@@ -422,7 +423,28 @@ static int write_tmp(const struct sn_state *st, const char *text, const char **s
 		r = -errno;
 	}
 	if (r < 0)
-		unlinkat(st->dirfd, "epoch.tmp", 0);
+		unlinkat(st->dirfd, tmp, 0);
+	return r;
+}
+
+/* Durably replace DIR/name with text: NAME.tmp, fsync, rename, fsync the
+ * directory. *step and the errno say what failed. */
+static int replace_file(const struct sn_state *st, const char *name, const char *text,
+			const char **step)
+{
+	char tmp[64];
+	int r;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	r = write_tmp(st, tmp, text, step);
+	if (r == 0) {
+		*step = "rename into place";
+		r = renameat(st->dirfd, tmp, st->dirfd, name) < 0 ? -errno : 0;
+	}
+	if (r == 0) {
+		*step = "fsync the directory of";
+		r = fsync(st->dirfd) < 0 ? -errno : 0;
+	}
 	return r;
 }
 
@@ -434,18 +456,61 @@ static int persist(const struct sn_state *st, const char *file, uint32_t epoch, 
 	int r;
 
 	snprintf(text, sizeof(text), "%" PRIu32 "\n", epoch);
-	r = write_tmp(st, text, &step);
-	if (r == 0) {
-		step = "rename into place";
-		r = renameat(st->dirfd, "epoch.tmp", st->dirfd, "epoch") < 0 ? -errno : 0;
-	}
-	if (r == 0) {
-		step = "fsync the directory of";
-		r = fsync(st->dirfd) < 0 ? -errno : 0;
-	}
+	r = replace_file(st, "epoch", text, &step);
 	if (r < 0)
 		snprintf(err, err_len, "%s: cannot persist epoch %" PRIu32 " (%s %s.tmp: %s)", file,
 			 epoch, step, file, sn_strerror(-r, why, sizeof(why)));
+	return r;
+}
+
+int sn_state_write(struct sn_state *st, const char *name, const char *text, char *err,
+		   size_t err_len)
+{
+	const char *step = "";
+	char why[128];
+	int r;
+
+	if (!st->open) {
+		snprintf(err, err_len, "the state directory is not open");
+		return -EBADF;
+	}
+	pthread_mutex_lock(&st->lock);
+	r = replace_file(st, name, text, &step);
+	pthread_mutex_unlock(&st->lock);
+	if (r < 0)
+		snprintf(err, err_len, "%s/%s: cannot write it (%s %s.tmp: %s)", st->dir, name, step,
+			 name, sn_strerror(-r, why, sizeof(why)));
+	return r;
+}
+
+int sn_state_read(struct sn_state *st, const char *name, char *buf, size_t cap, size_t *len,
+		  char *err, size_t err_len)
+{
+	char file[PATH_LEN], why[128];
+	ssize_t n;
+	int fd, r;
+
+	*len = 0;
+	if (!st->open)
+		return -EBADF;
+	snprintf(file, sizeof(file), "%s/%s", st->dir, name);
+	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -ENOENT)
+			snprintf(err, err_len, "%s: cannot open it: %s", file,
+				 sn_strerror(-r, why, sizeof(why)));
+		return r;
+	}
+	r = check_file(st, fd, file, err, err_len);
+	if (r == 0 && (n = read(fd, buf, cap - 1)) < 0) {
+		r = -errno;
+		snprintf(err, err_len, "%s: cannot read it: %s", file, sn_strerror(-r, why, sizeof(why)));
+	} else if (r == 0) {
+		buf[n] = '\0';
+		*len = (size_t)n;
+	}
+	close(fd);
 	return r;
 }
 

@@ -60,6 +60,16 @@ int sn_state_open(struct sn_state *st, const char *dir, uid_t run_uid, gid_t run
 int sn_epoch_next(struct sn_state *st, uint64_t now, uint32_t min_epoch, uint32_t *out,
 		  char *err, size_t err_len);
 
+/* Durably replace DIR/name (a plain file name) with text, the way the epoch
+ * is written. 0 or -errno with the reason in err. Thread-safe. */
+int sn_state_write(struct sn_state *st, const char *name, const char *text, char *err,
+		   size_t err_len);
+/* Read DIR/name (at most cap - 1 bytes, NUL-terminated), refusing a link or
+ * a file another user owns or can write, as for the epoch. -ENOENT (err
+ * untouched) when there is none. */
+int sn_state_read(struct sn_state *st, const char *name, char *buf, size_t cap, size_t *len,
+		  char *err, size_t err_len);
+
 /* Release the lock and close the directory. Safe on a zeroed struct and twice. */
 void sn_state_close(struct sn_state *st);
 

@@ -20,27 +20,25 @@
 #include "policy.h"
 #include "pool.h"
 #include "seal.h"
+#include "verify.h"
 
 #define SN_BATCH 64       /* packets per wake-up per file descriptor */
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 
 struct sn_ctl; /* control server (ctl_server.c) */
+struct sn_reload; /* a reload in progress (reload.c) */
 
-/* The session state of a peer identity (id + pair key) that left the
- * registry on a reload (removed or re-keyed). If the same identity comes
- * back before the node restarts, it continues where it stopped: the next
- * seq (a (key, nonce) pair is never used twice) and the replay window (old
- * datagrams stay replays). Kept until exit; a few hundred bytes each. */
+/* The session of a peer identity (id + pair key) that left the registry on
+ * a reload (removed or re-keyed). If the same identity comes back before
+ * the node restarts, it continues where it stopped: the next seq (a (key,
+ * nonce) pair is never used twice), the replay window (old datagrams stay
+ * replays), its verification and its counters. Kept until exit. The pair
+ * key itself is not kept: a fingerprint of it identifies the identity. */
 struct sn_peer_saved {
 	uint32_t id;
-	uint8_t pair_key[32];
-	uint64_t tx_seq;
-	bool rx_has_epoch;
-	uint32_t rx_epoch;
-	uint64_t rx_max_seq;
-	uint64_t epochs_accepted;
-	struct sn_replay rx_window;
-	struct sn_addr endpoint;
+	uint8_t fingerprint[32]; /* BLAKE2b-256 of the pair key */
+	struct sn_session s;
+	uint64_t counters[SN_CTR_MAX];
 };
 
 struct sn_node {
@@ -63,10 +61,18 @@ struct sn_node {
 
 	struct sn_state state;     /* the state directory, locked while the node lives */
 	uint32_t epoch;            /* our session epoch */
+	struct sn_epoch_move emove; /* a new epoch asked for (verify.c) */
+	/* start persisting emove.target off the loop (reactor.c; NULL in tests:
+	 * the request is only recorded) */
+	void (*persist_epoch)(struct sn_node *n);
+	struct sn_verify_rl verify_rl; /* challenges and responses sent lately */
 	bool is_hub;
 	uint64_t start_ns;         /* uv_hrtime() at start */
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
+	struct sn_reload *reload;  /* the reload running, NULL when none (reload.c) */
+	bool reload_again;         /* a SIGHUP came during it */
+	bool stopping;             /* shutting down: nothing more is committed */
 	struct sn_peer_saved *saved; /* malloc'd; see struct sn_peer_saved */
 	uint32_t n_saved, cap_saved;
 
@@ -80,7 +86,8 @@ struct sn_node {
 	uv_loop_t loop;
 	uv_poll_t tun_poll, udp_poll;
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t keepalive;
+	uv_timer_t keepalive, verify;
+	uv_work_t emove_work;
 	uv_check_t reclaim;
 	bool running;
 	struct sn_ctl *ctl;
@@ -97,10 +104,25 @@ struct sn_node {
  * dropped (counted) and returned to the pool. */
 void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt);
 void sn_dp_tun_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt);
-/* Send a keepalive to peer p now. */
+/* Send a keepalive to peer p now (a verified peer with an endpoint). */
 void sn_dp_keepalive(struct sn_node *n, struct sn_peer *p);
 /* Flush staged outputs (called at the end of each batch). */
 void sn_dp_flush(struct sn_node *n);
+
+/* datapath.c, shared with verify.c */
+/* Count for the node and, when peer is not NULL, the peer. */
+void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t v);
+/* Count a drop and release the packet. */
+void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer);
+void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p);
+void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer);
+/* The key for datagrams of peer in epoch: the accepted epoch's, else a
+ * candidate derived once per epoch; NULL when it cannot be derived. */
+void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch);
+/* An authentic datagram of epoch opened with key: epoch becomes the
+ * accepted one (a candidate key becomes the rx key). The window is the
+ * caller's. */
+void sn__dp_take_epoch(struct sn_peer *peer, uint32_t epoch, void *key);
 
 /* reactor.c */
 int sn_node_setup(struct sn_node *n, char *err, size_t err_len);
@@ -110,9 +132,19 @@ void sn_node_teardown(struct sn_node *n);
 /* Fold what the kernel dropped on the node's behalf (TUN queue full) into
  * the counters; control path (status, metrics). */
 void sn_node_kernel_counters(struct sn_node *n);
-/* Reread the config file and apply it (SIGHUP, `subnetra reload`).
- * 0, or a negative errno with the reason in err and nothing changed. */
-int sn_node_reload(struct sn_node *n, char *err, size_t err_len);
+/* reload.c: reread the config file and apply it (`subnetra reload`).
+ * The file reads, lookups and key derivation run off the loop; cb(n, 0 or
+ * -errno, err, arg) is called on the loop once it is applied or refused
+ * (refused: nothing changed). Returns 0 when started (cb is then called
+ * exactly once; before this returns on a node without a loop), -EBUSY
+ * when a reload is running already, -ENOMEM. */
+typedef void (*sn_reload_cb)(struct sn_node *n, int rc, const char *err, void *arg);
+int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg);
+/* SIGHUP: a reload whose outcome is logged; one that arrives during a
+ * reload runs once that one is done. */
+void sn_node_reload_signal(struct sn_node *n);
+/* The caller behind arg went away: do not call it back. */
+void sn_node_reload_forget_cb(struct sn_node *n, void *arg);
 /* Replace the run-time policy rules with rules[0..cnt-1] (copied): build a
  * new tree, validate, swap atomically. 0 or -errno with reason, nothing changed. */
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,
@@ -125,9 +157,25 @@ void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 /* The prefixes config c routes through the overlay (FORWARD, outside the
  * subnet); *n set; malloc'd array the caller frees. */
-void sn__node_keepalive_restart(struct sn_node *n);
+/* timers.c: (re)start the keepalive and verification timers (setup, reload). */
+void sn__node_timers_restart(struct sn_node *n);
+/* The verification round in a second, unless it is running already. */
+void sn__node_verify_start(struct sn_node *n);
+/* carry.c: sessions across a reload. Reserve room to save every leaving
+ * peer (before the commit, which cannot fail then); carry unchanged peers'
+ * sessions into np and restore returning identities; save old peers whose
+ * identity is not in np; free the saved sessions at exit. */
+int sn__carry_reserve(struct sn_node *n, uint32_t more);
+void sn__carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np);
+void sn__carry_save_leaving(struct sn_node *n, const struct sn_peers *np);
 void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
+
+/* endpoints.c: remember the peers' last endpoints across a restart (the
+ * state directory's endpoints file): load after the registry is built,
+ * save at exit. */
+void sn_endpoints_load(struct sn_node *n);
+void sn_endpoints_save(struct sn_node *n);
 
 /* ctl_server.c: the control socket (optional during setup). */
 int sn_ctl_start(struct sn_node *n, char *err, size_t err_len);

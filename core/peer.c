@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "keys.h"
 
 static int index_peers(struct sn_peers *ps)
@@ -41,10 +43,8 @@ static int setup_peer(struct sn_peers *ps, struct sn_peer *p, const struct sn_co
 	p->has_psk = cp->has & SN_PEER_HAS_PSK;
 	if (p->has_psk)
 		memcpy(p->psk, cp->psk, 32);
-	if (cp->has & SN_PEER_HAS_ENDPOINT) {
-		p->endpoint = cp->endpoint;
-		p->static_endpoint = true;
-	}
+	p->static_endpoint = cp->has & SN_PEER_HAS_ENDPOINT;
+	sn_session_init(&p->s, epoch, p->static_endpoint ? &cp->endpoint : NULL);
 	p->tx_key = sn_arena_alloc(&ps->arena, ps->key_ctx_size);
 	p->rx_key = sn_arena_alloc(&ps->arena, ps->key_ctx_size);
 	p->cand_key = sn_arena_alloc(&ps->arena, ps->key_ctx_size);
@@ -57,7 +57,6 @@ static int setup_peer(struct sn_peers *ps, struct sn_peer *p, const struct sn_co
 			 "(the shared secret is all zeros)", c->path, cp->key_path);
 		return r;
 	}
-	p->tx_epoch = epoch;
 	return cr->ops->dir_key(cr->inst, p->tx_key, p->pair_key, c->node_id, p->id, epoch);
 }
 
@@ -111,6 +110,16 @@ void sn_peers_destroy(struct sn_peers *ps, const struct sn_crypto *cr)
 	}
 	sn_arena_free(&ps->arena);
 	memset(ps, 0, sizeof(*ps));
+}
+
+void sn_session_init(struct sn_session *s, uint32_t epoch, const struct sn_addr *endpoint)
+{
+	memset(s, 0, sizeof(*s));
+	s->tx_epoch = epoch;
+	s->state = SN_PEER_UNVERIFIED;
+	randombytes_buf(s->challenge, sizeof(s->challenge));
+	if (endpoint)
+		s->endpoint = *endpoint;
 }
 
 uint64_t *sn_peers_counters(void *ctx, uint32_t peer_id)

@@ -294,38 +294,49 @@ static void on_tun(uv_poll_t *h, int status, int events)
 	lend_and_read(n, n->os_ops->tun_read_batch, n->os.inst, sn_dp_tun_rx);
 }
 
-/* Spokes: a keepalive whenever nothing was sent to the hub for keepalive
- * seconds, the timer rearmed for exactly that moment. Until the hub has
- * been heard from (it answers a new session with a keepalive), repeat every
- * second: the hub may not have been up for the first one. */
-#define SN_KEEPALIVE_EAGER_NS 1000000000ull
-
-static void on_keepalive(uv_timer_t *t)
+/* An epoch move (verify.c): persist emove.job on a worker thread, then
+ * every peer moves to it on the loop. */
+static void persist_work(uv_work_t *w)
 {
-	struct sn_node *n = t->data;
-	uint64_t k = (uint64_t)n->cfg->keepalive * 1000000000ull, now = uv_hrtime(), next = k;
+	struct sn_node *n = w->data;
+	struct sn_epoch_move *m = &n->emove;
 
-	if (!k)
-		return;
-	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *p = &n->peers.v[i];
-		uint64_t every = p->rx_has_epoch || k < SN_KEEPALIVE_EAGER_NS ? k : SN_KEEPALIVE_EAGER_NS;
-
-		if (!p->last_tx_ns || now - p->last_tx_ns >= every)
-			sn_dp_keepalive(n, p);
-		if (p->last_tx_ns && p->last_tx_ns + every > now && p->last_tx_ns + every - now < next)
-			next = p->last_tx_ns + every - now;
-		else if (every < next)
-			next = every;
-	}
-	uv_timer_start(t, on_keepalive, (next + 999999) / 1000000, 0);
+	m->err[0] = '\0';
+	if (sn_epoch_next(&n->state, (uint64_t)time(NULL), m->job, &m->result, m->err,
+			  sizeof(m->err)) < 0)
+		m->result = 0;
 }
 
-void sn__node_keepalive_restart(struct sn_node *n)
+static void persist_done(uv_work_t *w, int status)
 {
-	uv_timer_stop(&n->keepalive);
-	if (!n->is_hub && n->cfg->keepalive)
-		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
+	struct sn_node *n = w->data;
+	struct sn_epoch_move *m = &n->emove;
+	uint32_t old = n->epoch;
+
+	m->running = false;
+	if (status < 0 || !n->running)
+		return;
+	if (!m->result) {
+		sn_log(&n->host, SN_LOG_ERROR, "cannot move to a new epoch (a peer reported having "
+		       "accepted ours); sending it nothing until this works, retrying: %s", m->err);
+		sn__node_verify_start(n); /* its round retries the move */
+		return;
+	}
+	sn_verify_epoch_moved(n, m->result);
+	sn_log(&n->host, SN_LOG_WARN, "moved from epoch %u to %u: a peer reported having accepted "
+	       "epoch %u or later of ours (a lost or rolled-back state directory)", old, m->result,
+	       m->job - 1);
+	if (m->target > n->epoch)
+		sn_verify_request_epoch(n, m->target);
+}
+
+static void persist_epoch(struct sn_node *n)
+{
+	struct sn_epoch_move *m = &n->emove;
+
+	m->job = m->target;
+	if (uv_queue_work(&n->loop, &n->emove_work, persist_work, persist_done) == 0)
+		m->running = true;
 }
 
 static void on_check(uv_check_t *c)
@@ -338,14 +349,9 @@ static void on_check(uv_check_t *c)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct sn_node *n = s->data;
-	char err[1024];
 
 	if (sig == SIGHUP) {
-		if (sn_node_reload(n, err, sizeof(err)) < 0)
-			sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s",
-			       err);
-		else
-			sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+		sn_node_reload_signal(n);
 		return;
 	}
 	sn_log(&n->host, SN_LOG_INFO, "signal %d: shutting down", sig);
@@ -367,16 +373,19 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_init(&n->loop, &n->sig_term);
 	uv_signal_init(&n->loop, &n->sig_hup);
 	uv_timer_init(&n->loop, &n->keepalive);
+	uv_timer_init(&n->loop, &n->verify);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
-		n->sig_hup.data = n->keepalive.data = n->reclaim.data = n;
+		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
+		n->emove_work.data = n;
+	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
 	uv_signal_start(&n->sig_int, on_signal, SIGINT);
 	uv_signal_start(&n->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
 	uv_check_start(&n->reclaim, on_check);
-	sn__node_keepalive_restart(n);
+	sn__node_timers_restart(n);
 	return 0;
 }
 
@@ -430,6 +439,15 @@ static int open_state(struct sn_node *n, char *err, size_t err_len)
 	return r;
 }
 
+static int build_peers(struct sn_node *n, char *err, size_t err_len)
+{
+	int r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len);
+
+	if (r == 0)
+		sn_endpoints_load(n);
+	return r;
+}
+
 int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
@@ -443,7 +461,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
 	    (r = open_state(n, err, err_len)) < 0 ||
-	    (r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len)) < 0 ||
+	    (r = build_peers(n, err, err_len)) < 0 ||
 	    (r = setup_policy(n, err, err_len)) < 0 ||
 	    (r = open_tun(n, err, err_len)) < 0 ||
 	    (r = open_underlay(n, err, err_len)) < 0 ||
@@ -476,6 +494,7 @@ void sn_node_stop(struct sn_node *n)
 	if (!n->running)
 		return;
 	n->running = false;
+	n->stopping = true;
 	uv_poll_stop(&n->tun_poll);
 	uv_poll_stop(&n->udp_poll);
 	uv_stop(&n->loop);
@@ -485,8 +504,11 @@ void sn_node_teardown(struct sn_node *n)
 {
 	int r;
 
+	n->stopping = true;
 	if (n->os.inst && n->routes)
 		remove_routes(n);
+	if (n->peers.v)
+		sn_endpoints_save(n);
 	sn_ctl_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);

@@ -7,8 +7,8 @@
  * new policy tree); only when all of it succeeded is the running state
  * swapped, between two packets (the loop is single-threaded). A rejected
  * change leaves the node exactly as it was. Peers whose id, public key and
- * PSK are unchanged keep their epoch, sequence numbers, replay window,
- * endpoint and counters: their tunnels never notice.
+ * PSK are unchanged keep their session (carry.c): their tunnels never
+ * notice. Added or re-keyed peers start unverified and are challenged.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -212,171 +212,247 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 	return r;
 }
 
-static void copy_rx(struct sn_peer *p, bool has, uint32_t epoch, const struct sn_replay *w,
-		    uint64_t max_seq, uint64_t accepted)
-{
-	p->rx_has_epoch = has;
-	p->rx_epoch = epoch;
-	p->rx_window = *w;
-	p->rx_max_seq = max_seq;
-	p->epochs_accepted = accepted;
-}
-
-/* A peer identity (id + pair key) that was saved when it left: continue its
- * session. Its rx key is derived again (control path). */
-static bool restore_saved(struct sn_node *n, struct sn_peer *p)
-{
-	for (uint32_t i = 0; i < n->n_saved; i++) {
-		struct sn_peer_saved *s = &n->saved[i];
-
-		if (s->id != p->id || memcmp(s->pair_key, p->pair_key, 32))
-			continue;
-		p->tx_seq = s->tx_seq;
-		copy_rx(p, s->rx_has_epoch, s->rx_epoch, &s->rx_window, s->rx_max_seq,
-			s->epochs_accepted);
-		if (s->rx_has_epoch)
-			n->cr.ops->dir_key(n->cr.inst, p->rx_key, p->pair_key, p->id, n->cfg->node_id,
-					   s->rx_epoch);
-		if (!p->static_endpoint)
-			p->endpoint = s->endpoint;
-		sodium_memzero(s, sizeof(*s));
-		n->saved[i] = n->saved[--n->n_saved];
-		return true;
-	}
-	return false;
-}
-
-/* Room for every old peer that may leave; done before the commit so the
- * commit cannot fail. */
-static int reserve_saved(struct sn_node *n, uint32_t more)
-{
-	uint32_t cap = n->cap_saved;
-	struct sn_peer_saved *v;
-
-	if (n->n_saved + more <= cap)
-		return 0;
-	while (cap < n->n_saved + more)
-		cap = cap ? cap * 2 : 8;
-	v = realloc(n->saved, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	n->saved = v;
-	n->cap_saved = cap;
-	return 0;
-}
-
-/* Old peers whose identity is not in the new registry: save their session. */
-static void save_leaving(struct sn_node *n, const struct sn_peers *np)
-{
-	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *o = &n->peers.v[i], *p = sn_peer_find(np, o->id);
-		struct sn_peer_saved *s;
-
-		if (p && !memcmp(o->pair_key, p->pair_key, 32))
-			continue;
-		s = &n->saved[n->n_saved++];
-		s->id = o->id;
-		memcpy(s->pair_key, o->pair_key, 32);
-		s->tx_seq = o->tx_seq;
-		s->rx_has_epoch = o->rx_has_epoch;
-		s->rx_epoch = o->rx_epoch;
-		s->rx_max_seq = o->rx_max_seq;
-		s->epochs_accepted = o->epochs_accepted;
-		s->rx_window = o->rx_window;
-		s->endpoint = o->endpoint;
-	}
-}
-
-/* Carry the running state of peers that did not change identity, and
- * restore the saved session of identities that come back. */
-static void carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np)
-{
-	uint32_t ks = n->peers.key_ctx_size;
-
-	for (uint32_t i = 0; i < np->n; i++) {
-		struct sn_peer *p = &np->v[i], *o = sn_peer_find(&n->peers, p->id);
-		const struct sn_conf_peer *ocp = sn_config_peer(oc, p->id);
-
-		if (!o || memcmp(o->pair_key, p->pair_key, 32)) {
-			restore_saved(n, p); /* new or re-keyed: fresh unless it was here before */
-			continue;
-		}
-		memcpy(p->tx_key, o->tx_key, ks);
-		memcpy(p->rx_key, o->rx_key, ks);
-		p->tx_epoch = o->tx_epoch;
-		p->tx_seq = o->tx_seq;
-		p->last_tx_ns = o->last_tx_ns;
-		copy_rx(p, o->rx_has_epoch, o->rx_epoch, &o->rx_window, o->rx_max_seq,
-			o->epochs_accepted);
-		p->last_rx_ns = o->last_rx_ns;
-		memcpy(p->counters, o->counters, sizeof(p->counters));
-		/* keep a learned endpoint unless the config's static one changed */
-		if (!p->static_endpoint ||
-		    (ocp && (ocp->has & SN_PEER_HAS_ENDPOINT) && addr_eq(&ocp->endpoint, &p->endpoint)))
-			p->endpoint = o->endpoint;
-	}
-}
-
-/* At exit: the saved sessions hold pair keys. */
-void sn__node_forget_saved(struct sn_node *n)
-{
-	if (n->saved)
-		sodium_memzero(n->saved, n->cap_saved * sizeof(*n->saved));
-	free(n->saved);
-	n->saved = NULL;
-	n->n_saved = n->cap_saved = 0;
-}
-
-int sn_node_reload(struct sn_node *n, char *err, size_t err_len)
-{
-	struct sn_config *c = NULL, *old = n->cfg;
+/*
+ * A reload runs in three steps (docs/configuration.md, "Reloading"):
+ *
+ *   worker thread   read, parse and check the config (file reads, user and
+ *                   name lookups may block), build the policy tree and the
+ *                   new peer registry (key derivation). Touches nothing of
+ *                   the running node but what never changes while a reload
+ *                   runs: the running config, the plugins' operation
+ *                   tables, the old registry's ids and keys.
+ *   loop thread     the commit, between two packets: egress options,
+ *                   sessions carried, one pointer swap for the policy,
+ *                   routes.
+ *   worker thread   the old registry and config wiped and freed.
+ *
+ * One reload at a time; a node without a loop (tests, --check) runs all
+ * three inline.
+ */
+struct sn_reload {
+	uv_work_t work;
+	struct sn_node *n;
+	sn_reload_cb cb;
+	void *arg;
+	/* taken on the loop when the job starts */
+	struct sn_policy_rule *rt;   /* copy of the run-time rules */
+	uint32_t n_rt;
+	uint64_t policy_version;
+	uint32_t epoch;
+	/* the worker's results */
+	int rc;
+	char err[2048];
+	struct sn_config *c;
+	struct sn_policy *t;
 	struct sn_peers np;
-	struct sn_policy *t = NULL;
 	bool eg_changed;
+};
+
+/* The old registry and config, freed off the loop after a commit. */
+struct sn_retire {
+	uv_work_t work;
+	struct sn_peers peers;
+	struct sn_crypto cr;
+	struct sn_config *cfg;
+};
+
+static void build_work(uv_work_t *w)
+{
+	struct sn_reload *j = w->data;
+	struct sn_node *n = j->n;
 	const char *what;
+
+	j->rc = sn_config_reload(n->config_path, n->cfg, &j->c, j->err, sizeof(j->err));
+	if (j->rc < 0)
+		return;
+	if ((what = fixed_change(n->cfg, j->c))) {
+		snprintf(j->err, sizeof(j->err), "%s: %s changed: restart subnetrad to apply that "
+			 "change", j->c->path, what);
+		j->rc = -ENOTSUP;
+		return;
+	}
+	if ((j->rc = check_plugin_options(n, j->c, &j->eg_changed, j->err, sizeof(j->err))) < 0 ||
+	    (j->rc = sn_policy_from_config(j->c, j->rt, j->n_rt, j->policy_version + 1, &j->t,
+					   j->err, sizeof(j->err))) < 0)
+		return;
+	j->rc = sn_peers_build(&j->np, j->c, &n->cr, j->epoch, j->err, sizeof(j->err));
+}
+
+static void retire_work(uv_work_t *w)
+{
+	struct sn_retire *r = w->data;
+
+	sn_peers_destroy(&r->peers, &r->cr);
+	sn_config_free(r->cfg);
+}
+
+static void retire_done(uv_work_t *w, int status)
+{
+	free(w->data);
+}
+
+/* Free the old registry and config: off the loop when there is one. */
+static void retire(struct sn_node *n, const struct sn_peers *old, struct sn_config *oc)
+{
+	struct sn_retire *r = malloc(sizeof(*r));
+
+	if (!r) { /* no memory for the job: pay for it here */
+		struct sn_peers p = *old;
+
+		sn_peers_destroy(&p, &n->cr);
+		sn_config_free(oc);
+		return;
+	}
+	r->peers = *old;
+	r->cr = n->cr;
+	r->cfg = oc;
+	r->work.data = r;
+	if (!n->host.loop || uv_queue_work(n->host.loop, &r->work, retire_work, retire_done) < 0) {
+		retire_work(&r->work);
+		free(r);
+	}
+}
+
+/* An epoch move finished while the job ran: its new peers' tx keys were
+ * derived for the old epoch (carried peers bring their own). */
+static void catch_up_epoch(struct sn_node *n, struct sn_peers *np)
+{
+	for (uint32_t i = 0; i < np->n; i++) {
+		struct sn_peer *p = &np->v[i];
+
+		if (p->s.tx_epoch == n->epoch)
+			continue;
+		p->s.tx_epoch = n->epoch;
+		n->cr.ops->dir_key(n->cr.inst, p->tx_key, p->pair_key, n->cfg->node_id, p->id,
+				   n->epoch);
+	}
+}
+
+/* On the loop: switch to what the worker built. 0 or -errno with j->err. */
+static int commit(struct sn_reload *j)
+{
+	struct sn_node *n = j->n;
+	struct sn_config *old = n->cfg;
+	struct sn_peers oldp = n->peers;
 	int r;
 
-	if ((r = sn_config_reload(n->config_path, old, &c, err, err_len)) < 0)
+	if (n->policy_version != j->policy_version) {
+		/* run-time rules changed meanwhile: the tree is built again */
+		sn_policy_free(j->t);
+		j->t = NULL;
+		if ((r = sn_policy_from_config(j->c, n->rt_rules, n->n_rt_rules,
+					       n->policy_version + 1, &j->t, j->err,
+					       sizeof(j->err))) < 0)
+			return r;
+	}
+	if (sn__carry_reserve(n, n->peers.n) < 0) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return -ENOMEM;
+	}
+	if (j->eg_changed && (r = apply_egress_options(n, j->c, j->err, sizeof(j->err))) < 0)
 		return r;
-	if ((what = fixed_change(old, c))) {
-		snprintf(err, err_len, "%s: %s changed: restart subnetrad to apply that change",
-			 c->path, what);
-		r = -ENOTSUP;
-		goto fail_cfg;
-	}
-	if ((r = check_plugin_options(n, c, &eg_changed, err, err_len)) < 0)
-		goto fail_cfg;
-	if ((r = sn_policy_from_config(c, n->rt_rules, n->n_rt_rules, n->policy_version + 1, &t,
-				       err, err_len)) < 0)
-		goto fail_cfg;
-	if ((r = sn_peers_build(&np, c, &n->cr, n->epoch, err, err_len)) < 0)
-		goto fail_policy;
-	if ((r = reserve_saved(n, n->peers.n)) < 0) {
-		snprintf(err, err_len, "out of memory");
-		goto fail_peers;
-	}
-	if (eg_changed && (r = apply_egress_options(n, c, err, err_len)) < 0)
-		goto fail_peers;
-
-	/* commit: nothing below can fail */
-	carry_peers(n, old, &np);
-	save_leaving(n, &np);
-	sn_peers_destroy(&n->peers, &n->cr);
-	n->peers = np;
+	/* nothing below can fail */
+	catch_up_epoch(n, &j->np);
+	sn__carry_peers(n, old, &j->np);
+	sn__carry_save_leaving(n, &j->np);
+	n->peers = j->np;
 	n->policy_version++;
-	sn_policy_publish(&n->policy, t);
-	n->cfg = c;
-	sync_routes(n, old, n->rt_rules, n->n_rt_rules, c, n->rt_rules, n->n_rt_rules);
-	sn_config_free(old);
+	sn_policy_publish(&n->policy, j->t);
+	n->cfg = j->c;
+	sync_routes(n, old, n->rt_rules, n->n_rt_rules, j->c, n->rt_rules, n->n_rt_rules);
 	n->reloads++;
-	sn__node_keepalive_restart(n);
+	sn__node_timers_restart(n);
+	j->c = NULL;
+	j->t = NULL;
+	memset(&j->np, 0, sizeof(j->np));
+	retire(n, &oldp, old);
 	return 0;
+}
 
-fail_peers:
-	sn_peers_destroy(&np, &n->cr);
-fail_policy:
-	sn_policy_free(t);
-fail_cfg:
-	sn_config_free(c);
-	return r;
+static void job_free(struct sn_reload *j)
+{
+	if (j->np.v)
+		sn_peers_destroy(&j->np, &j->n->cr);
+	sn_policy_free(j->t);
+	sn_config_free(j->c);
+	free(j->rt);
+	free(j);
+}
+
+static void build_done(uv_work_t *w, int status)
+{
+	struct sn_reload *j = w->data;
+	struct sn_node *n = j->n;
+
+	n->reload = NULL;
+	if (status < 0 && j->rc == 0) {
+		snprintf(j->err, sizeof(j->err), "the reload was cancelled");
+		j->rc = status;
+	}
+	if (j->rc == 0 && n->stopping) {
+		snprintf(j->err, sizeof(j->err), "subnetrad is shutting down");
+		j->rc = -ECANCELED;
+	}
+	if (j->rc == 0)
+		j->rc = commit(j);
+	if (j->cb)
+		j->cb(n, j->rc, j->err, j->arg);
+	job_free(j);
+	if (n->reload_again && !n->stopping) {
+		n->reload_again = false;
+		sn_node_reload_signal(n);
+	}
+}
+
+int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg)
+{
+	struct sn_reload *j;
+
+	if (n->reload)
+		return -EBUSY;
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->rt = malloc((n->n_rt_rules ? n->n_rt_rules : 1) * sizeof(*j->rt)))) {
+		free(j);
+		return -ENOMEM;
+	}
+	j->n = n;
+	j->cb = cb;
+	j->arg = arg;
+	j->n_rt = n->n_rt_rules;
+	memcpy(j->rt, n->rt_rules, n->n_rt_rules * sizeof(*j->rt));
+	j->policy_version = n->policy_version;
+	j->epoch = n->epoch;
+	j->work.data = j;
+	n->reload = j;
+	if (n->host.loop &&
+	    uv_queue_work(n->host.loop, &j->work, build_work, build_done) == 0)
+		return 0;
+	build_work(&j->work); /* no loop (tests, --check): inline */
+	build_done(&j->work, 0);
+	return 0;
+}
+
+void sn_node_reload_forget_cb(struct sn_node *n, void *arg)
+{
+	if (n->reload && n->reload->arg == arg)
+		n->reload->cb = NULL;
+}
+
+
+static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
+{
+	if (rc < 0)
+		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
+	else
+		sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+}
+
+void sn_node_reload_signal(struct sn_node *n)
+{
+	int r = sn_node_reload_start(n, signal_done, NULL);
+
+	if (r == -EBUSY)
+		n->reload_again = true; /* once the running one is done */
+	else if (r < 0)
+		sn_log(&n->host, SN_LOG_ERROR, "cannot start a reload: %s", strerror(-r));
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-_Static_assert(SN_REPLAY_WINDOW >= 2048, "wire-protocol.md section 5 step 6");
+_Static_assert(SN_REPLAY_WINDOW >= 2048, "docs/protocol.md: receive step 6");
 _Static_assert((SN_REPLAY_BLOCKS & (SN_REPLAY_BLOCKS - 1)) == 0, "ring index is a mask");
 
 static inline uint64_t block_of(uint64_t seq)
@@ -25,6 +25,22 @@ static inline uint64_t mask(uint64_t seq)
 void sn_replay_reset(struct sn_replay *r)
 {
 	memset(r, 0, sizeof(*r));
+}
+
+/* top = next - 1 with it and everything below marked. Every slot but
+ * top's is filled: those below top are the window's past, the others hold
+ * blocks above top, which advance() clears before they are used. In top's
+ * own block only the bits up to top are set: seqs above it are not seen. */
+void sn_replay_floor(struct sn_replay *r, uint64_t next)
+{
+	uint64_t top = next - 1, bit = top % SN_REPLAY_BLOCK_BITS;
+
+	sn_replay_reset(r);
+	if (!next)
+		return;
+	memset(r->bits, 0xff, sizeof(r->bits));
+	r->bits[slot(top)] = bit == 63 ? UINT64_MAX : (mask(top) << 1) - 1;
+	r->top = top;
 }
 
 /* Written as top - seq >= WINDOW rather than seq + WINDOW <= top so that no

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/replay.h: the anti-replay window of wire-protocol.md section 5
+ * core/replay.h: the anti-replay window of docs/protocol.md, "Receiving"
  * (steps 6 and 8), an RFC 6479 bitmap of SN_REPLAY_BITS bits kept as a ring
  * of 64-bit blocks.
  *
@@ -34,6 +34,11 @@ struct sn_replay {
 
 /* An empty window for a new epoch: nothing seen, every seq acceptable. */
 void sn_replay_reset(struct sn_replay *r);
+
+/* A window in which every seq below next counts as seen and every seq from
+ * next on is acceptable: the freshness floor a verifying response sets
+ * (docs/protocol.md, "Verifying a peer"). next 0 is an empty window. */
+void sn_replay_floor(struct sn_replay *r, uint64_t next);
 
 /* May seq be accepted (not seen, not too old)? Changes nothing. */
 bool sn_replay_check(const struct sn_replay *r, uint64_t seq);

@@ -14,7 +14,7 @@ int sn_seal_pkt(const struct sn_crypto *c, const void *key_ctx, const struct sn_
 	uint32_t n = p->len;
 	int rc;
 
-	if (h->flags & SN_WIRE_F_KEEPALIVE ? n != 0 : n == 0)
+	if (!sn_wire_plain_ok(h->flags, n))
 		return -EINVAL;
 	if (sn_pkt_headroom(p) < SN_WIRE_HDR_LEN || sn_pkt_tailroom(p) < SN_WIRE_TAG_LEN)
 		return -ENOSPC;

@@ -19,13 +19,14 @@ struct sn_crypto {
 };
 
 /*
- * p holds the plaintext (an inner packet, or len 0 with SN_WIRE_F_KEEPALIVE
- * in h->flags). Push the encoded header h in front, encrypt in place with
+ * p holds the plaintext (an inner packet; len 0 with SN_WIRE_F_KEEPALIVE;
+ * the 16 or 28 bytes of a challenge or response with their flag in
+ * h->flags). Push the encoded header h in front, encrypt in place with
  * aad = header, nonce = (h->epoch, h->seq), and append the tag: p->len
  * becomes 20 + n + 16. Returns 0; -ENOSPC when p has less than 20 bytes of
- * headroom or 16 of tailroom (p unchanged); -EINVAL when the keepalive
- * flag and an empty plaintext disagree (a receiver would drop it as
- * bad_header); or the plugin's error (p's off and len restored, its bytes
+ * headroom or 16 of tailroom (p unchanged); -EINVAL when the flags and
+ * the plaintext's length disagree (sn_wire_plain_ok: a receiver would drop
+ * it as bad_header); or the plugin's error (p's off and len restored, its bytes
  * unspecified).
  */
 int sn_seal_pkt(const struct sn_crypto *c, const void *key_ctx, const struct sn_wire_hdr *h,

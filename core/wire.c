@@ -5,8 +5,8 @@
  */
 #include "wire.h"
 
-_Static_assert(SN_WIRE_MIN_LEN == 36, "wire-protocol.md section 5 step 1");
-_Static_assert(SN_WIRE_OVERHEAD == 36, "wire-protocol.md section 7");
+_Static_assert(SN_WIRE_MIN_LEN == 36, "docs/protocol.md: receive step 1");
+_Static_assert(SN_WIRE_OVERHEAD == 36, "docs/protocol.md: sizes");
 _Static_assert(SN_CTR_DROP_SHORT != 0 && SN_CTR_DROP_BAD_VERSION != 0 &&
 	       SN_CTR_DROP_BAD_HEADER != 0 && SN_CTR_DROP_BAD_INNER != 0,
 	       "decode results use 0 for success");
@@ -18,6 +18,7 @@ extern inline void sn__store_be32(uint8_t p[static 4], uint32_t v);
 extern inline void sn__store_be64(uint8_t p[static 8], uint64_t v);
 extern inline void sn_wire_encode(uint8_t out[static SN_WIRE_HDR_LEN],
 				  const struct sn_wire_hdr *h);
+extern inline int sn_wire_plain_ok(uint8_t flags, uint32_t n);
 extern inline int sn_wire_decode(const uint8_t *buf, uint32_t len, struct sn_wire_hdr *out);
 extern inline void sn_wire_nonce(uint8_t out[static SN_WIRE_NONCE_LEN], uint32_t epoch,
 				 uint64_t seq);

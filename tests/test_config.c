@@ -1269,6 +1269,34 @@ static void test_config_reload_as_user_errors_say_so(void **state)
 	sn_config_free(run);
 }
 
+/* The tool's reading: only control.socket, resolved against the file's
+ * directory; the rest may be wrong, name hosts that do not resolve, or
+ * keys nobody can read. A syntax error is still an error. */
+static void test_config_load_socket_only(void **state)
+{
+	const struct tmp *t = *state;
+	struct sn_config *c;
+	char path[256], want[256], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/only.yaml", t->dir);
+	write_file(path, "node: { id: 0, role: nonsense, private_key_file: /nonexistent }\n"
+		   "hub: { endpoint: no-such-host.invalid:1 }\n"
+		   "control: { socket: run/x.sock }\n", 0644);
+	assert_int_equal(sn_config_load_socket(path, &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/run/x.sock", t->dir);
+	assert_string_equal(c->control_socket, want);
+	assert_int_equal(c->node_id, 0);
+	sn_config_free(c);
+	write_file(path, "node: { id: 2 }\n", 0644);
+	assert_int_equal(sn_config_load_socket(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c->control_socket, SN_CONF_DEFAULT_SOCKET);
+	sn_config_free(c);
+	write_file(path, "control: { socket: [a, b\n", 0644);
+	assert_true(sn_config_load_socket(path, &c, err, sizeof(err)) < 0);
+	assert_null(c);
+	assert_non_null(strstr(err, "only.yaml:"));
+}
+
 static void test_config_load_errors(void **state)
 {
 	struct sn_config *c = (struct sn_config *)1;
@@ -1361,6 +1389,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_user_checked_at_load, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_reload_keeps_private_key, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config_reload_as_user_errors_say_so, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_config_load_socket_only, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_config_load_errors),
 		cmocka_unit_test(test_config_garbage_does_not_crash),
 	};

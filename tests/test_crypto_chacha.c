@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_crypto_chacha.c: the crypto_chacha plugin and core/seal.c
- * against wire-protocol.md sections 1 and 3, and the test vector of section
- * 8 (also written out in docs/protocol.md).
+ * against docs/protocol.md ("Keys", "Datagram") and its test vector.
  *
  * The vector: node 1's private key is the bytes 0x01..0x20, node 2's is
  * 0x21..0x40; epoch 1700000000, seq 7, no PSK. Node 2 sends node 1 a 28-byte
@@ -74,6 +73,35 @@ static const struct vector vectors[] = {
 		"01000000000000016553f1000000000000000007"
 		"2067b59f739410efff00d92ee0e518c817e5ad2ee314bfdc79149848"
 		"f3d65db9c2ffa7da343071fa8669fadf",
+	},
+};
+
+/* The verification datagrams of docs/protocol.md, "Test vector": node 1
+ * challenges node 2 (challenge bytes 0x00..0x0f, seq 2^63 + 1), node 2
+ * answers (the same bytes, accepted epoch 0, next seq 7, seq
+ * 0xc0ffee0000000002), both in epoch 1700000000. */
+struct rnd_vector {
+	uint32_t sender, receiver;
+	uint8_t flags;
+	uint64_t seq;
+	const char *plain;
+	const char *sealed;
+};
+
+static const struct rnd_vector rnd_vectors[] = {
+	{
+		1, 2, SN_WIRE_F_CHALLENGE, 0x8000000000000001ull,
+		"000102030405060708090a0b0c0d0e0f",
+		"01020000000000016553f1008000000000000001"
+		"3e6343066121f6ffce2a76a8e460eb7d"
+		"77d901cf9188e117235f7d905cdd5b08",
+	},
+	{
+		2, 1, SN_WIRE_F_RESPONSE, 0xc0ffee0000000002ull,
+		"000102030405060708090a0b0c0d0e0f000000000000000000000007",
+		"01040000000000026553f100c0ffee0000000002"
+		"faec49ca3c211abee60393a11e713afe7fc66e3707b3b0433a25af1e"
+		"82cb146a9c0aa1a8dbc7ce5a3813589e",
 	},
 };
 
@@ -327,6 +355,36 @@ static void test_chacha_pair_key_rejects_zero_dh(void **state)
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		unhex(bad, 32, low_order[i]);
 		assert_int_equal(f->ops->pair_key(f->c.inst, out, priv, pub, bad, NULL), -EINVAL);
+	}
+}
+
+/* The challenge and response of the vector: sealed by the sender's side,
+ * byte for byte; opened by the receiver's side, from its own keys. */
+static void test_chacha_vector_challenge_response(void **state)
+{
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct rnd_vector *v = &rnd_vectors[i];
+		struct sn_wire_hdr h = {SN_WIRE_VERSION, v->flags, v->sender, EPOCH, v->seq}, d;
+		uint8_t plain[64], want[128];
+		uint32_t n = unhex(plain, sizeof(plain), v->plain);
+		uint32_t m = unhex(want, sizeof(want), v->sealed);
+		void *tx = vector_ctx(f, v->sender, v->sender, v->receiver);
+		void *rx = vector_ctx(f, v->receiver, v->sender, v->receiver);
+		struct sn_pkt *p = pkt_fill(f, plain, n);
+
+		assert_int_equal(sn_seal_pkt(&f->c, tx, &h, p), 0);
+		assert_int_equal(p->len, m);
+		assert_memory_equal(sn_pkt_data(p), want, m);
+		assert_int_equal(sn_wire_decode(want, m, &d), 0);
+		assert_int_equal(d.flags, v->flags);
+		p = pkt_fill(f, want, m);
+		assert_int_equal(sn_open_pkt(&f->c, rx, &d, p), 0);
+		assert_int_equal(p->len, n);
+		assert_memory_equal(sn_pkt_data(p), plain, n);
+		ctx_free(f, tx);
+		ctx_free(f, rx);
 	}
 }
 
@@ -625,6 +683,7 @@ int main(void)
 		T(test_chacha_vector_node2_to_node1),
 		T(test_chacha_vector_node1_to_node2),
 		T(test_chacha_vector_matches_libsodium_direct),
+		T(test_chacha_vector_challenge_response),
 		T(test_chacha_no_per_packet_derivation),
 	};
 

@@ -88,12 +88,14 @@ static void set_counters(struct sn_node *n)
 	a->counters[SN_CTR_TX_BYTES] = 1023;
 	a->counters[SN_CTR_DROP_AUTH_FAIL] = 3;
 	a->counters[SN_CTR_DROP_REPLAY] = 1;
-	a->endpoint = (struct sn_addr){ .family = SN_AF_INET, .port = 40012,
+	a->s.endpoint = (struct sn_addr){ .family = SN_AF_INET, .port = 40012,
 					.ip = { 198, 51, 100, 7 } };
-	a->last_rx_ns = NOW - 3 * SEC;
-	a->rx_has_epoch = true;
-	a->rx_epoch = 1700000100;
-	a->epochs_accepted = 2;
+	a->s.last_rx_ns = NOW - 3 * SEC;
+	a->s.rx_has_epoch = true;
+	a->s.rx_epoch = 1700000100;
+	a->s.epochs_accepted = 2;
+	a->s.state = SN_PEER_VERIFIED;
+	a->s.verified_ns = NOW - 5 * SEC;
 }
 
 static void build_node(struct fx *f)
@@ -189,7 +191,7 @@ static int teardown(void **state)
 static const char *exec(struct fx *f, const char *line)
 {
 	sn__ctl_out_reset(&f->o);
-	sn__ctl_exec(f->n, line, strlen(line), NOW, &f->o);
+	sn__ctl_exec(f->n, line, strlen(line), NOW, &f->o, NULL);
 	assert_int_equal(f->o.err, 0);
 	return f->o.buf;
 }
@@ -359,7 +361,7 @@ static void test_ctl_exec_garbage(void **state)
 		}
 		line[len] = '\0';
 		sn__ctl_out_reset(&f->o);
-		sn__ctl_exec(f->n, line, len, NOW, &f->o);
+		sn__ctl_exec(f->n, line, len, NOW, &f->o, NULL);
 		r = f->o.buf;
 		assert_true(ends_with(r, "\n"));
 		last = r + strlen(r) - 1;
@@ -425,10 +427,10 @@ static void test_ctl_status_text(void **state)
 	assert_has(s, "  underlay  rx 1.2k packets (1.5 MiB), tx 3.4M packets (5.0 GiB)\n");
 	assert_has(s, "  tun       rx 10, tx 20 packets; relayed 30; keepalives rx 0, tx 0\n");
 	assert_has(s, "  drops     short 3, auth_fail 12\n");
-	assert_row(s, "ID PEER ENDPOINT LAST RX RX PKTS RX BYTES TX PKTS TX BYTES EPOCH EPOCHS DROPS\n");
-	assert_row(s, "2 spoke-a 198.51.100.7:40012 3s ago 1.2k 1.5 MiB 999 1023 B 1700000100 2 "
+	assert_row(s, "ID PEER ENDPOINT STATE LAST RX RX PKTS RX BYTES TX PKTS TX BYTES EPOCH EPOCHS DROPS\n");
+	assert_row(s, "2 spoke-a 198.51.100.7:40012 verified 3s ago 1.2k 1.5 MiB 999 1023 B 1700000100 2 "
 		      "replay 1, auth_fail 3\n");
-	assert_row(s, "3 spoke-b - never 0 0 B 0 0 B - 0 -\n");
+	assert_row(s, "3 spoke-b - unverified never 0 0 B 0 0 B - 0 -\n");
 	/* aligned: every peer's endpoint starts under ENDPOINT */
 	hdr = strstr(s, "ID  ");
 	row = strstr(s, "\n2  ");
@@ -459,10 +461,12 @@ static void test_ctl_status_json(void **state)
 	assert_has(s, "\"auth_fail\":12,");
 	assert_has(s, "{\"id\":2,\"name\":\"spoke-a\",\"endpoint\":\"198.51.100.7:40012\","
 		      "\"last_rx_seconds\":3,\"rx_epoch\":1700000100,\"epochs_accepted\":2,"
+		      "\"state\":\"verified\",\"verified_seconds\":5,"
 		      "\"rx_packets\":1200,\"rx_bytes\":1536000,\"tx_packets\":999,\"tx_bytes\":1023,");
 	assert_has(s, "\"replay\":1,\"auth_fail\":3,");
 	assert_has(s, "{\"id\":3,\"name\":\"spoke-b\",\"endpoint\":null,\"last_rx_seconds\":null,"
-		      "\"rx_epoch\":null,\"epochs_accepted\":0,");
+		      "\"rx_epoch\":null,\"epochs_accepted\":0,\"state\":\"unverified\","
+		      "\"verified_seconds\":null,");
 	/* every reason, zeros included, for the node and both peers; TUN
 	 * counters only for the node */
 	assert_int_equal(count(s, "\"rx_error\":"), 3);
@@ -556,6 +560,12 @@ static void test_ctl_metrics(void **state)
 	assert_lacks(s, "subnetra_peer_last_rx_age_seconds{peer=\"spoke-b\"");
 	assert_has(s, "\nsubnetra_peer_rx_epoch{peer=\"spoke-a\",id=\"2\"} 1700000100\n");
 	assert_has(s, "\nsubnetra_peer_epochs_accepted_total{peer=\"spoke-b\",id=\"3\"} 0\n");
+	assert_has(s, "# TYPE subnetra_peer_verified gauge\n");
+	assert_has(s, "\nsubnetra_peer_verified{peer=\"spoke-a\",id=\"2\"} 1\n");
+	assert_has(s, "\nsubnetra_peer_verified{peer=\"spoke-b\",id=\"3\"} 0\n");
+	assert_has(s, "\nsubnetra_drops_total{reason=\"unverified\"} 0\n");
+	assert_has(s, "\nsubnetra_drops_total{reason=\"bad_response\"} 0\n");
+	assert_has(s, "# TYPE subnetra_challenge_tx_total counter\n");
 	assert_lacks(s, "subnetra_tun_rx_packets_total{");
 }
 

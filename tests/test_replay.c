@@ -280,6 +280,58 @@ static void test_replay_matches_model(void **state)
 	assert_true(front > 2 * SN_REPLAY_BITS); /* the ring went round more than once */
 }
 
+/* The freshness floor a verifying response sets: every seq below next is
+ * seen, every seq from next on acceptable, in any order, at every offset
+ * inside a 64-bit block (the floor must not mark the numbers above it that
+ * share its block). */
+static void test_replay_floor_exact(void **state)
+{
+	static const uint64_t nexts[] = {
+		1, 2, 63, 64, 65, 127, 128, 129, 1000, W - 1, W, W + 1, 2 * SN_REPLAY_BITS + 5,
+		UINT64_C(1) << 62, (UINT64_C(1) << 63) - 1,
+	};
+	struct sn_replay *r = *state;
+
+	for (size_t i = 0; i < sizeof(nexts) / sizeof(nexts[0]); i++) {
+		uint64_t next = nexts[i];
+
+		sn_replay_floor(r, next);
+		for (uint64_t d = 1; d <= 130 && d <= next; d++)
+			if (sn_replay_check(r, next - d))
+				fail_msg("floor %llu: seq %llu below it accepted",
+					 (unsigned long long)next, (unsigned long long)(next - d));
+		if (next > W && sn_replay_check(r, next - W - 1))
+			fail_msg("floor %llu: seq far below accepted", (unsigned long long)next);
+		/* above the floor, out of order: next + 5 first, then next .. next + 70 */
+		assert_true(sn_replay_check(r, next + 5));
+		sn_replay_update(r, next + 5);
+		for (uint64_t q = next; q <= next + 70; q++) {
+			bool want = q != next + 5;
+
+			if (sn_replay_check(r, q) != want)
+				fail_msg("floor %llu: seq %llu: want %d", (unsigned long long)next,
+					 (unsigned long long)q, want);
+			if (want)
+				sn_replay_update(r, q);
+		}
+		for (uint64_t d = 1; d <= 130 && d <= next; d++)
+			assert_false(sn_replay_check(r, next - d));
+	}
+}
+
+/* Floor 0 is an empty window: seq 0 is acceptable, as after a reset. */
+static void test_replay_floor_zero(void **state)
+{
+	struct sn_replay *r = *state, e;
+	static const struct step steps[] = {{0, true}, {0, false}, {3, true}, {1, true}};
+
+	sn_replay_reset(&e);
+	memset(r, 0x5a, sizeof(*r));
+	sn_replay_floor(r, 0);
+	assert_memory_equal(r, &e, sizeof(e));
+	RUN(r, steps);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -296,6 +348,8 @@ int main(void)
 		T(test_replay_update_ignores_too_old),
 		T(test_replay_check_does_not_change_state),
 		T(test_replay_matches_model),
+		T(test_replay_floor_exact),
+		T(test_replay_floor_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,14 +67,17 @@ static void test_wire_encode_big_endian_positions(void **state)
 	assert_int_equal(buf[SN_WIRE_HDR_LEN], 0x5a); /* writes exactly 20 bytes */
 }
 
-static void test_wire_encode_keeps_only_keepalive_flag(void **state)
+static void test_wire_encode_keeps_only_kind_flags(void **state)
 {
 	struct sn_wire_hdr h = sample;
 	uint8_t buf[SN_WIRE_HDR_LEN];
 
 	h.flags = 0xff;
 	sn_wire_encode(buf, &h);
-	assert_int_equal(buf[1], SN_WIRE_F_KEEPALIVE);
+	assert_int_equal(buf[1], SN_WIRE_F_KEEPALIVE | SN_WIRE_F_CHALLENGE | SN_WIRE_F_RESPONSE);
+	h.flags = 0xf8;
+	sn_wire_encode(buf, &h);
+	assert_int_equal(buf[1], 0);
 }
 
 static void test_wire_decode_keepalive(void **state)
@@ -124,9 +127,24 @@ struct bad_hdr {
 static void test_wire_decode_bad_header(void **state)
 {
 	static const struct bad_hdr cases[] = {
-		{1, 0x02, DGRAM_MAX},                         /* reserved flag bit 1 */
+		{1, 0x08, DGRAM_MAX},                         /* reserved flag bit 3 */
 		{1, 0x80, DGRAM_MAX},                         /* reserved flag bit 7 */
-		{1, 0x03, SN_WIRE_MIN_LEN},                   /* keepalive + reserved bit */
+		{1, 0x09, SN_WIRE_MIN_LEN},                   /* keepalive + reserved bit */
+		{1, 0x03, SN_WIRE_MIN_LEN},                   /* keepalive + challenge */
+		{1, 0x03, SN_WIRE_MIN_LEN + 16},
+		{1, 0x06, SN_WIRE_MIN_LEN + 16},              /* challenge + response */
+		{1, 0x06, SN_WIRE_MIN_LEN + 28},
+		{1, 0x05, SN_WIRE_MIN_LEN + 28},              /* keepalive + response */
+		{1, 0x07, SN_WIRE_MIN_LEN + 28},
+		{1, SN_WIRE_F_CHALLENGE, SN_WIRE_MIN_LEN},    /* challenge of the wrong size */
+		{1, SN_WIRE_F_CHALLENGE, SN_WIRE_MIN_LEN + 15},
+		{1, SN_WIRE_F_CHALLENGE, SN_WIRE_MIN_LEN + 17},
+		{1, SN_WIRE_F_CHALLENGE, SN_WIRE_MIN_LEN + 28},
+		{1, SN_WIRE_F_RESPONSE, SN_WIRE_MIN_LEN},     /* response of the wrong size */
+		{1, SN_WIRE_F_RESPONSE, SN_WIRE_MIN_LEN + 16},
+		{1, SN_WIRE_F_RESPONSE, SN_WIRE_MIN_LEN + 27},
+		{1, SN_WIRE_F_RESPONSE, SN_WIRE_MIN_LEN + 29},
+		{1, SN_WIRE_F_RESPONSE, DGRAM_MAX},
 		{2, 0x01, DGRAM_MAX},                         /* reserved byte 2 */
 		{3, 0x80, DGRAM_MAX},                         /* reserved byte 3 */
 		{1, 0x00, SN_WIRE_MIN_LEN},                   /* data with empty plaintext */
@@ -143,6 +161,44 @@ static void test_wire_decode_bad_header(void **state)
 			fail_msg("case %zu: byte %u = 0x%02x, len %u not bad_header", i,
 				 cases[i].off, cases[i].val, cases[i].len);
 	}
+}
+
+/* A challenge is exactly 52 bytes, a response exactly 64. */
+static void test_wire_decode_challenge_and_response(void **state)
+{
+	static const struct { uint8_t flags; uint32_t len; } ok[] = {
+		{ SN_WIRE_F_CHALLENGE, 52 },
+		{ SN_WIRE_F_RESPONSE, 64 },
+	};
+	uint8_t buf[DGRAM_MAX];
+	struct sn_wire_hdr h = sample, out;
+
+	for (size_t i = 0; i < 2; i++) {
+		h.flags = ok[i].flags;
+		h.seq = SN_WIRE_SEQ_RANDOM | 0x1234;
+		make(buf, &h);
+		assert_int_equal(sn_wire_decode(buf, ok[i].len, &out), 0);
+		assert_int_equal(out.flags, ok[i].flags);
+		assert_true(out.seq == (SN_WIRE_SEQ_RANDOM | 0x1234));
+	}
+}
+
+/* Which plaintext sizes each kind allows (also what sealing refuses). */
+static void test_wire_plain_ok_table(void **state)
+{
+	static const struct { uint8_t flags; uint32_t n; int ok; } cases[] = {
+		{ 0, 0, 0 }, { 0, 1, 1 }, { 0, 1400, 1 },
+		{ SN_WIRE_F_KEEPALIVE, 0, 1 }, { SN_WIRE_F_KEEPALIVE, 1, 0 },
+		{ SN_WIRE_F_CHALLENGE, 16, 1 }, { SN_WIRE_F_CHALLENGE, 0, 0 },
+		{ SN_WIRE_F_CHALLENGE, 15, 0 }, { SN_WIRE_F_CHALLENGE, 28, 0 },
+		{ SN_WIRE_F_RESPONSE, 28, 1 }, { SN_WIRE_F_RESPONSE, 16, 0 },
+		{ SN_WIRE_F_RESPONSE, 29, 0 }, { 0x03, 16, 0 }, { 0x06, 28, 0 }, { 0x08, 5, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sn_wire_plain_ok(cases[i].flags, cases[i].n) != cases[i].ok)
+			fail_msg("flags 0x%02x, %u bytes: want %d", cases[i].flags, cases[i].n,
+				 cases[i].ok);
 }
 
 static void test_wire_decode_smallest_data_datagram(void **state)
@@ -227,7 +283,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_encode_decode_round_trip),
 		cmocka_unit_test(test_wire_encode_big_endian_positions),
-		cmocka_unit_test(test_wire_encode_keeps_only_keepalive_flag),
+		cmocka_unit_test(test_wire_encode_keeps_only_kind_flags),
+		cmocka_unit_test(test_wire_decode_challenge_and_response),
+		cmocka_unit_test(test_wire_plain_ok_table),
 		cmocka_unit_test(test_wire_decode_keepalive),
 		cmocka_unit_test(test_wire_decode_short),
 		cmocka_unit_test(test_wire_decode_bad_version),

@@ -29,8 +29,10 @@
 # Daemons
 #   e2e_start_all [args] start hub (then wait for its socket) and spokes, then
 #                        e2e_wait_all
-#   e2e_wait_all         wait (bounded) until the hub knows both spokes, both
-#                        spokes heard the hub, and LAN A reaches LAN B
+#   e2e_wait_all         wait (bounded) until the hub verified both spokes and
+#                        both spokes verified the hub (docs/protocol.md,
+#                        "Verifying a peer"), snapshot each node's status as
+#                        start.NODE, and wait until LAN A reaches LAN B
 #   wait_socket NODE [SECS]  wait for NODE's control socket (default 10 s)
 #   set_conf NODE KEY VALUE  a top-level "KEY: VALUE" in NODE's config copy
 #   sctl NODE ARGS...    the subnetra tool against NODE (bounded)
@@ -52,7 +54,7 @@
 #   unchanged OLD NEW    true when no counter moved between two snapshots
 #   settle NAME NODE...  snapshots $T/NAME.NODE.json, taken again until two
 #                        rounds agree (nothing in flight; 20 s at most)
-#   peer_up NODE PEER    NODE has an endpoint and an accepted epoch for PEER
+#   peer_up NODE PEER    NODE verified PEER and has its endpoint and epoch
 # Assertions (each prints its evidence)
 #   expect_eq WHAT GOT WANT, expect_le / expect_ge WHAT GOT BOUND,
 #   expect_range WHAT GOT LO HI (integers or decimals)
@@ -196,10 +198,13 @@ e2e_start_all() {
 }
 
 e2e_wait_all() {
-	wait_for 15 "the hub to learn spoke A" peer_up hub 2
-	wait_for 15 "the hub to learn spoke B" peer_up hub 3
-	wait_for 15 "spoke A to hear the hub" peer_up spoke-a 1
-	wait_for 15 "spoke B to hear the hub" peer_up spoke-b 1
+	wait_for 15 "the hub to verify spoke A" peer_up hub 2
+	wait_for 15 "the hub to verify spoke B" peer_up hub 3
+	wait_for 15 "spoke A to verify the hub" peer_up spoke-a 1
+	wait_for 15 "spoke B to verify the hub" peer_up spoke-b 1
+	snap hub start.hub
+	snap spoke-a start.spoke-a
+	snap spoke-b start.spoke-b
 	star_wait_ping "$NS_LA" 192.168.2.10 10 || fail "LAN A cannot reach LAN B"
 }
 
@@ -250,7 +255,8 @@ settle() {
 
 peer_up() {
 	st "$1" >"$T/.up.json" 2>/dev/null || return 1
-	[ "$(jv .up "peer.$2.endpoint")" != null ] && [ "$(jv .up "peer.$2.rx_epoch")" != null ]
+	[ "$(jv .up "peer.$2.state")" = verified ] && [ "$(jv .up "peer.$2.endpoint")" != null ] &&
+		[ "$(jv .up "peer.$2.rx_epoch")" != null ]
 }
 
 # ---- assertions ----------------------------------------------------------------

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Keepalives (wire-protocol.md sections 3, 4, 6): an idle spoke configured
+# Keepalives (docs/protocol.md, sections 3, 5, 8): an idle spoke configured
 # with keepalive: 2 sends the hub a KEEPALIVE every 2 s - 36-byte datagrams
 # with flags 0x01 and consecutive seqs - measured from a packet capture at
 # the hub over 9 s (4 or 5 of them, median spacing 2.0 +/- 0.3 s) and
 # matched by the hub's per-peer keepalive_rx counter. While the spoke sends
 # traffic to the hub more often than every 2 s, it sends no keepalive.
 # Also, from a capture started before spoke A: its first datagram is a
-# keepalive in the epoch of its state file with seq 0 (section 4: seq
-# starts at 0 in each epoch, per direction), and the hub's first datagram
-# to it carries key_id 1, the hub's epoch and seq 0 too.
+# CHALLENGE in the epoch of its state file with a random seq (top bit set),
+# answered by the hub's RESPONSE (key_id 1, the hub's epoch, a random seq);
+# the first sequenced datagram each way (section 5: seq starts at 0 in each
+# epoch, per direction) is a keepalive with seq 0: spoke A's once it
+# verified the hub, the hub's once it verified spoke A.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin keepalive
@@ -19,19 +21,28 @@ wait_for 10 "the hub's epoch" test -s "$STAR_DIR/state/hub/epoch"
 sniff_start "$NS_HUB" hs2 first 25 --udp-port 51820
 first_pid=$BG_PID
 star_start spoke-a
-wait_for 15 "the hub to learn spoke A" peer_up hub 2
-wait_for 15 "spoke A to hear the hub" peer_up spoke-a 1
+wait_for 15 "the hub to verify spoke A" peer_up hub 2
+wait_for 15 "spoke A to verify the hub" peer_up spoke-a 1
 sleep 1
 
-echo "== the first datagram each way"
+echo "== the first datagrams each way"
 # headers: SRC:PORT DST:PORT LEN VERSION FLAGS RESERVED KEY_ID EPOCH SEQ
-first() { # SRC: "key_id epoch seq flags" of the first datagram from SRC
-	"$PKT" headers "$T/first.json" | awk -v src="$1" 'index($1, src ":") == 1 { print $7, $8, $9, $5; exit }'
+first() { # SRC [FLAGS...]: "key_id epoch seq flags" of the first datagram from SRC (with FLAGS)
+	local src=$1; shift
+	"$PKT" headers "$T/first.json" | awk -v src="$src" -v want=" $* " \
+		'index($1, src ":") == 1 && (want == "  " || index(want, " " $5 " ")) { print $7, $8, $9, $5; exit }'
 }
-expect_eq "spoke A's first datagram: key_id epoch seq flags" "$(first 172.31.2.2)" \
+random_seq() { /usr/bin/python3 -c 'import sys; sys.exit(0 if int(sys.argv[1]) >= 1 << 63 else 1)' "$1"; }
+read -r id ep seq fl <<<"$(first 172.31.2.2)"
+expect_eq "spoke A's first datagram: key_id epoch flags" "$id $ep $fl" "2 $(epoch_of spoke-a) 02"
+random_seq "$seq" || fail "spoke A's challenge has seq $seq, not a random one >= 2^63"
+read -r id ep seq fl <<<"$(first 172.31.2.1)"
+expect_eq "the hub's first datagram to spoke A: key_id epoch flags" "$id $ep $fl" "1 $(epoch_of hub) 04"
+random_seq "$seq" || fail "the hub's response has seq $seq, not a random one >= 2^63"
+expect_eq "spoke A's first sequenced datagram: key_id epoch seq flags" "$(first 172.31.2.2 00 01)" \
 	"2 $(epoch_of spoke-a) 0 01"
-expect_eq "the hub's first datagram to spoke A: key_id epoch seq" "$(first 172.31.2.1 | cut -d' ' -f1-3)" \
-	"1 $(epoch_of hub) 0"
+expect_eq "the hub's first sequenced datagram to spoke A: key_id epoch seq flags" \
+	"$(first 172.31.2.1 00 01)" "1 $(epoch_of hub) 0 01"
 kill -TERM "$first_pid" 2>/dev/null || true  # (reaches the sniffer through timeout)
 
 sniff() { # SECS NAME: spoke A's datagrams to the hub, captured at the hub for SECS

@@ -51,6 +51,14 @@ An impaired underlay:
       (--dup; --swap wins when both apply). On SIGTERM, or after S seconds,
       writes {"up"|"down": {"in", "out", "dup", "swap"}} to FILE and exits.
 
+A slow name server:
+  dns --listen ADDR:PORT --answer NAME=IP... [--delay NAME=SECS...] [--ready FILE]
+        [--log FILE] [--secs S]
+      Answer A queries for each NAME with IP (other types and names: an
+      empty answer), each NAME=SECS after that many seconds (each query in a
+      thread of its own, so one slow answer holds back nothing else). --log
+      gets one line per query: "<monotonic seconds> <name> <type>".
+
 Reading results:
   intervals
       Read sniff JSON lines on stdin, print as JSON: count, median, min and
@@ -560,6 +568,63 @@ def cmd_metrics(a):
         print("absent" if v is None else v)
 
 
+# ---- a slow name server --------------------------------------------------------
+
+def dns_question(q):
+    """(id, name, qtype, end of the question) of a DNS query, or None."""
+    if len(q) < 12:
+        return None
+    i, labels = 12, []
+    while i < len(q) and q[i]:
+        n = q[i]
+        labels.append(q[i + 1:i + 1 + n].decode("ascii", "replace").lower())
+        i += 1 + n
+    if i + 5 > len(q):
+        return None
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+    return q[:2], ".".join(labels), qtype, i + 5
+
+
+def dns_reply(q, ip):
+    qid, name, qtype, end = dns_question(q)
+    an = ip if qtype == 1 else None
+    hdr = qid + struct.pack("!HHHHH", 0x8180, 1, 1 if an else 0, 0, 0)
+    out = hdr + q[12:end]
+    if an:
+        out += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) + socket.inet_aton(an)
+    return out
+
+
+def cmd_dns(a):
+    import threading
+    answers = dict(x.split("=", 1) for x in a.answer)
+    delays = {k: float(v) for k, v in (x.split("=", 1) for x in a.delay)}
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(addr(a.listen))
+    s.settimeout(0.2)
+    log = open(a.log, "a", buffering=1) if a.log else None
+    if a.ready:
+        open(a.ready, "w").close()
+
+    def answer(q, peer):
+        qq = dns_question(q)
+        if not qq:
+            return
+        _, name, qtype, _ = qq
+        if log:
+            log.write(f"{time.monotonic():.3f} {name} {qtype}\n")
+        time.sleep(delays.get(name, 0))
+        s.sendto(dns_reply(q, answers.get(name)), peer)
+
+    end = time.monotonic() + a.secs
+    while time.monotonic() < end:
+        try:
+            q, peer = s.recvfrom(512)
+        except socket.timeout:
+            continue
+        threading.Thread(target=answer, args=(q, peer), daemon=True).start()
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -608,6 +673,13 @@ def parser():
     s.add_argument("--dup", type=int, default=0)
     s.add_argument("--swap", type=int, default=0)
     s.add_argument("--secs", type=float, default=120)
+    s = sub.add_parser("dns")
+    s.add_argument("--listen", required=True)
+    s.add_argument("--answer", action="append", default=[])
+    s.add_argument("--delay", action="append", default=[])
+    s.add_argument("--ready")
+    s.add_argument("--log")
+    s.add_argument("--secs", type=float, default=120)
     sub.add_parser("intervals")
     for name in ("ping", "iperf"):
         sub.add_parser(name).add_argument("file")
@@ -620,7 +692,7 @@ def parser():
 CMDS = {"sniff": cmd_sniff, "headers": cmd_headers, "replay": cmd_replay,
         "udp-replay": cmd_udp_replay, "udp": cmd_udp, "tcp-recv": cmd_tcp_recv,
         "tcp-send": cmd_tcp_send, "relay": cmd_relay, "intervals": cmd_intervals,
-        "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics}
+        "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics, "dns": cmd_dns}
 
 if __name__ == "__main__":
     a = parser().parse_args()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The policy steps of wire-protocol.md section 5 (9-11) and the spoke trust
-# rules of roles-and-security.md, each drop counted exactly and nothing
-# delivered:
-#   - LAN A -> LAN B before spoke B ever spoke to the hub [no_endpoint]
+# The policy steps of docs/protocol.md, "Receiving" (9-11) and the spoke
+# trust rules (README, security notes), each drop counted exactly and
+# nothing delivered:
+#   - LAN A -> LAN B before spoke B ever spoke to the hub: the hub has not
+#     verified spoke B [unverified] (revision 2: a hub's peer without a
+#     verification has no endpoint either, and unverified comes first)
 #   - spoke A's kernel routes into the TUN a packet for spoke A's own LAN
 #     [tun_loop] and one for a prefix no rule covers [no_route]; with the
 #     TUN's MTU raised to 1500 behind the daemon's back, a 1478-byte packet
@@ -31,15 +33,16 @@ policy:
 YAML
 star_start hub
 star_start spoke-a
-wait_for 15 "the hub to learn spoke A" peer_up hub 2
-wait_for 15 "spoke A to hear the hub" peer_up spoke-a 1
+wait_for 15 "the hub to verify spoke A" peer_up hub 2
+wait_for 15 "spoke A to verify the hub" peer_up spoke-a 1
 
-echo "== no_endpoint: spoke B not started yet"
+echo "== unverified: spoke B not started yet"
 snap hub n0
+expect_eq "hub: spoke B's state" "$(jv n0 peer.3.state)" unverified
 expect_eq "LAN A -> LAN B replies (of 2)" "$(ping_n "$NS_LA" 192.168.2.10 2 -W 1)" 0
-expect_drops "hub: drops" hub n0 "no_endpoint=+2"
+expect_drops "hub: drops" hub n0 "unverified=+2"
 snap hub n1
-expect_eq "hub: spoke A's drops" "$(drops n0 n1 2)" "no_endpoint=+2"
+expect_eq "hub: spoke A's drops" "$(drops n0 n1 2)" "unverified=+2"
 
 echo "== tun_loop, no_route and too_big on spoke A's TUN"
 snap spoke-a t0
@@ -134,4 +137,4 @@ expect_drops "spoke A: drops" spoke-a a5 "not_local=+1"
 snap spoke-a a6
 expect_eq "spoke A: tun_tx_packets (unchanged)" "$(jv a6 node.tun_tx_packets)" "$(jv a5 node.tun_tx_packets)"
 expect_eq "spoke A: tx_packets (nothing relayed)" "$(jv a6 node.tx_packets)" "$(jv a5 node.tx_packets)"
-pass "no_endpoint, tun_loop, no_route, too_big, inner_src, policy_drop, relay_loop, bad_inner, not_local counted exactly"
+pass "unverified, tun_loop, no_route, too_big, inner_src, policy_drop, relay_loop, bad_inner, not_local counted exactly"

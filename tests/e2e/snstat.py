@@ -21,8 +21,8 @@ peer.3.drops.auth_fail (peer.N is the peer with id N).
   deltas OLD NEW [--exact] [PATH=N...]
       Check that each counter PATH grew by exactly N between two saved
       statuses; with --exact, also that every other counter (node, drops,
-      every peer's counters and drops; not uptime_seconds or
-      last_rx_seconds) did not move. Prints each checked delta; exit 1
+      every peer's counters and drops; not the ages uptime_seconds,
+      last_rx_seconds, verified_seconds) did not move. Prints each checked delta; exit 1
       listing every difference. `deltas OLD NEW --exact` alone: nothing
       moved.
   agree STATUS METRICS
@@ -116,7 +116,7 @@ def cmd_nonzero(argv):
     print(" ".join(out) if out else "none")
 
 
-SKIP = {"uptime_seconds", "last_rx_seconds"}
+SKIP = {"uptime_seconds", "last_rx_seconds", "verified_seconds"}  # ages, not counters
 
 
 def counters(doc):
@@ -302,7 +302,7 @@ def cmd_table(argv):
     expect("drops line", dl.strip().split(None, 1)[1], drops_text(doc["drops"]))
     # the peer table: header, then one row per peer
     hi = next(i for i, ln in enumerate(lines) if ln.startswith("ID "))
-    cols = ["ID", "PEER", "ENDPOINT", "LAST RX", "RX PKTS", "RX BYTES", "TX PKTS",
+    cols = ["ID", "PEER", "ENDPOINT", "STATE", "LAST RX", "RX PKTS", "RX BYTES", "TX PKTS",
             "TX BYTES", "EPOCH", "EPOCHS", "DROPS"]
     rows = [ln for ln in lines[hi + 1:] if ln.strip()]
     expect("peer rows", len(rows), len(doc["peers"]))
@@ -310,7 +310,7 @@ def cmd_table(argv):
         # columns are separated by two or more spaces; none of the values
         # except LAST RX ("0s ago") and the byte columns contains one space
         cells = re.split(r" {2,}", ln.strip())
-        want = [str(p["id"]), p["name"] or "-", p["endpoint"] or "-",
+        want = [str(p["id"]), p["name"] or "-", p["endpoint"] or "-", p["state"],
                 None, h_count(p["rx_packets"]), h_bytes(p["rx_bytes"]),
                 h_count(p["tx_packets"]), h_bytes(p["tx_bytes"]),
                 "-" if p["rx_epoch"] is None else str(p["rx_epoch"]),

@@ -133,16 +133,19 @@ static void apply(const struct knobs *k)
 		struct sn_peer *p = &node->peers.v[i];
 
 		memcpy(p->counters, k->peer_ctr[i], sizeof(p->counters));
-		memset(&p->endpoint, 0, sizeof(p->endpoint));
+		memset(&p->s.endpoint, 0, sizeof(p->s.endpoint));
 		if (k->peer[i].has_endpoint & 1) {
-			p->endpoint.family = SN_AF_INET;
-			p->endpoint.port = k->peer[i].port;
-			memcpy(p->endpoint.ip, k->peer[i].ip, 4);
+			p->s.endpoint.family = SN_AF_INET;
+			p->s.endpoint.port = k->peer[i].port;
+			memcpy(p->s.endpoint.ip, k->peer[i].ip, 4);
 		}
-		p->rx_has_epoch = k->peer[i].has_epoch & 1;
-		p->rx_epoch = k->peer[i].rx_epoch;
-		p->epochs_accepted = k->peer[i].epochs_accepted;
-		p->last_rx_ns = k->peer[i].last_rx_ns % (NOW + 1);
+		p->s.rx_has_epoch = k->peer[i].has_epoch & 1;
+		p->s.rx_epoch = k->peer[i].rx_epoch;
+		p->s.epochs_accepted = k->peer[i].epochs_accepted;
+		p->s.last_rx_ns = k->peer[i].last_rx_ns % (NOW + 1);
+		/* bits 1-2: the verification state, bit 3: when it was verified */
+		p->s.state = (uint8_t)((k->peer[i].has_epoch >> 1 & 3) % 3);
+		p->s.verified_ns = k->peer[i].has_epoch & 8 ? p->s.last_rx_ns : 0;
 	}
 }
 
@@ -499,7 +502,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sn_arena_init(&a, 0);
 	check_parse(line, len, &a);
 	sn__ctl_out_init(&o, &a);
-	sn__ctl_exec(node, line, len, NOW, &o);
+	sn__ctl_exec(node, line, len, NOW, &o, NULL);
 	check_reply(&o);
 	if (!strncmp(line + strspn(line, " \t"), "json", 4) && !strncmp(o.buf + o.len - 3, "ok\n", 3))
 		check_json_lines(o.buf);

@@ -67,6 +67,15 @@ def rec(mode, body=b"", peer=0, src=0, batch=False, refuse=False, epoch=EPOCH, s
 
 
 HUB, SPOKE = b"\x00", b"\x01"
+# the same nodes just restarted: every peer unverified (fuzz_rx.c, byte 0 bit 1)
+HUB_NEW, SPOKE_NEW = b"\x02", b"\x03"
+# seqs of the random-seq kinds (fuzz_rx.c, mode 2): a challenge; a response
+# carrying the node's own challenge; a response carrying the body as is
+CHAL, RESP, RESP_RAW = 0x8000000000000007, 0xC000000000000009, 0xE00000000000000B
+
+
+def resp_body(epoch=0, next_seq=0):
+    return bytes(16) + struct.pack("!IQ", epoch, next_seq)
 
 
 def rx_seeds(keepalive, data):
@@ -103,6 +112,24 @@ def rx_seeds(keepalive, data):
           rec(AUTH, ipv4("10.0.0.1", "10.0.0.3"), seq=2))
     write("rx", "spoke-tun", SPOKE + rec(TUN, ipv4("10.0.0.2", "10.0.0.3")) +
           rec(TUN, ipv4("192.168.1.4", "192.168.2.8"), refuse=True))
+    # revision 2: a restarted hub challenges spoke A's data, A answers with
+    # floor 5: seq 4 is a replay, 5 and 6 are accepted
+    write("rx", "hub-new-verify", HUB_NEW + rec(AUTH, a_to_hub, seq=5) +
+          rec(AUTH, resp_body(0, 5), seq=RESP) + rec(AUTH, a_to_hub, seq=4) +
+          rec(AUTH, a_to_hub, seq=5) + rec(AUTH, b"", seq=6))
+    write("rx", "hub-new-challenge", HUB_NEW + rec(AUTH, b"\x11" * 16, seq=CHAL) +
+          rec(AUTH, b"\x22" * 16, peer=1, src=1, seq=CHAL))
+    # spoke A reports having accepted the hub's own epoch: it moves first
+    write("rx", "hub-new-reused-epoch", HUB_NEW + rec(AUTH, resp_body(EPOCH, 0), seq=RESP) +
+          rec(AUTH, ipv4("192.168.1.5", "192.168.2.7"), seq=0) + rec(TUN, ipv4("10.0.0.1", "10.0.0.2")))
+    write("rx", "hub-new-bad-response", HUB_NEW + rec(AUTH, resp_body(), seq=RESP_RAW) +
+          rec(FORGE, bytes(64)) + rec(AUTH, a_to_hub, seq=1, batch=True) +
+          rec(AUTH, resp_body(0, 0), seq=RESP, batch=True) + rec(AUTH, a_to_hub, seq=1))
+    write("rx", "hub-challenge-verified", HUB + rec(AUTH, b"\x33" * 16, peer=1, src=1, seq=CHAL) +
+          rec(AUTH, resp_body(), seq=RESP))
+    write("rx", "spoke-new", SPOKE_NEW + rec(AUTH, b"\x44" * 16, src=2, seq=CHAL) +
+          rec(AUTH, resp_body(0, 3), src=2, seq=RESP) +
+          rec(AUTH, ipv4("10.0.0.1", "10.0.0.2"), src=2, seq=3) + rec(TUN, ipv4("10.0.0.2", "10.0.0.1")))
 
 
 def main():

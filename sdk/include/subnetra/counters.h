@@ -3,9 +3,12 @@
  * subnetra/counters.h: the counter ids shared by host and plugins.
  *
  * Counters are uint64_t arrays indexed by this enum, node-wide and per peer.
- * The drop reasons carry the names of the wire protocol (section 5) so that
- * `subnetra status` shows exactly the spec's vocabulary. Values are part of
- * the ABI: new ids are appended before SN_CTR_MAX, never renumbered.
+ * The drop reasons carry the names of the protocol's receive steps
+ * (docs/protocol.md, "Receiving") so that `subnetra status` shows exactly
+ * the protocol's vocabulary. Traffic counters come first, drop reasons from
+ * SN_CTR_FIRST_DROP to SN_CTR_MAX. Values are part of the ABI: once it is
+ * released, new ids are only appended in their group by a new minor (see
+ * subnetra/version.h for the one renumbering before the first release).
  */
 #ifndef SUBNETRA_COUNTERS_H
 #define SUBNETRA_COUNTERS_H
@@ -25,15 +28,21 @@ enum sn_counter {
 	SN_CTR_RELAYED,        /* packets relayed hub -> another spoke */
 	SN_CTR_KEEPALIVE_RX,   /* keepalives accepted */
 	SN_CTR_KEEPALIVE_TX,   /* keepalives sent */
+	SN_CTR_CHALLENGE_RX,   /* authentic challenges received (each answered unless rate-limited) */
+	SN_CTR_CHALLENGE_TX,   /* challenges sent (a peer not yet verified) */
+	SN_CTR_RESPONSE_RX,    /* responses that verified a peer */
+	SN_CTR_RESPONSE_TX,    /* responses sent (answers to authentic challenges) */
 
-	/* drops on receive, in the order of wire-protocol.md section 5 */
+	/* drops on receive, in the order of the receive steps */
 	SN_CTR_DROP_SHORT,        /* shorter than 36 bytes */
 	SN_CTR_DROP_BAD_VERSION,  /* version != 1 */
 	SN_CTR_DROP_BAD_HEADER,   /* reserved bit/byte set, or empty data datagram */
 	SN_CTR_DROP_UNKNOWN_PEER, /* key_id not a configured peer, or our own id */
+	SN_CTR_DROP_UNVERIFIED,   /* from or to a peer not verified since our start (step 4b) */
 	SN_CTR_DROP_STALE_EPOCH,  /* epoch older than the accepted one */
 	SN_CTR_DROP_REPLAY,       /* seq outside the window or already seen */
 	SN_CTR_DROP_AUTH_FAIL,    /* tag does not verify */
+	SN_CTR_DROP_BAD_RESPONSE, /* an authentic response that answers no outstanding challenge */
 	SN_CTR_DROP_BAD_INNER,    /* plaintext not a well-formed IPv4 packet */
 	SN_CTR_DROP_INNER_SRC,    /* inner source not routed to the sending peer */
 	SN_CTR_DROP_RELAY_LOOP,   /* would relay back to the sender */

@@ -8,11 +8,17 @@
  * (sn_plugin_entry_v2) that can ship beside the old one.
  *
  * Changelog of minors:
- *   1.0  first release: descriptor, host API, packet/batch, egress, crypto,
- *        os operation tables. Before the release, os drop_privileges
- *        changed from (user, err, err_len) to one struct sn_priv_args
- *        (user, SN_PRIV_* flags, err), so the host says whether the
- *        backend keeps the right to change routes.
+ *   1.0  not released yet: it is frozen at the first release and until then
+ *        changes in place, each change listed here.
+ *        Descriptor, host API, packet/batch, egress, crypto, os operation
+ *        tables.
+ *        2026-12-01: os drop_privileges takes one struct sn_priv_args (user,
+ *        SN_PRIV_* flags, err) instead of (user, err, err_len), so the host
+ *        says whether the backend keeps the right to change routes.
+ *        2026-12-01: counters challenge_rx, challenge_tx, response_rx,
+ *        response_tx and drop reasons unverified, bad_response (protocol
+ *        revision 2); counter ids renumbered so traffic counters and drop
+ *        reasons each stay in one group.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
