@@ -419,7 +419,8 @@ int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg)
 	j->cb = cb;
 	j->arg = arg;
 	j->n_rt = n->n_rt_rules;
-	memcpy(j->rt, n->rt_rules, n->n_rt_rules * sizeof(*j->rt));
+	if (n->n_rt_rules)
+		memcpy(j->rt, n->rt_rules, n->n_rt_rules * sizeof(*j->rt));
 	j->policy_version = n->policy_version;
 	j->epoch = n->epoch;
 	j->work.data = j;
