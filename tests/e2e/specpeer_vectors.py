@@ -16,7 +16,6 @@ Returns the number of mismatches.
 import base64
 import os
 import re
-import struct
 
 import specpeer_crypto as c
 import specpeer_steps
