@@ -10,6 +10,14 @@ check that subnetrad interoperates with the document. Python 3 stdlib only.
       Exit 0 only if everything matches. --quick skips the 1000-fold
       X25519 iteration.
 
+  specpeer.py wire-check LOG... [LOG:>EPOCH]... [LOG:!EPOCH]...
+      Over --sent / --record logs: no (key, nonce) twice; data and
+      keepalives of LOG only above EPOCH, or never in EPOCH.
+
+  specpeer.py craft-list
+      The probe datagrams of the `craft` action and what a hub must count
+      each as.
+
   specpeer.py spoke --key FILE --id N --hub-id 1 --hub-pub B64 --hub HOST:PORT
                     [--epoch E] [--state-file FILE] [--bind ADDR:PORT]
                     [--src 10.0.0.2] [--subnet 10.0.0.0/24] [--lan PREFIX]...
@@ -38,6 +46,10 @@ check that subnetrad interoperates with the document. Python 3 stdlib only.
                                 response, all) from our address and PORT
                                 (0: any; default: a port of its own);
                                 what comes back there is only counted
+      craft NAME [COUNT]        send a probe datagram (specpeer.py craft-list)
+      answer-reporting N|off    our responses report accepting the
+                                challenge's epoch + N (as if the hub's
+                                state directory had been rolled back)
       expect-epoch-moved        our epoch moved during this run
       expect-no-drops           nothing received was dropped
 
@@ -143,6 +155,14 @@ def main(argv):
     if argv[:1] == ["selftest"]:
         import specpeer_vectors
         return 1 if specpeer_vectors.selftest(quick="--quick" in argv[1:]) else 0
+    if argv[:1] == ["wire-check"]:
+        import specpeer_check
+        return specpeer_check.wire_check(argv[1:])
+    if argv[:1] == ["craft-list"]:
+        import specpeer_craft
+        for name, (count, what) in specpeer_craft.CRAFTS.items():
+            print(f"{name:16} {what:48} -> {count}")
+        return 0
     if argv[:1] == ["spoke"]:
         a = spoke_args(argv[1:])
         a.pub = c.x25519_public(a.priv)

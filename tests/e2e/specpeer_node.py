@@ -57,6 +57,10 @@ class Spoke:
         self.deliver = deliver or (lambda p: None)
         self.clock = clock
         self.rand_seq = lambda: w.RANDOM_SEQ_BIT | int.from_bytes(os.urandom(8), "big")
+        # the epoch a RESPONSE reports accepting from the hub, given the
+        # challenge's epoch (a test may make it lie, as a hub whose state
+        # directory was rolled back would be told)
+        self.report_for = lambda challenge_epoch: self.hub.rx_epoch or 0
         self.counters = collections.Counter({n: 0 for n in RX_NAMES + OWN_NAMES})
         self.rejected = []
         self.moves = []                   # epoch moves: {from, to, reported}
@@ -241,7 +245,7 @@ class Spoke:
         if not self.limited("response", src, now):
             self.limits[("response", src)] = now
             h = self.hub
-            body = plain + struct.pack(">LQ", h.rx_epoch or 0, h.tx_seq)
+            body = plain + struct.pack(">LQ", self.report_for(epoch), h.tx_seq)
             self.emit(w.F_RESPONSE, self.rand_seq(), body, src)
             h.answered.add(epoch)
             self.counters["response_tx"] += 1

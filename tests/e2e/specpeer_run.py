@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 
+import specpeer_craft
 import specpeer_wire as w
 from specpeer_node import Spoke
 
@@ -258,6 +259,25 @@ class Runner:
                 rec["sent_by_kind"][e["kind"]] = rec["sent_by_kind"].get(e["kind"], 0) + 1
         self.pump(secs=0.3)
         return f"{rec['sent']} datagram(s) re-sent from {rec['from']}"
+
+    def act_craft(self, name, count="1"):
+        """Send the probe `name` of specpeer_craft.CRAFTS count times."""
+        if name not in specpeer_craft.CRAFTS:
+            raise SystemExit(f"specpeer: script: craft: no probe '{name}' (specpeer.py craft-list)")
+        for _ in range(int(count)):
+            d = specpeer_craft.build(self.spoke, name, self.a.src or "10.0.0.2")
+            self.sock.sendto(d, self.spoke.hub.endpoint)
+            self.log("sent", {"kind": "craft:" + name, "t": self.rel(), "hex": d.hex()})
+        self.pump(secs=0.05)
+        return f"{count} x {name} (the hub must count: {specpeer_craft.CRAFTS[name][0]})"
+
+    def act_answer_reporting(self, offset):
+        """From now on our responses report the challenge's epoch + offset
+        as the epoch we accept from the hub ('off': the truth again)."""
+        if offset == "off":
+            self.spoke.report_for = lambda e: self.spoke.hub.rx_epoch or 0
+        else:
+            self.spoke.report_for = lambda e, n=int(offset): e + n
 
     def act_expect_epoch_moved(self):
         if not self.spoke.moves:
