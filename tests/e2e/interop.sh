@@ -187,20 +187,27 @@ for r in run2 run3; do
 	expect_eq "spec peer $r: datagrams of the hub it dropped" "$(jv $r rejected)" "[]"
 done
 
-echo "== 4. the hub's receive steps, probed with one datagram per drop reason"
+echo "== 4. roaming; the hub's receive steps, probed with one datagram per drop reason"
 PROBES="short bad_version reserved_flag reserved_byte two_kinds empty_data keepalive_plain
 	challenge_len response_len unknown_peer own_id auth_fail auth_fail_epoch stale_epoch
 	bad_inner inner_src relay_loop no_route bad_response challenge keepalive"
 probe_script=$(for p in $PROBES; do printf 'craft %s; ' "$p"; done)
 bg spec_peer run4 --keepalive 60 --script "
-	expect-verified 5; wait 0.3; touch $T/run4.up; wait-file $T/run4.probe 20
+	expect-verified 5; wait 0.3; touch $T/run4.up; wait-file $T/run4.roam 20
+	rebind; ping 10.0.0.1 2; report $T/r4b.json; touch $T/run4.roamed; wait-file $T/run4.probe 20
 	$probe_script wait 0.3; touch $T/run4.probed
 	wait-file $T/hub.back2 30; answer-reporting 0; ping-until 10.0.0.1 2; report $T/r5.json
 	touch $T/run4.moved; wait-file $T/hub.back3 30; answer-reporting 1000
 	ping-until 10.0.0.1 2; report $T/r6.json"
 run4=${E2E_BG[-1]}
 file_in run4.up 15
+snap hub h6b
+touch "$T/run4.roam"
+file_in run4.roamed 10
 snap hub h7
+echo "  the spec peer moved from $(jv h6b peer.2.endpoint) to $(jv r4b local) (a NAT rebinding)"
+expect_eq "hub: the spec peer's endpoint follows it" "$(jv h7 peer.2.endpoint)" "$(jv r4b local)"
+expect_eq "hub: drops for the move" "$(drops h6b h7 2)" none
 touch "$T/run4.probe"
 file_in run4.probed 10
 # the document's steps 1-11 in order: 1 short, 1 bad_version, 7 bad_header,

@@ -46,6 +46,7 @@ check that subnetrad interoperates with the document. Python 3 stdlib only.
                                 response, all) from our address and PORT
                                 (0: any; default: a port of its own);
                                 what comes back there is only counted
+      rebind [PORT]             continue from a new local port (0: any)
       craft NAME [COUNT]        send a probe datagram (specpeer.py craft-list)
       answer-reporting N|off    our responses report accepting the
                                 challenge's epoch + N (as if the hub's

@@ -260,6 +260,14 @@ class Runner:
         self.pump(secs=0.3)
         return f"{rec['sent']} datagram(s) re-sent from {rec['from']}"
 
+    def act_rebind(self, port="0"):
+        """Move to a new local port, as a NAT rebinding would (section 8)."""
+        old = self.sock
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.a.bind[0], int(port)))
+        old.close()
+        return "now %s:%d" % self.sock.getsockname()
+
     def act_craft(self, name, count="1"):
         """Send the probe `name` of specpeer_craft.CRAFTS count times."""
         if name not in specpeer_craft.CRAFTS:
