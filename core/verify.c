@@ -202,9 +202,11 @@ static void verified(struct sn_node *n, struct sn_peer *peer, const struct sn_wi
 	memset(&s->chal_to, 0, sizeof(s->chal_to));
 	sn__dp_count(n, peer, SN_CTR_RESPONSE_RX, 1);
 	if (move) {
-		/* our epoch was used before: move past it before we send */
+		/* our epoch was used before: move past it before we send (a
+		 * report of the last epochs leaves no epoch to move to: the
+		 * persisting fails and says so, and the peer waits) */
 		s->state = SN_PEER_EPOCH_WAIT;
-		sn_verify_request_epoch(n, reported + 1);
+		sn_verify_request_epoch(n, reported < UINT32_MAX ? reported + 1 : UINT32_MAX);
 		return;
 	}
 	s->state = SN_PEER_VERIFIED;

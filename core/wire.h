@@ -133,9 +133,12 @@ inline int sn_wire_plain_ok(uint8_t flags, uint32_t n)
  *   SN_CTR_DROP_SHORT        len < 36
  *   SN_CTR_DROP_BAD_VERSION  version != 1
  *   SN_CTR_DROP_BAD_HEADER   a reserved bit or byte set; more than one kind
- *                            bit; or a length the kind does not allow
- *                            (empty data, a keepalive with a plaintext, a
- *                            challenge or response of the wrong size)
+ *                            bit; a length the kind does not allow (empty
+ *                            data, a keepalive with a plaintext, a challenge
+ *                            or response of the wrong size); an epoch no
+ *                            sender may use (0, 0xFFFFFFFF); or a seq of the
+ *                            wrong range for the kind (data and keepalive
+ *                            below 2^63, challenge and response at or above)
  * All of it is decided before any key work.
  */
 inline int sn_wire_decode(const uint8_t *buf, uint32_t len, struct sn_wire_hdr *out)
@@ -152,6 +155,9 @@ inline int sn_wire_decode(const uint8_t *buf, uint32_t len, struct sn_wire_hdr *
 	out->key_id = sn__load_be32(buf + 4);
 	out->epoch = sn__load_be32(buf + 8);
 	out->seq = sn__load_be64(buf + 12);
+	if (out->epoch == 0 || out->epoch == UINT32_MAX ||
+	    (out->seq >= SN_WIRE_SEQ_RANDOM) != !!(out->flags & (SN_WIRE_F_CHALLENGE | SN_WIRE_F_RESPONSE)))
+		return SN_CTR_DROP_BAD_HEADER;
 	return 0;
 }
 

@@ -32,8 +32,8 @@ static void make(uint8_t buf[static DGRAM_MAX], const struct sn_wire_hdr *h)
 static void test_wire_encode_decode_round_trip(void **state)
 {
 	static const struct sn_wire_hdr cases[] = {
-		{SN_WIRE_VERSION, 0, 1, 0, 0},
-		{SN_WIRE_VERSION, 0, 0xfffffffeu, 0xffffffffu, UINT64_MAX},
+		{SN_WIRE_VERSION, 0, 1, 1, 0},
+		{SN_WIRE_VERSION, 0, 0xfffffffeu, 0xfffffffeu, (UINT64_C(1) << 63) - 1},
 		{SN_WIRE_VERSION, 0, 2, 1700000000u, 7},
 	};
 	uint8_t buf[DGRAM_MAX];
@@ -201,6 +201,30 @@ static void test_wire_plain_ok_table(void **state)
 				 cases[i].ok);
 }
 
+/* Values no sender may use (docs/protocol.md, section 5): epoch 0 and
+ * 0xFFFFFFFF, a sequenced kind with a random-range seq and the reverse. */
+static void test_wire_decode_out_of_range(void **state)
+{
+	static const struct { uint8_t flags; uint32_t epoch; uint64_t seq; uint32_t len; } bad[] = {
+		{ 0, 0, 5, 40 }, { 0, 0xffffffffu, 5, 40 }, { SN_WIRE_F_KEEPALIVE, 0, 5, 36 },
+		{ 0, 7, UINT64_C(1) << 63, 40 }, { SN_WIRE_F_KEEPALIVE, 7, UINT64_MAX, 36 },
+		{ SN_WIRE_F_CHALLENGE, 7, 5, 52 }, { SN_WIRE_F_RESPONSE, 7, (UINT64_C(1) << 63) - 1, 64 },
+		{ SN_WIRE_F_CHALLENGE, 0, UINT64_MAX, 52 }, { SN_WIRE_F_RESPONSE, 0xffffffffu, UINT64_MAX, 64 },
+	};
+	uint8_t buf[DGRAM_MAX];
+	struct sn_wire_hdr h = sample, out;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h.flags = bad[i].flags;
+		h.epoch = bad[i].epoch;
+		h.seq = bad[i].seq;
+		make(buf, &h);
+		if (sn_wire_decode(buf, bad[i].len, &out) != SN_CTR_DROP_BAD_HEADER)
+			fail_msg("case %zu: flags %02x epoch %u seq %llx not bad_header", i, h.flags,
+				 h.epoch, (unsigned long long)h.seq);
+	}
+}
+
 static void test_wire_decode_smallest_data_datagram(void **state)
 {
 	uint8_t buf[DGRAM_MAX];
@@ -286,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_wire_encode_keeps_only_kind_flags),
 		cmocka_unit_test(test_wire_decode_challenge_and_response),
 		cmocka_unit_test(test_wire_plain_ok_table),
+		cmocka_unit_test(test_wire_decode_out_of_range),
 		cmocka_unit_test(test_wire_decode_keepalive),
 		cmocka_unit_test(test_wire_decode_short),
 		cmocka_unit_test(test_wire_decode_bad_version),

@@ -607,7 +607,7 @@ static void flush(struct batch *bt)
 	if (bt->tun)
 		FZ_CHECK(!b.tun_writes, "a TUN packet went back to TUN");
 	/* an epoch move asked for: persisted now, as the reactor's job would */
-	if (n->emove.target > n->epoch) {
+	if (n->emove.target > n->epoch && n->emove.target <= SN_EPOCH_MAX) {
 		FZ_CHECK(b.response, "an epoch move without a response");
 		memcpy(old, n->peers.v, np * sizeof(*old));
 		b.auth = true;

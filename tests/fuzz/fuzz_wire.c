@@ -17,6 +17,8 @@
  */
 #include <string.h>
 
+#include <stdbool.h>
+
 #include "fuzz.h"
 #include "wire.h"
 
@@ -36,10 +38,18 @@ static int expected_decode(const uint8_t *d, size_t n)
 		return SN_CTR_DROP_SHORT;
 	if (d[0] != 1)
 		return SN_CTR_DROP_BAD_VERSION;
-	if ((d[1] & 0xfe) || d[2] || d[3])
+	uint64_t epoch = be(d + 8, 4), seq = be(d + 12, 8);
+	bool random_kind = d[1] == 2 || d[1] == 4;
+
+	if (d[2] || d[3])
 		return SN_CTR_DROP_BAD_HEADER;
-	if ((d[1] & 1) != (n == 36))
-		return SN_CTR_DROP_BAD_HEADER; /* keepalive <=> empty plaintext */
+	/* flags: none (data, a plaintext), 1 (keepalive, none), 2 (challenge,
+	 * 16 bytes), 4 (response, 28 bytes); anything else is malformed */
+	if (!(d[1] == 0 ? n > 36 : d[1] == 1 ? n == 36 : d[1] == 2 ? n == 52 :
+	      d[1] == 4 ? n == 64 : false))
+		return SN_CTR_DROP_BAD_HEADER;
+	if (epoch == 0 || epoch == 0xffffffffu || (seq >> 63) != (uint64_t)random_kind)
+		return SN_CTR_DROP_BAD_HEADER;
 	return 0;
 }
 

@@ -144,6 +144,13 @@ def main():
     write("wire", "data-raw-inner", inject(build, "--epoch", str(EPOCH), "--seq", "2",
                                            "--raw-inner", "45000014" + "00" * 16)[0])
     write("wire", "ipv4", ipv4("10.0.0.2", "10.0.0.1"))
+    # the challenge and response of the test vector (docs/protocol.md)
+    write("wire", "challenge", bytes.fromhex(
+        "01020000000000016553f1008000000000000001"
+        "3e6343066121f6ffce2a76a8e460eb7d77d901cf9188e117235f7d905cdd5b08"))
+    write("wire", "response", bytes.fromhex(
+        "01040000000000026553f100c0ffee0000000002faec49ca3c211abee60393a11e713afe"
+        "7fc66e3707b3b0433a25af1e82cb146a9c0aa1a8dbc7ce5a3813589e"))
     rx_seeds(keepalive, data)
     # fuzz_ctl: bytes after the newline set counters, endpoints, epochs, times
     write("ctl", "state-max-status", b"status\n" + b"\xff" * 1024)
