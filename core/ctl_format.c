@@ -232,10 +232,21 @@ static const char *role_name(const struct sn_node *n)
 	return n->cfg->role == SN_ROLE_HUB ? "hub" : "spoke";
 }
 
-/* Counters that are per peer as well as node-wide. */
+/* Counters that are per peer as well as node-wide (not those of the TUN
+ * device and of the underlay's offloads). */
 static bool per_peer(uint32_t id)
 {
-	return id != SN_CTR_TUN_RX && id != SN_CTR_TUN_TX;
+	switch (id) {
+	case SN_CTR_TUN_RX:
+	case SN_CTR_TUN_TX:
+	case SN_CTR_TUN_RX_GSO:
+	case SN_CTR_TUN_TX_GSO:
+	case SN_CTR_RX_GRO:
+	case SN_CTR_TX_GSO:
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* ---- aligned tables ------------------------------------------------------ */
@@ -367,6 +378,12 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 		       sn__ctl_count(k[SN_CTR_RELAYED], b[2], 32),
 		       sn__ctl_count(k[SN_CTR_KEEPALIVE_RX], b[3], 32),
 		       sn__ctl_count(k[SN_CTR_KEEPALIVE_TX], b[4], 32));
+	sn__ctl_printf(o, "  offload   tun %s super-packets in, %s coalesced out; underlay %s GRO "
+		       "buffers in, %s GSO messages out\n",
+		       sn__ctl_count(k[SN_CTR_TUN_RX_GSO], b[0], 32),
+		       sn__ctl_count(k[SN_CTR_TUN_TX_GSO], b[1], 32),
+		       sn__ctl_count(k[SN_CTR_RX_GRO], b[2], 32),
+		       sn__ctl_count(k[SN_CTR_TX_GSO], b[3], 32));
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
 }
 
@@ -590,6 +607,16 @@ static void gauge(struct sn_ctl_out *o, const char *name, const char *help, uint
 	sn__ctl_printf(o, "subnetra_%s %llu\n", name, (unsigned long long)v);
 }
 
+/* The node-only traffic counters (per_peer() false). */
+static const char *const node_help[SN_CTR_FIRST_DROP] = {
+	[SN_CTR_TUN_RX] = "Packets read from the TUN device (each segment of a super-packet).",
+	[SN_CTR_TUN_TX] = "Packets handed to the TUN device.",
+	[SN_CTR_TUN_RX_GSO] = "Super-packets read from the TUN device (TSO/USO offload).",
+	[SN_CTR_TUN_TX_GSO] = "Coalesced TCP super-packets written to the TUN device.",
+	[SN_CTR_RX_GRO] = "Coalesced underlay buffers (UDP GRO) split into datagrams.",
+	[SN_CTR_TX_GSO] = "Underlay messages that carried a run of datagrams (UDP GSO).",
+};
+
 static void metrics_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const uint64_t *k = n->host.counters;
@@ -606,12 +633,15 @@ static void metrics_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t
 	gauge(o, "policy_runtime_rules", "Rules added through the control socket.", n->n_rt_rules);
 	family(o, "reloads_total", "counter", "Successful config reloads.");
 	sn__ctl_printf(o, "subnetra_reloads_total %llu\n", (unsigned long long)n->reloads);
-	family(o, "tun_rx_packets_total", "counter", "Packets read from the TUN device.");
-	sn__ctl_printf(o, "subnetra_tun_rx_packets_total %llu\n",
-		       (unsigned long long)k[SN_CTR_TUN_RX]);
-	family(o, "tun_tx_packets_total", "counter", "Packets written to the TUN device.");
-	sn__ctl_printf(o, "subnetra_tun_tx_packets_total %llu\n",
-		       (unsigned long long)k[SN_CTR_TUN_TX]);
+	for (uint32_t i = 0; i < SN_CTR_FIRST_DROP; i++) {
+		char name[64];
+
+		if (per_peer(i))
+			continue;
+		snprintf(name, sizeof(name), "%s_total", sn_counter_name(i));
+		family(o, name, "counter", node_help[i] ? node_help[i] : sn_counter_name(i));
+		sn__ctl_printf(o, "subnetra_%s %llu\n", name, (unsigned long long)k[i]);
+	}
 	family(o, "drops_total", "counter", "Packets dropped by this node, by reason.");
 	for (uint32_t i = SN_CTR_FIRST_DROP; i < SN_CTR_MAX; i++)
 		sn__ctl_printf(o, "subnetra_drops_total{reason=\"%s\"} %llu\n", sn_counter_name(i),
@@ -630,6 +660,7 @@ static const char *const traffic_help[SN_CTR_FIRST_DROP] = {
 	[SN_CTR_CHALLENGE_TX] = "Challenges sent to the peer while it was not verified.",
 	[SN_CTR_RESPONSE_RX] = "Responses from the peer that verified it.",
 	[SN_CTR_RESPONSE_TX] = "Responses sent to the peer's challenges.",
+	[SN_CTR_AQM_MARK] = "Packets from the peer marked ECN CE by the AQM (instead of dropped).",
 };
 
 static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)

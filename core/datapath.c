@@ -270,28 +270,28 @@ void sn_dp_keepalive(struct sn_node *n, struct sn_peer *peer)
 	sn_dp_flush(n);
 }
 
-/* Hand staged packets to a plugin; what it does not take is dropped under
- * reason. Returns how many it took and did not count as failed itself. */
+/* Hand staged packets to a plugin (send_batch or tun_write_batch). What it
+ * took is its own, failures included, which it counts itself (subnetra/
+ * egress.h, os.h); what it did not take is dropped here under reason.
+ * Returns how many it took. */
 static uint32_t flush_out(struct sn_node *n, struct sn_pkt **v, uint32_t *cnt, uint32_t reason,
 			  int (*send)(void *, struct sn_pkt *const *, uint32_t), void *inst)
 {
-	uint64_t failed = n->host.counters[reason];
 	int taken = *cnt ? send(inst, v, *cnt) : 0;
 
-	failed = n->host.counters[reason] - failed;
 	if (taken < 0)
 		taken = 0;
 	for (uint32_t i = (uint32_t)taken; i < *cnt; i++)
 		sn__dp_drop(n, v[i], reason, sn_peer_find(&n->peers, v[i]->peer_id));
 	*cnt = 0;
-	return (uint32_t)taken - (uint32_t)failed;
+	return (uint32_t)taken;
 }
 
 void sn_dp_flush(struct sn_node *n)
 {
 	flush_out(n, n->udp_out, &n->n_udp_out, SN_CTR_DROP_TX_ERROR, n->eg_ops->send_batch,
 		  n->egress.inst);
-	n->host.counters[SN_CTR_TUN_TX] += flush_out(n, n->tun_out, &n->n_tun_out,
-						     SN_CTR_DROP_TUN_ERROR,
-						     n->os_ops->tun_write_batch, n->os.inst);
+	sn__dp_count(n, NULL, SN_CTR_TUN_TX,
+		     flush_out(n, n->tun_out, &n->n_tun_out, SN_CTR_DROP_TUN_ERROR,
+			       n->os_ops->tun_write_batch, n->os.inst));
 }

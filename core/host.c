@@ -31,6 +31,11 @@ static const char *const counter_names[SN_CTR_MAX] = {
 	[SN_CTR_CHALLENGE_TX] = "challenge_tx",
 	[SN_CTR_RESPONSE_RX] = "response_rx",
 	[SN_CTR_RESPONSE_TX] = "response_tx",
+	[SN_CTR_TUN_RX_GSO] = "tun_rx_gso",
+	[SN_CTR_TUN_TX_GSO] = "tun_tx_gso",
+	[SN_CTR_RX_GRO] = "rx_gro",
+	[SN_CTR_TX_GSO] = "tx_gso",
+	[SN_CTR_AQM_MARK] = "aqm_marked",
 	[SN_CTR_DROP_SHORT] = "short",
 	[SN_CTR_DROP_BAD_VERSION] = "bad_version",
 	[SN_CTR_DROP_BAD_HEADER] = "bad_header",
@@ -55,6 +60,7 @@ static const char *const counter_names[SN_CTR_MAX] = {
 	[SN_CTR_DROP_RX_ERROR] = "rx_error",
 	[SN_CTR_DROP_RX_OVERFLOW] = "rx_overflow",
 	[SN_CTR_DROP_TUN_QUEUE] = "tun_queue",
+	[SN_CTR_DROP_AQM] = "aqm",
 };
 
 const char *sn_counter_name(uint32_t id)

@@ -251,7 +251,7 @@ static void remove_routes(struct sn_node *n)
 
 /* ---- loop callbacks -------------------------------------------------- */
 
-static void lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt *const *, uint32_t),
+static void lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **, uint32_t),
 			  void *inst, void (*process)(struct sn_node *, struct sn_pkt *const *, uint32_t))
 {
 	struct sn_pkt *v[SN_BATCH];

@@ -29,7 +29,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_SIZE(sn_prefix, 8);
 	SN_ASSERT_OFF(sn_prefix, addr, 0);
 	SN_ASSERT_OFF(sn_prefix, len, 4);
-	SN_ASSERT_SIZE(sn_pkt, 64);
+	SN_ASSERT_SIZE(sn_pkt, 72);
 	SN_ASSERT_OFF(sn_pkt, buf, 0);
 	SN_ASSERT_OFF(sn_pkt, cap, 8);
 	SN_ASSERT_OFF(sn_pkt, off, 12);
@@ -39,8 +39,10 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_pkt, gso_segs, 26);
 	SN_ASSERT_OFF(sn_pkt, peer_id, 28);
 	SN_ASSERT_OFF(sn_pkt, addr, 32);
-	SN_ASSERT_OFF(sn_pkt, reserved, 52);
+	SN_ASSERT_OFF(sn_pkt, csum_start, 52);
+	SN_ASSERT_OFF(sn_pkt, csum_offset, 54);
 	SN_ASSERT_OFF(sn_pkt, user, 56);
+	SN_ASSERT_OFF(sn_pkt, time_ns, 64);
 	SN_ASSERT_SIZE(sn_host_api, 96);
 	SN_ASSERT_OFF(sn_host_api, abi_major, 0);
 	SN_ASSERT_OFF(sn_host_api, abi_minor, 4);
@@ -118,6 +120,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_tun_config, mtu, 16);
 	SN_ASSERT_OFF(sn_tun_config, addr, 20);
 	SN_ASSERT_OFF(sn_tun_config, prefix_len, 24);
+	SN_ASSERT_OFF(sn_tun_config, offload, 28);
 	SN_ASSERT_OFF(sn_tun_config, err, 32);
 	SN_ASSERT_OFF(sn_tun_config, err_len, 40);
 	SN_ASSERT_SIZE(sn_priv_args, 32);
@@ -145,7 +148,7 @@ static inline void frozen_layouts(void)
 /* The same facts at run time, so the test also reports them when it runs. */
 static void test_sdk_abi_layouts_are_frozen(void **state)
 {
-	assert_int_equal(sizeof(struct sn_pkt), 64);
+	assert_int_equal(sizeof(struct sn_pkt), 72);
 	assert_int_equal(sizeof(struct sn_addr), 20);
 	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
 	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);
@@ -189,6 +192,21 @@ static void test_sdk_abi_pkt_push_pull_bounds(void **state)
 	assert_ptr_equal(sn_pkt_pull(&p, 20), mem + 20);
 	assert_null(sn_pkt_pull(&p, 11));
 	assert_int_equal(sn_pkt_tailroom(&p), 128 - 20 - 10);
+	assert_int_equal(sn_pkt_room(&p), 128 - 20);
+	p.off = 200; /* a corrupt offset is no room, not a huge one */
+	assert_int_equal(sn_pkt_room(&p), 0);
+}
+
+/* The offload flags are distinct bits, and a run fits what UDP GSO and an
+ * IPv4 total length allow. */
+static void test_sdk_abi_offload_flags(void **state)
+{
+	uint32_t all = SN_PKT_F_KEEPALIVE | SN_PKT_F_GSO | SN_PKT_F_CSUM | SN_PKT_F_RUN;
+
+	assert_int_equal(__builtin_popcount(all), 4);
+	assert_int_equal(SN_TUN_OFFLOAD_RX & SN_TUN_OFFLOAD_TX, 0);
+	assert_true(SN_GSO_MAX_BYTES <= 65535 - 20 - 8);
+	assert_true(SN_PKT_BIG_ROOM > 65535);
 }
 
 int main(void)
@@ -198,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_sdk_abi_version_is_1_0),
 		cmocka_unit_test(test_sdk_abi_has_op_respects_struct_size),
 		cmocka_unit_test(test_sdk_abi_pkt_push_pull_bounds),
+		cmocka_unit_test(test_sdk_abi_offload_flags),
 	};
 	(void)frozen_layouts;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,7 +90,7 @@ static void count_overflow(struct raw *r, uint32_t last)
 	}
 }
 
-int sn__raw_io_recv(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
+int sn__raw_io_recv(struct raw *r, struct sn_pkt **pkts, uint32_t n)
 {
 	uint32_t k = 0;
 	int got;

@@ -52,7 +52,7 @@ static int read_one(struct raw *r, struct sn_pkt *p, bool *more)
 	return 1;
 }
 
-int sn__raw_io_recv(struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
+int sn__raw_io_recv(struct raw *r, struct sn_pkt **pkts, uint32_t n)
 {
 	uint32_t k = 0;
 	bool more = true;

@@ -382,7 +382,7 @@ bool sn__raw_blocked(int e)
 	return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
 }
 
-static int raw_recv_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+static int raw_recv_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct raw *r = inst;
 

@@ -63,7 +63,7 @@ void sn__raw_io_apply(struct raw *r);
 /* The egress recv_batch and send_batch (sdk/include/subnetra/egress.h) on
  * an open socket, with 0 < n <= BATCH for recv and 0 < n <= INT32_MAX for
  * send. */
-int sn__raw_io_recv(struct raw *r, struct sn_pkt *const *pkts, uint32_t n);
+int sn__raw_io_recv(struct raw *r, struct sn_pkt **pkts, uint32_t n);
 int sn__raw_io_send(struct raw *r, struct sn_pkt *const *pkts, uint32_t n);
 
 /* ---- shared by both I/O files (raw_direct.c) ---- */

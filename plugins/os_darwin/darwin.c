@@ -475,7 +475,7 @@ static int read_one(struct dw *x, struct sn_pkt *p)
 
 /* At most n reads, dropped packets included, so that a flood of bad ones
  * cannot hold the loop. */
-static int dw_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+static int dw_tun_read_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct dw *x = inst;
 	uint32_t i = 0;

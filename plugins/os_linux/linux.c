@@ -369,7 +369,7 @@ static void drop_too_big(struct lx *x, uint32_t rm)
 		    x->name, rm);
 }
 
-static int lx_tun_read_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+static int lx_tun_read_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct lx *x = inst;
 	uint8_t spare;

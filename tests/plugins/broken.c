@@ -27,7 +27,7 @@ static int t_local(void *inst, struct sn_addr *out)
 	return -ENOTCONN;
 }
 
-static int t_recv(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+static int t_recv(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	return 0;
 }

@@ -82,7 +82,7 @@ static int ub_local_addr(void *inst, struct sn_addr *out)
 }
 
 /* Fill lent packets until the socket is empty or n are filled. */
-static int ub_recv_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
+static int ub_recv_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct udp_basic *u = inst;
 	uint32_t k = 0;

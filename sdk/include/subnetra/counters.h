@@ -23,8 +23,8 @@ enum sn_counter {
 	SN_CTR_RX_BYTES,       /* inner bytes of accepted datagrams */
 	SN_CTR_TX_PACKETS,     /* datagrams sent to the underlay */
 	SN_CTR_TX_BYTES,       /* inner bytes of datagrams sent */
-	SN_CTR_TUN_RX,         /* packets read from the TUN device */
-	SN_CTR_TUN_TX,         /* packets written to the TUN device */
+	SN_CTR_TUN_RX,         /* packets read from the TUN device (a super-packet's segments each) */
+	SN_CTR_TUN_TX,         /* packets handed to the TUN device (tun_error: those it refused) */
 	SN_CTR_RELAYED,        /* packets relayed hub -> another spoke */
 	SN_CTR_KEEPALIVE_RX,   /* keepalives accepted */
 	SN_CTR_KEEPALIVE_TX,   /* keepalives sent */
@@ -32,6 +32,11 @@ enum sn_counter {
 	SN_CTR_CHALLENGE_TX,   /* challenges sent (a peer not yet verified) */
 	SN_CTR_RESPONSE_RX,    /* responses that verified a peer */
 	SN_CTR_RESPONSE_TX,    /* responses sent (answers to authentic challenges) */
+	SN_CTR_TUN_RX_GSO,     /* super-packets read from the TUN device (cut into tun_rx_packets) */
+	SN_CTR_TUN_TX_GSO,     /* coalesced super-packets written (runs of tun_tx_packets) */
+	SN_CTR_RX_GRO,         /* coalesced underlay buffers (UDP GRO) split into datagrams */
+	SN_CTR_TX_GSO,         /* underlay messages that carried a run of datagrams (UDP GSO) */
+	SN_CTR_AQM_MARK,       /* inner packets marked ECN CE by the AQM instead of dropped */
 
 	/* drops on receive, in the order of the receive steps */
 	SN_CTR_DROP_SHORT,        /* shorter than 36 bytes */
@@ -60,6 +65,7 @@ enum sn_counter {
 	SN_CTR_DROP_RX_ERROR,     /* the underlay reported a receive error or a truncated datagram */
 	SN_CTR_DROP_RX_OVERFLOW,  /* the kernel dropped datagrams: the underlay socket's receive buffer was full */
 	SN_CTR_DROP_TUN_QUEUE,    /* the kernel dropped packets bound for the daemon: the TUN queue was full */
+	SN_CTR_DROP_AQM,          /* the AQM (CoDel) dropped a packet that waited too long, not ECN-capable */
 
 	SN_CTR_MAX
 };

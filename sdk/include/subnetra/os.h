@@ -12,7 +12,9 @@ extern "C" {
 #endif
 
 /* Flags in sn_os_ops.flags. */
-#define SN_OS_F_GSO 0x0001u /* tun_read_batch may return SN_PKT_F_GSO entries */
+#define SN_OS_F_GSO 0x0001u /* can use the device's offloads: tun_open may report
+			     * SN_TUN_OFFLOAD_* in sn_tun_config.offload (the host
+			     * ignores them from a backend without this flag) */
 
 /* Flags in sn_priv_args.flags. */
 #define SN_PRIV_KEEP_NET_ADMIN 0x0001u /* the host still changes routes after the drop
@@ -23,6 +25,11 @@ extern "C" {
 /* Flags in sn_tun_config.flags. */
 #define SN_TUN_F_NO_ADDR 0x0001u /* leave the interface address alone */
 
+/* What the opened device does (sn_tun_config.offload, set by tun_open). */
+#define SN_TUN_OFFLOAD_RX 0x0001u /* reads may return SN_PKT_F_CSUM and, in the big packets
+				   * the host then lends, SN_PKT_F_GSO super-packets */
+#define SN_TUN_OFFLOAD_TX 0x0002u /* writes take runs (SN_PKT_F_RUN): coalesced TCP segments */
+
 /* Arguments of tun_open(); owned by the host, valid during the call only. */
 struct sn_tun_config {
 	uint32_t struct_size;   /* sizeof(struct sn_tun_config) in the host */
@@ -32,7 +39,8 @@ struct sn_tun_config {
 	uint32_t addr;          /* overlay address, host byte order */
 	uint8_t prefix_len;     /* overlay subnet length */
 	uint8_t reserved[3];
-	uint32_t reserved2;
+	uint32_t offload;       /* out: SN_TUN_OFFLOAD_* the device was set up with (the host
+				 * passes 0; a backend without SN_OS_F_GSO leaves it) */
 	char *err;              /* on failure write a one-line reason here */
 	uint32_t err_len;
 	uint32_t reserved3;
@@ -63,14 +71,25 @@ struct sn_os_ops {
 	const char *(*tun_name)(void *inst);
 
 	/* Required: read up to n raw IPv4 packets into pkts[0..n-1], lent by
-	 * the host as in sn_egress_ops.recv_batch. Returns how many were
-	 * filled (0 when nothing is pending) or a negative errno. */
-	int (*tun_read_batch)(void *inst, struct sn_pkt *const *pkts, uint32_t n);
+	 * the host as in sn_egress_ops.recv_batch (the backend may reorder
+	 * the entries; on return pkts[0..k-1] are the k filled ones, in the
+	 * order read). With SN_TUN_OFFLOAD_RX some of the lent packets, at the
+	 * end of the array, are big (sn_pkt_room() >= SN_PKT_BIG_ROOM): only
+	 * those may come back as SN_PKT_F_GSO super-packets. Entries may carry
+	 * SN_PKT_F_CSUM. Returns k (0 when nothing is pending) or a negative
+	 * errno. */
+	int (*tun_read_batch)(void *inst, struct sn_pkt **pkts, uint32_t n);
 
-	/* Required: write pkts[0..n-1] (raw IPv4 packets) to the device.
-	 * Returns how many it took; taken packets belong to the backend, which
-	 * releases them with host_api.pkt_release (os_linux before returning).
-	 * A negative errno means none were taken. */
+	/* Required: write pkts[0..n-1] (raw IPv4 packets, with
+	 * SN_TUN_OFFLOAD_TX also runs of them, SN_PKT_F_RUN) to the device.
+	 * Returns how many entries it took (never ending inside a run);
+	 * taken packets belong to the backend, which releases them with
+	 * host_api.pkt_release (os_linux before returning). The host counts
+	 * each taken entry as one packet written (tun_tx_packets); one the
+	 * device then refuses the backend counts itself with
+	 * host_api.count(h, SN_CTR_DROP_TUN_ERROR, p->peer_id, 1) before
+	 * releasing it. Entries not taken stay the caller's, which counts them
+	 * dropped as tun_error. A negative errno means none were taken. */
 	int (*tun_write_batch)(void *inst, struct sn_pkt *const *pkts, uint32_t n);
 
 	/* Required: add / remove a route for prefix through the TUN device.

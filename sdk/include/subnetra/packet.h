@@ -48,17 +48,64 @@ struct sn_prefix {
 
 /* Packet flags (struct sn_pkt.flags). */
 #define SN_PKT_F_KEEPALIVE 0x0001u /* an empty keepalive datagram */
-#define SN_PKT_F_GSO 0x0002u       /* data holds gso_segs segments of gso_size */
+#define SN_PKT_F_GSO 0x0002u       /* one super-packet to cut into segments (below) */
+#define SN_PKT_F_CSUM 0x0004u      /* the L4 checksum is partial (below) */
+#define SN_PKT_F_RUN 0x0008u       /* heads a run of gso_segs entries (below) */
+
+/* Offload limits: a run has at most SN_GSO_MAX_SEGS entries and
+ * SN_GSO_MAX_BYTES bytes of data (the largest UDP payload, which also keeps
+ * a coalesced IPv4 packet under 65535 bytes). A packet with room for a
+ * super-packet (a "big" one) has at least SN_PKT_BIG_ROOM bytes from its
+ * data start. */
+#define SN_GSO_MAX_SEGS 64u
+#define SN_GSO_MAX_BYTES 65507u
+#define SN_PKT_BIG_ROOM 65536u
 
 /*
- * One packet, or one segmented super-packet.
+ * One packet, one super-packet, or the head of a run.
  *
- * A batch entry normally carries one packet: gso_size = 0 and data is one
- * IPv4 packet (TUN side) or one datagram (underlay side). A backend that
- * uses kernel segmentation offloads (TUN IFF_VNET_HDR, UDP GSO/GRO) may
- * instead set SN_PKT_F_GSO and carry gso_segs segments of gso_size bytes
- * each (the last may be shorter) in one buffer; only backends that declare
- * SN_OS_F_GSO / SN_EGRESS_F_GSO receive such entries.
+ * A batch entry normally carries one packet: flags without SN_PKT_F_GSO
+ * and SN_PKT_F_RUN, gso_size = gso_segs = 0, and data is one IPv4 packet
+ * (TUN side) or one datagram (underlay side).
+ *
+ * Offloads. A kernel cuts and merges packets for much less than a system
+ * call per packet costs, so backends that use its segmentation offloads
+ * (Linux: TUN IFF_VNET_HDR, UDP GSO) exchange bigger units with the host.
+ * Only a backend that says it can handle them sees them: an os backend
+ * that declares SN_OS_F_GSO and reported the offload from tun_open
+ * (struct sn_tun_config.offload), an egress that declares SN_EGRESS_F_GSO.
+ * Every other backend gets and gives one plain packet per entry, and loses
+ * nothing but speed: the wire format is the same either way.
+ *
+ *  - SN_PKT_F_CSUM, os backend -> host (tun_read_batch): the TCP or UDP
+ *    checksum of the IPv4 packet is not computed yet. The 16-bit field at
+ *    data + csum_start + csum_offset holds the one's complement sum of the
+ *    pseudo-header only (Linux CHECKSUM_PARTIAL); the host completes it
+ *    (sums data from csum_start to the end, field included, and stores
+ *    the complement) before anything leaves the node. Host -> os backend
+ *    (tun_write_batch): only on the head of a run, same convention.
+ *  - SN_PKT_F_GSO, os backend -> host (tun_read_batch, in a big packet):
+ *    data is one IPv4 TCP or UDP super-packet (its protocol field says
+ *    which) of up to 64 KiB, always with SN_PKT_F_CSUM. The host cuts its
+ *    payload into gso_segs segments of gso_size bytes (the last may be
+ *    shorter) and gives each the headers the kernel's own segmentation
+ *    would: TCP sequence numbers, FIN and PSH on the last segment only,
+ *    CWR on the first only; UDP lengths; IPv4 ids counting up, lengths,
+ *    every checksum.
+ *  - SN_PKT_F_RUN, host -> backend (send_batch, tun_write_batch): this
+ *    entry and the gso_segs - 1 entries after it in the batch are one unit
+ *    for the kernel's segmentation offload; their data, concatenated in
+ *    order, is
+ *      egress: gso_segs datagrams to this entry's addr, each gso_size
+ *              bytes except the last, which may be shorter;
+ *      os:     one IPv4 TCP super-packet: the head entry holds the IPv4
+ *              and TCP headers (total length and flags of the whole,
+ *              SN_PKT_F_CSUM) and the first gso_size payload bytes, the
+ *              others only their payload (gso_size bytes each, the last
+ *              may be shorter), which the kernel cuts into segments of
+ *              gso_size as above.
+ *    Only the head carries the flag; the backend takes a run whole or not
+ *    at all (what it returns never ends inside a run).
  *
  * Ownership: a packet belongs to exactly one party at a time. The pool owns
  * free packets; sn_host_api.pkt_alloc hands one out, pkt_release returns it.
@@ -70,12 +117,15 @@ struct sn_pkt {
 	uint32_t off;       /* data starts at buf + off */
 	uint32_t len;       /* data bytes */
 	uint32_t flags;     /* SN_PKT_F_* */
-	uint16_t gso_size;  /* segment size with SN_PKT_F_GSO, else 0 */
-	uint16_t gso_segs;  /* segment count with SN_PKT_F_GSO, else 0 */
+	uint16_t gso_size;  /* with SN_PKT_F_GSO or SN_PKT_F_RUN: segment size, else 0 */
+	uint16_t gso_segs;  /* with SN_PKT_F_GSO or SN_PKT_F_RUN: segment count, else 0 */
 	uint32_t peer_id;   /* node id of the peer this packet comes from or goes to; 0 = none */
 	struct sn_addr addr; /* underlay address: source on receive, destination on send */
-	uint32_t reserved;  /* 0 */
+	uint16_t csum_start;  /* with SN_PKT_F_CSUM: offset of the TCP/UDP header from data */
+	uint16_t csum_offset; /* with SN_PKT_F_CSUM: offset of its checksum field in that header */
 	uint64_t user;      /* scratch for the packet's current owner; not preserved across owners */
+	uint64_t time_ns;   /* receive: when the kernel queued it for us, in the host's now_ns()
+			     * clock (an egress sets it where the kernel says, else 0) */
 };
 
 /* Pointer to the first data byte. */
@@ -88,6 +138,12 @@ static inline uint8_t *sn_pkt_data(const struct sn_pkt *p)
 static inline uint32_t sn_pkt_headroom(const struct sn_pkt *p)
 {
 	return p->off;
+}
+
+/* Bytes from the data start to the end of the buffer. */
+static inline uint32_t sn_pkt_room(const struct sn_pkt *p)
+{
+	return p->cap > p->off ? p->cap - p->off : 0;
 }
 
 /* Bytes free behind the data. */

@@ -19,6 +19,20 @@
  *        response_tx and drop reasons unverified, bad_response (protocol
  *        revision 2); counter ids renumbered so traffic counters and drop
  *        reasons each stay in one group.
+ *        2026-12-02: offloads and AQM (issue 8). struct sn_pkt: csum_start
+ *        and csum_offset where `reserved` was, time_ns appended (72 bytes);
+ *        SN_PKT_F_GSO defined (a super-packet from the TUN device) and
+ *        joined by SN_PKT_F_CSUM (partial checksum) and SN_PKT_F_RUN (a
+ *        run of entries for the kernel's segmentation), with the
+ *        SN_GSO_* limits and SN_PKT_BIG_ROOM (subnetra/packet.h,
+ *        "Offloads"). recv_batch and tun_read_batch take struct sn_pkt **
+ *        (the backend may reorder the lent entries); recv_batch may keep
+ *        datagrams for the next call, which the host then makes.
+ *        sn_tun_config.offload (out, where reserved2 was) with
+ *        SN_TUN_OFFLOAD_RX/TX. send_batch and tun_write_batch: a backend
+ *        counts the taken packets it fails itself, the host counts the
+ *        rest. Counters tun_rx_gso, tun_tx_gso, rx_gro, tx_gso,
+ *        aqm_marked; drop reason aqm.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
