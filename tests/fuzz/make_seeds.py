@@ -132,6 +132,66 @@ def rx_seeds(keepalive, data):
           rec(AUTH, ipv4("10.0.0.1", "10.0.0.2"), src=2, seq=3) + rec(TUN, ipv4("10.0.0.2", "10.0.0.1")))
 
 
+def csum(b, s=0):
+    if len(b) % 2:
+        b = b + b"\0"
+    for i in range(0, len(b), 2):
+        s += b[i] << 8 | b[i + 1]
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def tcp4(seq, payload, flags=0x10, ident=1, sport=40000, ts=True, fix=True):
+    """An IPv4 TCP segment (timestamps option), checksums right if fix."""
+    opts = b"\1\1\x08\x0a" + struct.pack(">II", 42, 7) if ts else b""
+    th = struct.pack(">HHIIBBHHH", sport, 5001, seq, 77, (5 + len(opts) // 4) << 4, flags,
+                     502, 0, 0) + opts
+    total = 20 + len(th) + len(payload)
+    ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, ident, 0x4000, 64, 6, 0,
+                               bytes([10, 0, 1, 1]), bytes([10, 0, 2, 2])))
+    if fix:
+        ip[10:12] = struct.pack(">H", csum(bytes(ip)))
+    seg = bytearray(th + payload)
+    if fix:
+        pseudo = sum(struct.unpack(">4H", ip[12:20])) + 6 + len(seg)
+        seg[16:18] = struct.pack(">H", csum(bytes(seg), pseudo))
+    return bytes(ip + seg)
+
+
+def udp4(payload):
+    total = 28 + len(payload)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, 9, 0x4000, 64, 17, 0,
+                     bytes([10, 0, 1, 1]), bytes([10, 0, 2, 2]))
+    return ip + struct.pack(">HHHH", 40000, 5001, 8 + len(payload), 0) + payload
+
+
+def vnet(flags, gso_type, gso_size, start, offset, hdr_len=0):
+    return struct.pack("<BBHHHH", flags, gso_type, hdr_len, gso_size, start, offset)
+
+
+def gso_seeds():
+    """fuzz_gso: TUN reads (mode 0) and batches of segments (mode 1: the
+    target fixes checksums; mode 3: taken as they are)."""
+    data = bytes((k * 7 + (k >> 8)) & 0xff for k in range(10000))
+    write("gso", "tso-tcp", b"\0" + vnet(1, 1, 1348, 20, 16, 52) + tcp4(1000, data, 0x18))
+    write("gso", "tso-tcp-ecn-cwr", b"\0" + vnet(1, 0x81, 1348, 20, 16) +
+          tcp4(5, data[:4000], 0x90))
+    write("gso", "uso-udp", b"\0" + vnet(1, 5, 1372, 20, 6) + udp4(data[:5000]))
+    write("gso", "csum-partial", b"\0" + vnet(1, 0, 0, 20, 16) + tcp4(9, data[:100], fix=False))
+    write("gso", "plain", b"\0" + vnet(0, 0, 0, 0, 0) + tcp4(9, data[:100]))
+    write("gso", "bad-type-tcpv6", b"\0" + vnet(1, 4, 1348, 20, 16) + tcp4(9, data[:3000]))
+    segs = b"".join(struct.pack(">H", len(t)) + t for t in
+                    (tcp4(1000 + k * 1348, data[k * 1348:(k + 1) * 1348], ident=k)
+                     for k in range(6)))
+    write("gso", "segments", b"\1" + segs)
+    write("gso", "segments-as-is", b"\3" + segs)
+    two = b"".join(struct.pack(">H", len(t)) + t for t in
+                   (tcp4(1000 + (k // 2) * 1348, data[:1348], ident=k // 2, sport=40000 + k % 2)
+                    for k in range(8)))
+    write("gso", "two-flows", b"\1" + two)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -152,6 +212,7 @@ def main():
         "01040000000000026553f100c0ffee0000000002faec49ca3c211abee60393a11e713afe"
         "7fc66e3707b3b0433a25af1e82cb146a9c0aa1a8dbc7ce5a3813589e"))
     rx_seeds(keepalive, data)
+    gso_seeds()
     # fuzz_ctl: bytes after the newline set counters, endpoints, epochs, times
     write("ctl", "state-max-status", b"status\n" + b"\xff" * 1024)
     write("ctl", "state-max-json-status", b"json status\n" + b"\xff" * 1024)
