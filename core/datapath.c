@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include "gro.h"
+#include "gso.h"
 #include "node.h"
 #include "verify.h"
 #include "wire.h"
@@ -35,14 +37,14 @@ static int same_addr(const struct sn_addr *a, const struct sn_addr *b)
 
 void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p)
 {
-	if (n->n_udp_out == SN_BATCH)
+	if (n->n_udp_out == SN_STAGE)
 		sn_dp_flush(n);
 	n->udp_out[n->n_udp_out++] = p;
 }
 
 static void stage_tun(struct sn_node *n, struct sn_pkt *p)
 {
-	if (n->n_tun_out == SN_BATCH)
+	if (n->n_tun_out == SN_STAGE)
 		sn_dp_flush(n);
 	n->tun_out[n->n_tun_out++] = p;
 }
@@ -242,24 +244,65 @@ void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t c
 	sn_dp_flush(n);
 }
 
+/* A super-packet from the TUN device (SN_PKT_F_GSO): each segment is cut
+ * straight into a pool packet, which is routed and sealed in place before
+ * the next one is cut (docs/plugin-sdk.md, "Offloads"). */
+static void tun_rx_gso(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *big)
+{
+	struct sn_gso g;
+	struct sn_pkt *p;
+	uint32_t len;
+
+	sn__dp_count(n, NULL, SN_CTR_TUN_RX_GSO, 1);
+	if (sn_gso_init(&g, sn_pkt_data(big), big->len, big->gso_size) < 0) {
+		/* not TCP or UDP over IPv4: not ours, like any non-IPv4 packet */
+		sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
+		return sn__dp_drop(n, big, SN_CTR_DROP_NO_ROUTE, NULL);
+	}
+	for (uint32_t i = 0; i < g.segs; i++) {
+		sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
+		len = sn_gso_seg_len(&g, i);
+		if (len > n->cfg->mtu) {
+			sn__dp_count(n, NULL, SN_CTR_DROP_TOO_BIG, 1);
+			continue;
+		}
+		if (!(p = sn_pool_get(&n->pool))) {
+			sn__dp_count(n, NULL, SN_CTR_DROP_NO_BUFFER, 1);
+			continue;
+		}
+		sn_gso_seg(&g, i, sn_pkt_data(p));
+		p->len = len;
+		route(n, t, p, NULL);
+	}
+	sn_pool_put(&n->pool, big);
+}
+
+/* One packet from the TUN device; a partial checksum (SN_PKT_F_CSUM) is
+ * completed before anything else looks at it. */
+static void tun_rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p)
+{
+	sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
+	if (p->len > n->cfg->mtu)
+		return sn__dp_drop(n, p, SN_CTR_DROP_TOO_BIG, NULL);
+	/* not IPv4 (an IPv6 packet the kernel routed here), or a partial
+	 * checksum outside the packet: not ours */
+	if (sn_ipv4_check(sn_pkt_data(p), p->len) ||
+	    ((p->flags & SN_PKT_F_CSUM) &&
+	     sn_gso_csum(sn_pkt_data(p), p->len, p->csum_start, p->csum_offset) < 0))
+		return sn__dp_drop(n, p, SN_CTR_DROP_NO_ROUTE, NULL);
+	p->flags &= ~SN_PKT_F_CSUM;
+	route(n, t, p, NULL);
+}
+
 void sn_dp_tun_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt)
 {
 	const struct sn_policy *t = sn_policy_active(&n->policy);
 
 	for (uint32_t i = 0; i < cnt; i++) {
-		struct sn_pkt *p = pkts[i];
-
-		sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
-		if (p->len > n->cfg->mtu) {
-			sn__dp_drop(n, p, SN_CTR_DROP_TOO_BIG, NULL);
-			continue;
-		}
-		if (sn_ipv4_check(sn_pkt_data(p), p->len)) {
-			/* not IPv4 (an IPv6 packet the kernel routed here): not ours */
-			sn__dp_drop(n, p, SN_CTR_DROP_NO_ROUTE, NULL);
-			continue;
-		}
-		route(n, t, p, NULL);
+		if (pkts[i]->flags & SN_PKT_F_GSO)
+			tun_rx_gso(n, t, pkts[i]);
+		else
+			tun_rx_one(n, t, pkts[i]);
 	}
 	sn_dp_flush(n);
 }
@@ -287,11 +330,35 @@ static uint32_t flush_out(struct sn_node *n, struct sn_pkt **v, uint32_t *cnt, u
 	return (uint32_t)taken;
 }
 
-void sn_dp_flush(struct sn_node *n)
+/* The underlay: with an egress that takes them, runs of one size to one
+ * address are marked for UDP GSO (gso.h). */
+static void flush_udp(struct sn_node *n)
 {
+	if (n->eg_gso && n->n_udp_out > 1)
+		sn_gso_runs(n->udp_out, n->n_udp_out);
 	flush_out(n, n->udp_out, &n->n_udp_out, SN_CTR_DROP_TX_ERROR, n->eg_ops->send_batch,
 		  n->egress.inst);
+}
+
+/* The TUN device: with a device that takes them, consecutive segments of a
+ * TCP flow are coalesced into runs first (gro.h). */
+static void flush_tun(struct sn_node *n)
+{
+	struct sn_pkt **v = n->tun_out;
+	uint32_t cnt = n->n_tun_out;
+
+	if ((n->tun_offload & SN_TUN_OFFLOAD_TX) && cnt > 1) {
+		sn__dp_count(n, NULL, SN_CTR_TUN_TX_GSO, sn_gro_coalesce(v, cnt, n->tun_plan));
+		v = n->tun_plan;
+	}
+	n->n_tun_out = 0;
 	sn__dp_count(n, NULL, SN_CTR_TUN_TX,
-		     flush_out(n, n->tun_out, &n->n_tun_out, SN_CTR_DROP_TUN_ERROR,
-			       n->os_ops->tun_write_batch, n->os.inst));
+		     flush_out(n, v, &cnt, SN_CTR_DROP_TUN_ERROR, n->os_ops->tun_write_batch,
+			       n->os.inst));
+}
+
+void sn_dp_flush(struct sn_node *n)
+{
+	flush_udp(n);
+	flush_tun(n);
 }

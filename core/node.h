@@ -24,6 +24,9 @@
 
 #define SN_BATCH 64       /* packets per wake-up per file descriptor */
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
+#define SN_STAGE 128      /* packets staged per output between flushes */
+#define SN_TUN_BIG 2      /* big packets lent per TUN read with offloads on */
+#define SN_POOL_BIG 4     /* big packets in the pool with offloads on */
 
 struct sn_ctl; /* control server (ctl_server.c) */
 struct sn_reload; /* a reload in progress (reload.c) */
@@ -82,9 +85,14 @@ struct sn_node {
 	struct sn_prefix *routes;
 	uint32_t n_routes, cap_routes;
 
+	/* offloads (docs/plugin-sdk.md, "Offloads"), set at start */
+	uint32_t tun_offload;      /* SN_TUN_OFFLOAD_* of the TUN device (0: none) */
+	bool eg_gso;               /* the egress takes runs (SN_EGRESS_F_GSO) */
+
 	/* event loop (reactor.c) */
 	uv_loop_t loop;
 	uv_poll_t tun_poll, udp_poll;
+	uv_idle_t udp_again;       /* the last underlay read filled every packet: read again */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t keepalive, verify;
 	uv_work_t emove_work;
@@ -93,9 +101,10 @@ struct sn_node {
 	struct sn_ctl *ctl;
 
 	/* staging for the data path: outputs collected during one batch */
-	struct sn_pkt *tun_out[SN_BATCH];
+	struct sn_pkt *tun_out[SN_STAGE];
 	uint32_t n_tun_out;
-	struct sn_pkt *udp_out[SN_BATCH];
+	struct sn_pkt *tun_plan[SN_STAGE]; /* tun_out in write order, with runs (gro.h) */
+	struct sn_pkt *udp_out[SN_STAGE];
 	uint32_t n_udp_out;
 };
 

@@ -106,6 +106,27 @@ static int setup_policy(struct sn_node *n, char *err, size_t err_len)
 	return 0;
 }
 
+/* What the TUN device offloads (a backend without SN_OS_F_GSO reports
+ * nothing); with reads that may be super-packets, the pool gets its big
+ * packets. */
+static void tun_offloads(struct sn_node *n, uint32_t reported)
+{
+	int r;
+
+	n->tun_offload = (n->os_ops->flags & SN_OS_F_GSO) ? reported : 0;
+	if ((n->tun_offload & SN_TUN_OFFLOAD_RX) &&
+	    (r = sn_pool_add_big(&n->pool, SN_POOL_BIG, true)) < 0) {
+		sn_log(&n->host, SN_LOG_WARN, "cannot allocate %u packets for the TUN device's "
+		       "super-packets (%s); reading without offloads is not possible once they "
+		       "are on, so reads of super-packets will be dropped", SN_POOL_BIG,
+		       strerror(-r));
+	}
+	sn_log(&n->host, SN_LOG_INFO, "%s: offloads %s%s%s", n->os_ops->tun_name(n->os.inst),
+	       n->tun_offload ? "" : "off",
+	       n->tun_offload & SN_TUN_OFFLOAD_RX ? "rx (TSO/USO reads, partial checksums) " : "",
+	       n->tun_offload & SN_TUN_OFFLOAD_TX ? "tx (coalesced writes)" : "");
+}
+
 static int open_tun(struct sn_node *n, char *err, size_t err_len)
 {
 	char why[256] = "";
@@ -120,11 +141,14 @@ static int open_tun(struct sn_node *n, char *err, size_t err_len)
 	};
 	int r = n->os_ops->tun_open(n->os.inst, &tc);
 
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, err_len, "%s: %s", n->os.path, why[0] ? why : strerror(-r));
-	else if (SN_HAS_OP(struct sn_os_ops, n->os_ops, tun_dropped))
+		return r;
+	}
+	if (SN_HAS_OP(struct sn_os_ops, n->os_ops, tun_dropped))
 		n->os_ops->tun_dropped(n->os.inst, &n->tun_dropped_base);
-	return r;
+	tun_offloads(n, tc.offload);
+	return 0;
 }
 
 void sn_node_kernel_counters(struct sn_node *n)
@@ -153,6 +177,7 @@ static int open_underlay(struct sn_node *n, char *err, size_t err_len)
 	r = n->eg_ops->open(n->egress.inst, &eo);
 	if (r < 0)
 		snprintf(err, err_len, "%s: %s", n->egress.path, why[0] ? why : strerror(-r));
+	n->eg_gso = (n->eg_ops->flags & SN_EGRESS_F_GSO) != 0;
 	return r;
 }
 
@@ -251,18 +276,25 @@ static void remove_routes(struct sn_node *n)
 
 /* ---- loop callbacks -------------------------------------------------- */
 
-static void lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **, uint32_t),
-			  void *inst, void (*process)(struct sn_node *, struct sn_pkt *const *, uint32_t))
+/* Lend up to SN_BATCH packets (and big ones when the TUN device's reads
+ * may be super-packets), read into them, process what was filled, return
+ * the rest. Returns whether every lent packet was filled. */
+static bool lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **, uint32_t),
+			  void *inst, uint32_t big,
+			  void (*process)(struct sn_node *, struct sn_pkt *const *, uint32_t))
 {
-	struct sn_pkt *v[SN_BATCH];
-	uint32_t k = 0;
+	struct sn_pkt *v[SN_BATCH + SN_TUN_BIG];
+	uint32_t k = 0, b = 0;
 	int got;
 
 	while (k < SN_BATCH && (v[k] = sn_pool_get(&n->pool)))
 		k++;
+	while (b < big && (v[k + b] = sn_pool_get_big(&n->pool)))
+		b++;
+	k += b;
 	if (k == 0) {
-		sn_host_count(&n->host, SN_CTR_DROP_NO_BUFFER, 0, 1);
-		return;
+		sn__dp_count(n, NULL, SN_CTR_DROP_NO_BUFFER, 1);
+		return false;
 	}
 	got = rd(inst, v, k);
 	if (got < 0) {
@@ -274,6 +306,26 @@ static void lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **,
 		sn_pool_put(&n->pool, v[i]);
 	if (got)
 		process(n, v, (uint32_t)got);
+	return (uint32_t)got == k;
+}
+
+static void read_udp(struct sn_node *n);
+
+static void on_udp_again(uv_idle_t *h)
+{
+	struct sn_node *n = h->data;
+
+	uv_idle_stop(h);
+	read_udp(n);
+}
+
+/* The underlay: after a read that filled every packet, the egress may hold
+ * more than the socket shows (subnetra/egress.h, recv_batch): read again
+ * on the next turn of the loop, after the other descriptors had theirs. */
+static void read_udp(struct sn_node *n)
+{
+	if (lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, 0, sn_dp_underlay_rx))
+		uv_idle_start(&n->udp_again, on_udp_again);
 }
 
 static void on_udp(uv_poll_t *h, int status, int events)
@@ -282,7 +334,7 @@ static void on_udp(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
-	lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, sn_dp_underlay_rx);
+	read_udp(n);
 }
 
 static void on_tun(uv_poll_t *h, int status, int events)
@@ -291,7 +343,8 @@ static void on_tun(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
-	lend_and_read(n, n->os_ops->tun_read_batch, n->os.inst, sn_dp_tun_rx);
+	lend_and_read(n, n->os_ops->tun_read_batch, n->os.inst,
+		      n->tun_offload & SN_TUN_OFFLOAD_RX ? SN_TUN_BIG : 0, sn_dp_tun_rx);
 }
 
 /* An epoch move (verify.c): persist emove.job on a worker thread, then
@@ -372,9 +425,11 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_init(&n->loop, &n->sig_int);
 	uv_signal_init(&n->loop, &n->sig_term);
 	uv_signal_init(&n->loop, &n->sig_hup);
+	uv_idle_init(&n->loop, &n->udp_again);
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
 	uv_check_init(&n->loop, &n->reclaim);
+	n->udp_again.data = n;
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
 		n->emove_work.data = n;
@@ -497,6 +552,7 @@ void sn_node_stop(struct sn_node *n)
 	n->stopping = true;
 	uv_poll_stop(&n->tun_poll);
 	uv_poll_stop(&n->udp_poll);
+	uv_idle_stop(&n->udp_again);
 	uv_stop(&n->loop);
 }
 
