@@ -30,7 +30,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <netinet/udp.h>
+
+#include "gso.h"
 #include "host.h"
+#include "ipref.h"
 #include "pool.h"
 #include "subnetra/sdk.h"
 
@@ -156,17 +160,26 @@ static struct sn_tun_config config(struct fx *f, const char *name, uint32_t flag
 	return cfg;
 }
 
-static void *open_tun(struct fx *f)
+/* The device, with these options; *offload what tun_open reported. */
+static void *open_tun_opts(struct fx *f, const struct sn_option *opts, uint32_t n,
+			   uint32_t *offload)
 {
 	struct sn_tun_config cfg = config(f, IFNAME, 0);
 	int rc;
-	void *inst = create(f, NULL, 0, &rc);
+	void *inst = create(f, opts, n, &rc);
 
 	assert_int_equal(rc, 0);
 	rc = f->ops->tun_open(inst, &cfg);
 	if (rc)
 		fail_msg("tun_open: %d %s", rc, f->err);
+	if (offload)
+		*offload = cfg.offload;
 	return inst;
+}
+
+static void *open_tun(struct fx *f)
+{
+	return open_tun_opts(f, NULL, 0, NULL);
 }
 
 static int if_ioctl(struct fx *f, unsigned long req, struct ifreq *ifr, const char *name)
@@ -219,7 +232,7 @@ static void test_linux_tun_open_configures_device(void **state)
 	assert_int_equal(if_ioctl(f, SIOCGIFFLAGS, &ifr, IFNAME), 0);
 	assert_true(ifr.ifr_flags & IFF_UP);
 	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
-	assert_int_equal(ifr.ifr_qlen, 1000);
+	assert_true(ifr.ifr_qlen == 1000 || ifr.ifr_qlen == 64); /* without / with offloads */
 }
 
 static void test_linux_tun_destroy_removes_device(void **state)
@@ -306,7 +319,7 @@ static void test_linux_option_txqueuelen(void **state)
 
 	assert_null(create(f, &bad, 1, &rc));
 	assert_int_equal(rc, -EINVAL);
-	assert_string_equal(f->err, "linux: unknown option 'txqlen' (known: txqueuelen)");
+	assert_string_equal(f->err, "linux: unknown option 'txqlen' (known: txqueuelen, offload)");
 	inst = create(f, &good, 1, &rc);
 	assert_int_equal(rc, 0);
 	need_netns();
@@ -605,6 +618,195 @@ static void test_linux_tun_write_error_counted(void **state)
 	close(fd);
 }
 
+/* ---- offloads ---- */
+
+/* On by default where the kernel has them (this one: 6.2 or later), with
+ * the shorter queue; offload: false gives a plain device. */
+static void test_linux_offload_option(void **state)
+{
+	struct fx *f = *state;
+	const struct sn_option off = {"offload", "false"}, bad = {"offload", "maybe"};
+	struct ifreq ifr;
+	uint32_t got;
+	int rc;
+
+	assert_null(create(f, &bad, 1, &rc));
+	assert_string_equal(f->err, "linux: option offload: 'maybe' is not true or false");
+	assert_true(f->ops->flags & SN_OS_F_GSO);
+	need_netns();
+	open_tun_opts(f, NULL, 0, &got);
+	assert_int_equal(got, SN_TUN_OFFLOAD_RX | SN_TUN_OFFLOAD_TX);
+	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
+	assert_int_equal(ifr.ifr_qlen, 64);
+	f->desc->destroy(f->inst[--f->n_inst]);
+	free(f->inst[f->n_inst]);
+	open_tun_opts(f, &off, 1, &got);
+	assert_int_equal(got, 0);
+	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
+	assert_int_equal(ifr.ifr_qlen, 1000);
+}
+
+/* Read with n normal packets and one big one until a UDP packet to port
+ * comes; returns it (the caller releases every entry) or NULL. */
+static struct sn_pkt *read_one_to(struct fx *f, void *inst, struct sn_pkt **p, uint16_t port)
+{
+	for (int tries = 0; tries < MAX_POLLS; tries++) {
+		int k;
+
+		if (!wait_readable(f->ops->tun_fd(inst)))
+			continue;
+		for (int i = 0; i < 4; i++)
+			assert_non_null(p[i] = sn_pool_get(&f->pool));
+		assert_non_null(p[4] = sn_pool_get_big(&f->pool));
+		k = f->ops->tun_read_batch(inst, p, 5);
+		assert_true(k >= 0 && k <= 5);
+		for (int i = 0; i < k; i++) {
+			const uint8_t *d = sn_pkt_data(p[i]);
+
+			if (p[i]->len >= 28 && d[9] == IPPROTO_UDP && (d[22] << 8 | d[23]) == port) {
+				if (i) { /* in front for the caller */
+					struct sn_pkt *t = p[0];
+
+					p[0] = p[i], p[i] = t;
+				}
+				return p[0];
+			}
+		}
+		for (int i = 0; i < 5; i++)
+			sn_pool_put(&f->pool, p[i]);
+	}
+	return NULL;
+}
+
+/* A datagram sent through the device comes with its checksum left to us
+ * (SN_PKT_F_CSUM), which the host's completion makes right. */
+static void test_linux_offload_read_partial_checksum(void **state)
+{
+	struct fx *f = *state;
+	struct sn_pkt *p[5], *q;
+	uint16_t port;
+	uint32_t got;
+	void *inst;
+	int fd;
+
+	need_netns();
+	inst = open_tun_opts(f, NULL, 0, &got);
+	assert_int_equal(sn_pool_add_big(&f->pool, 2, false), 0);
+	fd = udp_socket(0, &port);
+	send_udp(fd, REMOTE, 7100, 100);
+	assert_non_null(q = read_one_to(f, inst, p, 7100));
+	assert_int_equal(q->len, 128);
+	assert_true(q->flags & SN_PKT_F_CSUM);
+	assert_false(q->flags & SN_PKT_F_GSO);
+	assert_true(sn_pkt_room(q) < SN_PKT_BIG_ROOM); /* no copy for a small one */
+	assert_int_equal(q->csum_start, 20);
+	assert_int_equal(q->csum_offset, 6);
+	assert_int_equal(sn_gso_csum(sn_pkt_data(q), q->len, q->csum_start, q->csum_offset), 0);
+	assert_true(ipref_valid(sn_pkt_data(q), q->len));
+	for (int i = 0; i < 5; i++)
+		sn_pool_put(&f->pool, p[i]);
+	assert_int_equal(f->pool.n_free, POOL_COUNT);
+	assert_int_equal(f->pool.n_big_free, 2);
+	close(fd);
+}
+
+/* A UDP GSO send (UDP_SEGMENT) larger than a normal packet's room reaches
+ * us as one super-packet in the big packet, moved to the front of the
+ * batch; cut, it is the datagrams. */
+static void test_linux_offload_read_uso_super_packet(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(7200)};
+	static char buf[9800];
+	struct sn_pkt *p[5], *q;
+	struct sn_gso g;
+	uint16_t port;
+	uint32_t got;
+	void *inst;
+	int fd, seg = 1000;
+
+	need_netns();
+	inst = open_tun_opts(f, NULL, 0, &got);
+	assert_int_equal(sn_pool_add_big(&f->pool, 2, false), 0);
+	fd = udp_socket(0, &port);
+	if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) != 0)
+		skip();
+	memset(buf, 'u', sizeof(buf));
+	sa.sin_addr.s_addr = htonl(REMOTE);
+	assert_int_equal(sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa)),
+			 (ssize_t)sizeof(buf));
+	assert_non_null(q = read_one_to(f, inst, p, 7200));
+	if (!(q->flags & SN_PKT_F_GSO))
+		skip(); /* a kernel without USO: cut by the kernel itself */
+	assert_true(sn_pkt_room(q) >= SN_PKT_BIG_ROOM);
+	assert_int_equal(q->len, 28 + sizeof(buf));
+	assert_int_equal(q->gso_size, 1000);
+	assert_true(q->flags & SN_PKT_F_CSUM);
+	assert_int_equal(sn_gso_init(&g, sn_pkt_data(q), q->len, q->gso_size), 0);
+	assert_int_equal(g.segs, 10);
+	for (uint32_t i = 0; i < g.segs; i++) {
+		uint8_t out[1100];
+		uint32_t n = sn_gso_seg_len(&g, i);
+
+		sn_gso_seg(&g, i, out);
+		assert_true(ipref_valid(out, n));
+		assert_int_equal(n, i < 9 ? 1028 : 828);
+	}
+	for (int i = 0; i < 5; i++)
+		sn_pool_put(&f->pool, p[i]);
+	assert_int_equal(f->pool.n_free, POOL_COUNT);
+	assert_int_equal(f->pool.n_big_free, 2);
+	close(fd);
+}
+
+/* A run written is one super-packet to the kernel, which hands the local
+ * socket its datagrams. */
+static void test_linux_offload_write_run(void **state)
+{
+	struct fx *f = *state;
+	struct sn_pkt *p[3];
+	char buf[600];
+	uint16_t port;
+	uint32_t got, ps;
+	uint8_t *d;
+	void *inst;
+	int fd;
+
+	need_netns();
+	inst = open_tun_opts(f, NULL, 0, &got);
+	if (!(got & SN_TUN_OFFLOAD_TX))
+		skip();
+	fd = udp_socket(TUN_ADDR, &port);
+	p[0] = udp_packet(&f->pool, REMOTE, 9999, TUN_ADDR, port, "");
+	d = sn_pkt_data(p[0]);
+	d[2] = (28 + 3 * 400) >> 8, d[3] = (28 + 3 * 400) & 0xff, d[10] = d[11] = 0;
+	put16(d + 10, ip_checksum(d, 20));
+	put16(d + 24, 8 + 3 * 400);
+	ps = ipref_pseudo(d, 8 + 3 * 400);
+	while (ps >> 16)
+		ps = (ps & 0xffff) + (ps >> 16);
+	put16(d + 26, (uint16_t)ps); /* partial: the pseudo-header only */
+	memset(d + 28, 'a', 400);
+	p[0]->len = 428;
+	p[0]->flags = SN_PKT_F_RUN | SN_PKT_F_CSUM;
+	p[0]->csum_start = 20, p[0]->csum_offset = 6, p[0]->gso_size = 400, p[0]->gso_segs = 3;
+	for (int i = 1; i < 3; i++) {
+		assert_non_null(p[i] = sn_pool_get(&f->pool));
+		memset(sn_pkt_data(p[i]), 'a' + i, 400);
+		p[i]->len = 400;
+	}
+	assert_int_equal(f->ops->tun_write_batch(inst, p, 3), 3);
+	assert_int_equal(f->pool.n_free, POOL_COUNT);
+	for (int i = 0; i < 3; i++) {
+		assert_true(wait_readable(fd));
+		assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 400);
+		assert_int_equal(buf[0], 'a' + i);
+		assert_int_equal(buf[399], 'a' + i);
+	}
+	assert_int_equal(f->host.counters[SN_CTR_DROP_TUN_ERROR], 0);
+	close(fd);
+}
+
 static void test_linux_before_open_is_error(void **state)
 {
 	struct fx *f = *state;
@@ -773,6 +975,10 @@ int main(void)
 		T(test_linux_tun_read_too_big_dropped),
 		T(test_linux_tun_write_delivers_to_socket),
 		T(test_linux_tun_write_error_counted),
+		T(test_linux_offload_option),
+		T(test_linux_offload_read_partial_checksum),
+		T(test_linux_offload_read_uso_super_packet),
+		T(test_linux_offload_write_run),
 		T(test_linux_drop_privileges),
 	};
 

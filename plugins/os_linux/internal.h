@@ -1,10 +1,34 @@
 /* SPDX-License-Identifier: MIT */
-/* plugins/os_linux/internal.h: functions shared between the files of os_linux. */
+/* plugins/os_linux/internal.h: what the files of os_linux share. */
 #ifndef SN_LX_INTERNAL_H
 #define SN_LX_INTERNAL_H
+#include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "subnetra/os.h"
+#include "netlink.h"
+#include "subnetra/sdk.h"
+
+#define NAME "linux"
+
+struct lx {
+	struct sn_host *host;
+	const struct sn_host_api *api;
+	int fd;            /* TUN; -1 before tun_open() */
+	int ifindex;
+	uint32_t txqlen;
+	bool txqlen_set;   /* the option gave it */
+	bool want_offload; /* the option offload (default true) */
+	bool vnet;         /* the device carries a virtio_net_hdr (offloads on) */
+	bool uso;          /* ... and takes UDP segmentation (USO) too */
+	struct sn__nl nl;  /* for routes; opened by tun_open() */
+	char name[IFNAMSIZ];
+};
+
+/* tun_io.c: the TUN device's reads and writes (sn_os_ops.tun_read_batch
+ * and tun_write_batch) on an open device, plain or with a virtio_net_hdr. */
+int sn__lx_read(struct lx *x, struct sn_pkt **pkts, uint32_t n);
+int sn__lx_write(struct lx *x, struct sn_pkt *const *pkts, uint32_t n);
 
 /* Switch to a->user keeping CAP_NET_ADMIN with SN_PRIV_KEEP_NET_ADMIN, else
  * no capability. 0 or -errno with a reason in a->err. */

@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * os_linux: the TUN device (/dev/net/tun, IFF_TUN | IFF_NO_PI, so every
- * read and write is exactly one IPv4 packet), its address and MTU by
- * ioctl, routes through it by rtnetlink (netlink.c).
+ * os_linux: the TUN device (/dev/net/tun, IFF_TUN | IFF_NO_PI), its
+ * address and MTU by ioctl, routes through it by rtnetlink (netlink.c).
+ * With offloads (the default, where the kernel has them) the device is
+ * opened with IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4 with ECN,
+ * USO4): reads may then be 64 KiB super-packets and writes coalesced ones
+ * (tun_io.c, vnet.h; docs/plugin-sdk.md, "Offloads"). A kernel that
+ * refuses them gets a plain device, where every read and write is exactly
+ * one IPv4 packet.
  *
  * The device is not persistent: closing the fd (destroy) makes the kernel
  * remove it together with its addresses and routes, so a crash leaves
  * nothing behind.
  *
  * Options (plugins.options.linux.*):
- *   txqueuelen  the device's transmit queue length (default 1000)
+ *   txqueuelen  the device's transmit queue length: the packets the kernel
+ *               holds for the daemon to read (default 1000, with offloads
+ *               TXQLEN_OFFLOAD: each entry may then be a 64 KiB
+ *               super-packet, and a queue must not hold more than a few
+ *               milliseconds)
+ *   offload     true (default) or false: use the offloads where the kernel
+ *               has them
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,26 +38,22 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 
-#include "netlink.h"
 #include "internal.h"
-#include "subnetra/sdk.h"
 
-#define NAME "linux"
 #define TUN_PATH "/dev/net/tun"
 #define TXQLEN_DEFAULT 1000u
+#define TXQLEN_OFFLOAD 64u
 #define TXQLEN_MAX 1000000u
 #define MTU_MIN 68u     /* the IPv4 minimum */
 #define MTU_MAX 65535u  /* the TUN driver's maximum */
 
-struct lx {
-	struct sn_host *host;
-	const struct sn_host_api *api;
-	int fd;            /* TUN; -1 before tun_open() */
-	int ifindex;
-	uint32_t txqlen;
-	struct sn__nl nl;  /* for routes; opened by tun_open() */
-	char name[IFNAMSIZ];
-};
+/* Offload bits Debian 12's linux/if_tun.h (6.1) lacks: USO came with 6.2. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
 static void errf(char *buf, uint32_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -129,7 +136,7 @@ static int check_config(const struct sn_tun_config *cfg, const char *name)
 	return 0;
 }
 
-static int open_tun(struct lx *x, const char *name, char *err, uint32_t el)
+static int open_tun(struct lx *x, const char *name, bool vnet, char *err, uint32_t el)
 {
 	struct ifreq ifr;
 	int e;
@@ -141,7 +148,7 @@ static int open_tun(struct lx *x, const char *name, char *err, uint32_t el)
 		return -e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(x->fd, TUNSETIFF, &ifr) != 0) {
 		e = errno;
@@ -152,6 +159,40 @@ static int open_tun(struct lx *x, const char *name, char *err, uint32_t el)
 	memcpy(x->name, ifr.ifr_name, IFNAMSIZ);
 	x->name[IFNAMSIZ - 1] = '\0';
 	return 0;
+}
+
+/* What the device may hand us: checksums left partial, TCP super-packets
+ * (with CWR, which the host keeps on the first segment), UDP ones where the
+ * kernel has USO (6.2 on; USO4 goes only with USO6). 0 or -errno. */
+static int set_offload(struct lx *x)
+{
+	unsigned int f = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN;
+
+	x->uso = ioctl(x->fd, TUNSETOFFLOAD, f | TUN_F_USO4 | TUN_F_USO6) == 0;
+	if (x->uso || ioctl(x->fd, TUNSETOFFLOAD, f) == 0)
+		return 0;
+	return -errno;
+}
+
+/* The device with offloads if wanted and the kernel has them, else a plain
+ * one (the first closed, which removes it, and the name opened again). */
+static int open_device(struct lx *x, const char *name, char *err, uint32_t el)
+{
+	int rc;
+
+	if (x->want_offload) {
+		rc = open_tun(x, name, true, err, el);
+		if (rc == 0 && (rc = set_offload(x)) == 0) {
+			x->vnet = true;
+			return 0;
+		}
+		x->api->log(x->host, SN_LOG_INFO, NAME ": no offloads on %s (%s): one packet "
+			    "per read and write", name[0] ? name : "the device", strerror(-rc));
+		if (x->fd >= 0)
+			close(x->fd);
+		x->fd = -1;
+	}
+	return open_tun(x, name, false, err, el);
 }
 
 /* One interface ioctl on socket s; what names the request and its value. */
@@ -221,7 +262,7 @@ static void set_txqlen(struct lx *x, int s)
 	char err[128];
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_qlen = (int)x->txqlen;
+	ifr.ifr_qlen = (int)(x->txqlen_set || !x->vnet ? x->txqlen : TXQLEN_OFFLOAD);
 	if (if_ioctl(x, s, SIOCSIFTXQLEN, &ifr, "SIOCSIFTXQLEN", err, sizeof(err)) != 0)
 		x->api->log(x->host, SN_LOG_WARN, NAME ": %s", err);
 }
@@ -308,10 +349,11 @@ static void close_all(struct lx *x)
 		close(x->fd);
 	x->fd = -1;
 	x->ifindex = 0;
+	x->vnet = x->uso = false;
 	x->name[0] = '\0';
 }
 
-static int lx_tun_open(void *inst, const struct sn_tun_config *cfg)
+static int lx_tun_open(void *inst, struct sn_tun_config *cfg)
 {
 	struct lx *x = inst;
 	const char *name = cfg->ifname ? cfg->ifname : "";
@@ -324,15 +366,17 @@ static int lx_tun_open(void *inst, const struct sn_tun_config *cfg)
 	rc = check_config(cfg, name);
 	if (rc)
 		return rc;
-	rc = open_tun(x, name, cfg->err, cfg->err_len);
+	rc = open_device(x, name, cfg->err, cfg->err_len);
 	if (!rc)
 		rc = configure_all(x, cfg);
 	if (rc) {
 		close_all(x);
 		return rc;
 	}
-	x->api->log(x->host, SN_LOG_DEBUG, NAME ": %s up, index %d, mtu %u", x->name, x->ifindex,
-		    cfg->mtu);
+	cfg->offload = x->vnet ? SN_TUN_OFFLOAD_RX | SN_TUN_OFFLOAD_TX : 0;
+	x->api->log(x->host, SN_LOG_DEBUG, NAME ": %s up, index %d, mtu %u, offloads %s%s", x->name,
+		    x->ifindex, cfg->mtu, x->vnet ? "checksum, TSO4" : "off",
+		    x->uso ? ", USO4" : "");
 	return 0;
 }
 
@@ -350,87 +394,22 @@ static const char *lx_tun_name(void *inst)
 	return x->name;
 }
 
-/* ---- packets ---- */
-
-static uint32_t room(const struct sn_pkt *p)
-{
-	return p->cap > p->off ? p->cap - p->off : 0;
-}
-
-/* A packet longer than the room is cut short by the driver, which returns
- * either the whole length (older kernels) or just what it copied (newer
- * ones). Reading with one spare byte behind the room tells both apart from
- * a packet that exactly fits: more than room bytes means cut short. */
-static void drop_too_big(struct lx *x, uint32_t rm)
-{
-	x->api->count(x->host, SN_CTR_DROP_TOO_BIG, 0, 1);
-	x->api->log(x->host, SN_LOG_DEBUG,
-		    NAME ": dropped a packet from %s larger than the %u bytes of packet room",
-		    x->name, rm);
-}
+/* ---- packets (tun_io.c) ---- */
 
 static int lx_tun_read_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct lx *x = inst;
-	uint8_t spare;
-	struct iovec iov[2] = {{NULL, 0}, {&spare, 1}};
-	uint32_t i = 0, rm;
-	ssize_t r;
 
-	if (x->fd < 0)
-		return -EBADF;
-	while (i < n) {
-		rm = room(pkts[i]);
-		iov[0] = (struct iovec){sn_pkt_data(pkts[i]), rm};
-		r = readv(x->fd, iov, 2);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r < 0)
-			return i ? (int)i : -errno;
-		if (r == 0)
-			break;
-		if ((size_t)r > rm) {
-			drop_too_big(x, rm);
-			continue;
-		}
-		pkts[i++]->len = (uint32_t)r;
-	}
-	return (int)i;
-}
-
-static void tun_drop(struct lx *x, struct sn_pkt *p, int e)
-{
-	x->api->count(x->host, SN_CTR_DROP_TUN_ERROR, p->peer_id, 1);
-	x->api->log(x->host, SN_LOG_WARN, NAME ": %s refused a %u-byte packet (peer %u): %s",
-		    x->name, p->len, p->peer_id, strerror(e));
-	x->api->pkt_release(x->host, p);
+	return x->fd < 0 ? -EBADF : sn__lx_read(x, pkts, n);
 }
 
 static int lx_tun_write_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 {
 	struct lx *x = inst;
-	uint32_t i = 0;
-	ssize_t r;
 
 	if (x->fd < 0)
 		return -EBADF;
-	if (n > INT32_MAX)
-		n = INT32_MAX;
-	while (i < n) {
-		r = write(x->fd, sn_pkt_data(pkts[i]), pkts[i]->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r < 0)
-			tun_drop(x, pkts[i], errno);
-		else
-			x->api->pkt_release(x->host, pkts[i]);
-		i++;
-	}
-	return (int)i;
+	return sn__lx_write(x, pkts, n > INT32_MAX ? INT32_MAX : n);
 }
 
 /* ---- routes ---- */
@@ -478,6 +457,19 @@ static int parse_txqlen(const char *val, uint32_t *out, char *err, uint32_t el)
 	return -EINVAL;
 }
 
+static int parse_bool(const char *val, bool *out, char *err, uint32_t el)
+{
+	if (val && (!strcmp(val, "true") || !strcmp(val, "on") || !strcmp(val, "yes")))
+		*out = true;
+	else if (val && (!strcmp(val, "false") || !strcmp(val, "off") || !strcmp(val, "no")))
+		*out = false;
+	else {
+		errf(err, el, NAME ": option offload: '%s' is not true or false", val ? val : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_options(struct lx *x, const struct sn_options *opts, char *err, uint32_t el)
 {
 	const struct sn_option *o;
@@ -485,12 +477,16 @@ static int parse_options(struct lx *x, const struct sn_options *opts, char *err,
 
 	for (uint32_t i = 0; opts && i < opts->count; i++) {
 		o = &opts->items[i];
-		if (!o->key || strcmp(o->key, "txqueuelen") != 0) {
-			errf(err, el, NAME ": unknown option '%s' (known: txqueuelen)",
+		if (o->key && strcmp(o->key, "txqueuelen") == 0) {
+			rc = parse_txqlen(o->value, &x->txqlen, err, el);
+			x->txqlen_set = true;
+		} else if (o->key && strcmp(o->key, "offload") == 0) {
+			rc = parse_bool(o->value, &x->want_offload, err, el);
+		} else {
+			errf(err, el, NAME ": unknown option '%s' (known: txqueuelen, offload)",
 			     o->key ? o->key : "");
-			return -EINVAL;
+			rc = -EINVAL;
 		}
-		rc = parse_txqlen(o->value, &x->txqlen, err, el);
 		if (rc)
 			return rc;
 	}
@@ -517,6 +513,7 @@ static int lx_create(void *inst, const struct sn_create_args *args)
 	x->fd = -1;
 	x->nl.fd = -1;
 	x->txqlen = TXQLEN_DEFAULT;
+	x->want_offload = true;
 	return parse_options(x, &args->options, args->err, args->err_len);
 }
 
@@ -540,7 +537,7 @@ static int lx_tun_dropped(void *inst, uint64_t *out)
 
 static const struct sn_os_ops lx_ops = {
 	.struct_size = sizeof(struct sn_os_ops),
-	.flags = 0,
+	.flags = SN_OS_F_GSO,
 	.tun_open = lx_tun_open,
 	.tun_fd = lx_tun_fd,
 	.tun_name = lx_tun_name,

@@ -61,8 +61,9 @@ struct sn_os_ops {
 	uint32_t flags;       /* SN_OS_F_* */
 
 	/* Required: create and configure the TUN device (name, MTU, address,
-	 * up), non-blocking. 0 or a negative errno (reason in cfg->err). */
-	int (*tun_open)(void *inst, const struct sn_tun_config *cfg);
+	 * up), non-blocking; set cfg->offload to what the device does. 0 or a
+	 * negative errno (reason in cfg->err). */
+	int (*tun_open)(void *inst, struct sn_tun_config *cfg);
 
 	/* Required: the TUN fd the host watches for readability. */
 	int (*tun_fd)(void *inst);

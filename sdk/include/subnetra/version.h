@@ -29,7 +29,7 @@
  *        (the backend may reorder the lent entries); recv_batch may keep
  *        datagrams for the next call, which the host then makes.
  *        sn_tun_config.offload (out, where reserved2 was) with
- *        SN_TUN_OFFLOAD_RX/TX. send_batch and tun_write_batch: a backend
+ *        SN_TUN_OFFLOAD_RX/TX, so tun_open takes a non-const config. send_batch and tun_write_batch: a backend
  *        counts the taken packets it fails itself, the host counts the
  *        rest. Counters tun_rx_gso, tun_tx_gso, rx_gro, tx_gso,
  *        aqm_marked; drop reason aqm.
