@@ -2,9 +2,10 @@
 /*
  * plugins/egress_raw_direct/io_msg.c: raw_direct's datagram I/O where the
  * kernel has no batch calls (macOS): one recvmsg() or sendmsg() per
- * datagram, a batch being a loop of them. There is no UDP GSO, so the gso
- * option is accepted (a config stays valid across platforms) and changes
- * nothing, and no count of the datagrams the kernel dropped for a full
+ * datagram, a batch being a loop of them. There is no UDP GSO or GRO, so
+ * the gso and gro options are accepted (a config stays valid across
+ * platforms) and change nothing, the egress declares no runs, and there is
+ * no count of the datagrams the kernel dropped for a full
  * receive buffer (on macOS, `netstat -s -p udp` has it: "dropped due to
  * full socket buffers").
  *
@@ -25,9 +26,15 @@ void sn__raw_io_setup(struct raw *r)
 
 void sn__raw_io_apply(struct raw *r)
 {
-	r->api->log(r->host, r->opt.gso == GSO_ON ? SN_LOG_INFO : SN_LOG_DEBUG,
-		    NAME ": UDP segmentation offload off (this platform has none)%s",
-		    r->opt.gso == GSO_ON ? "; the option gso: on changes nothing here" : "");
+	bool asked = r->opt.gso == GSO_ON || r->opt.gro == GSO_ON;
+
+	r->api->log(r->host, asked ? SN_LOG_INFO : SN_LOG_DEBUG,
+		    NAME ": UDP segmentation and receive offloads off (this platform has none)%s",
+		    asked ? "; the options gso and gro change nothing here" : "");
+}
+
+void sn__raw_io_close(struct raw *r)
+{
 }
 
 /* One datagram into p: 1 when filled, 0 when the socket is empty or the
@@ -44,7 +51,7 @@ static int read_one(struct raw *r, struct sn_pkt *p, bool *more)
 	if (got < 0)
 		return sn__raw_rx_error(r, errno);
 	if (h.msg_flags & MSG_TRUNC) {
-		sn__raw_drop_truncated(r, &sa, p);
+		sn__raw_drop_truncated(r, &sa, sn__raw_room(p));
 		return 0;
 	}
 	p->len = (uint32_t)got;

@@ -11,7 +11,9 @@
  *           else 4 MiB)
  *   sndbuf  socket send buffer in bytes (same defaults)
  *   gso     on (default) or off: UDP segmentation offload where the
- *           kernel has it (io_mmsg.c)
+ *           kernel has it (io_mmsg.c): a run of datagrams is one message
+ *   gro     on (default) or off: UDP receive offload where the kernel has
+ *           it (io_mmsg.c): a train of datagrams is one message
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +82,7 @@ static int parse_onoff(const char *key, const char *val, uint32_t *out, char *er
 static int parse_options(const struct sn_options *opts, struct settings *out, char *err,
 			 uint32_t err_len)
 {
-	struct settings b = {0, 0, GSO_UNSET};
+	struct settings b = {0, 0, GSO_UNSET, GSO_UNSET};
 	const struct sn_option *o;
 	int rc;
 
@@ -92,8 +94,10 @@ static int parse_options(const struct sn_options *opts, struct settings *out, ch
 			rc = parse_size(o->key, o->value, &b.snd, err, err_len);
 		else if (o->key && strcmp(o->key, "gso") == 0)
 			rc = parse_onoff(o->key, o->value, &b.gso, err, err_len);
+		else if (o->key && strcmp(o->key, "gro") == 0)
+			rc = parse_onoff(o->key, o->value, &b.gro, err, err_len);
 		else {
-			errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf, gso)",
+			errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf, gso, gro)",
 			     o->key ? o->key : "");
 			rc = -EINVAL;
 		}
@@ -284,7 +288,7 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 		return rc;
 	}
 	r->fd = rc;
-	r->arg = (struct settings){args->rcvbuf, args->sndbuf, GSO_UNSET};
+	r->arg = (struct settings){args->rcvbuf, args->sndbuf, GSO_UNSET, GSO_UNSET};
 	sn__raw_io_setup(r);
 	rc = no_pmtu_discovery(r, args->err, args->err_len);
 	if (!rc) {
@@ -352,14 +356,14 @@ int sn__raw_rx_error(struct raw *r, int e)
 	return 0;
 }
 
-void sn__raw_drop_truncated(struct raw *r, const struct sockaddr_in *sa, const struct sn_pkt *p)
+void sn__raw_drop_truncated(struct raw *r, const struct sockaddr_in *sa, uint32_t room)
 {
 	char ip[INET_ADDRSTRLEN];
 
 	r->api->count(r->host, SN_CTR_DROP_RX_ERROR, 0, 1);
 	r->api->log(r->host, SN_LOG_DEBUG,
 		    NAME ": dropped a datagram from %s:%u larger than the %u bytes of packet room",
-		    sa_str(sa, ip), ntohs(sa->sin_port), sn__raw_room(p));
+		    sa_str(sa, ip), ntohs(sa->sin_port), room);
 }
 
 void sn__raw_tx_drop(struct raw *r, struct sn_pkt *p, int e)
@@ -440,6 +444,7 @@ static void raw_destroy(void *inst)
 {
 	struct raw *r = inst;
 
+	sn__raw_io_close(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
@@ -447,7 +452,7 @@ static void raw_destroy(void *inst)
 
 static const struct sn_egress_ops raw_ops = {
 	.struct_size = sizeof(struct sn_egress_ops),
-	.flags = 0,
+	.flags = RAW_IO_FLAGS,
 	.open = raw_open,
 	.fd = raw_fd,
 	.local_addr = raw_local_addr,

@@ -5,13 +5,15 @@
  * the descriptor) and is the same on every platform; the datagram I/O is
  * one of two files, chosen by CMake from what the platform has:
  *
- *   io_mmsg.c  recvmmsg()/sendmmsg() batches, UDP GSO (UDP_SEGMENT) and
- *              the kernel's overflow count (SO_RXQ_OVFL): Linux
+ *   io_mmsg.c  recvmmsg()/sendmmsg() batches, UDP GSO (UDP_SEGMENT) and GRO
+ *              (UDP_GRO), the kernel's overflow count (SO_RXQ_OVFL) and
+ *              arrival times (SO_TIMESTAMPNS): Linux
  *   io_msg.c   one recvmsg()/sendmsg() per datagram: everywhere else
  *              (macOS)
  *
- * Each I/O file keeps its own state in struct raw_io (io_mmsg.h, io_msg.h)
- * and implements the four sn__raw_io_* calls below.
+ * Each I/O file keeps its own state in struct raw_io (io_mmsg.h, io_msg.h),
+ * says in RAW_IO_FLAGS whether it takes runs, and implements the
+ * sn__raw_io_* calls below.
  */
 #ifndef SN_RAW_DIRECT_H
 #define SN_RAW_DIRECT_H
@@ -30,11 +32,12 @@
 
 enum { GSO_UNSET = 0, GSO_ON = 1, GSO_OFF = 2 };
 
-/* Socket buffer sizes in bytes; 0 = unset. */
+/* Socket buffer sizes in bytes (0 = unset), offloads. */
 struct settings {
 	uint32_t rcv;
 	uint32_t snd;
 	uint32_t gso; /* GSO_UNSET, GSO_ON, GSO_OFF */
+	uint32_t gro; /* likewise */
 };
 
 #if defined(SN_RAW_IO_MMSG)
@@ -58,8 +61,10 @@ struct raw {
 
 /* Socket options the I/O needs, set once before bind(); best effort. */
 void sn__raw_io_setup(struct raw *r);
-/* Apply r->opt.gso (at open and on every reconfigure). */
+/* Apply r->opt.gso and .gro (at open and on every reconfigure). */
 void sn__raw_io_apply(struct raw *r);
+/* Release what the I/O acquired (destroy; the socket is closed after). */
+void sn__raw_io_close(struct raw *r);
 /* The egress recv_batch and send_batch (sdk/include/subnetra/egress.h) on
  * an open socket, with 0 < n <= BATCH for recv and 0 < n <= INT32_MAX for
  * send. */
@@ -71,8 +76,8 @@ int sn__raw_io_send(struct raw *r, struct sn_pkt *const *pkts, uint32_t n);
 /* A receive error: 0 when it is nothing (EAGAIN, EINTR) or was transient
  * and has been counted rx_error, else the negative errno to pass up. */
 int sn__raw_rx_error(struct raw *r, int e);
-/* A datagram from sa larger than the room of p: counted rx_error. */
-void sn__raw_drop_truncated(struct raw *r, const struct sockaddr_in *sa, const struct sn_pkt *p);
+/* A datagram from sa larger than room: counted rx_error. */
+void sn__raw_drop_truncated(struct raw *r, const struct sockaddr_in *sa, uint32_t room);
 /* The kernel refused p for good (error e): counted tx_error, released. */
 void sn__raw_tx_drop(struct raw *r, struct sn_pkt *p, int e);
 /* The socket buffer is full: stop and let the host retry. */

@@ -387,7 +387,7 @@ static void close_all(struct dw *x)
 	x->name[0] = '\0';
 }
 
-static int dw_tun_open(void *inst, const struct sn_tun_config *cfg)
+static int dw_tun_open(void *inst, struct sn_tun_config *cfg)
 {
 	struct dw *x = inst;
 	uint32_t unit;

@@ -72,9 +72,10 @@ struct sn_egress_ops {
 
 	/* Required: send pkts[0..n-1], each a datagram at its data with its
 	 * destination in addr, or with SN_EGRESS_F_GSO a run (SN_PKT_F_RUN)
-	 * of them. Returns how many entries it took: the first k (k <= n,
-	 * never ending inside a run) now belong to the egress, the rest stay
-	 * the caller's, which counts them dropped as tx_error. A taken packet
+	 * of them. Returns how many entries it took: the first k (k <= n) now
+	 * belong to the egress, the rest stay the caller's, which counts them
+	 * dropped as tx_error (runs included: what is not taken is dropped,
+	 * never offered again). A taken packet
 	 * is the egress's to send and release (host_api.pkt_release; raw_direct
 	 * does both before returning, an ARQ keeps it longer); one that it
 	 * then fails to send it counts itself, with host_api.count(h,

@@ -83,8 +83,8 @@ struct sn_os_ops {
 
 	/* Required: write pkts[0..n-1] (raw IPv4 packets, with
 	 * SN_TUN_OFFLOAD_TX also runs of them, SN_PKT_F_RUN) to the device.
-	 * Returns how many entries it took (never ending inside a run);
-	 * taken packets belong to the backend, which releases them with
+	 * Returns how many entries it took (the first k); taken packets
+	 * belong to the backend, which releases them with
 	 * host_api.pkt_release (os_linux before returning). The host counts
 	 * each taken entry as one packet written (tun_tx_packets); one the
 	 * device then refuses the backend counts itself with

@@ -87,8 +87,8 @@ struct sn_prefix {
  *  - SN_PKT_F_GSO, os backend -> host (tun_read_batch, in a big packet):
  *    data is one IPv4 TCP or UDP super-packet (its protocol field says
  *    which) of up to 64 KiB, always with SN_PKT_F_CSUM. The host cuts its
- *    payload into gso_segs segments of gso_size bytes (the last may be
- *    shorter) and gives each the headers the kernel's own segmentation
+ *    payload into segments of gso_size bytes (the last may be shorter;
+ *    gso_segs is not used) and gives each the headers the kernel's own segmentation
  *    would: TCP sequence numbers, FIN and PSH on the last segment only,
  *    CWR on the first only; UDP lengths; IPv4 ids counting up, lengths,
  *    every checksum.
@@ -98,14 +98,15 @@ struct sn_prefix {
  *    order, is
  *      egress: gso_segs datagrams to this entry's addr, each gso_size
  *              bytes except the last, which may be shorter;
- *      os:     one IPv4 TCP super-packet: the head entry holds the IPv4
- *              and TCP headers (total length and flags of the whole,
+ *      os:     one IPv4 TCP (the host coalesces TCP only) or UDP
+ *              super-packet: the head entry holds the IPv4 and TCP/UDP
+ *              headers (total length and flags of the whole,
  *              SN_PKT_F_CSUM) and the first gso_size payload bytes, the
  *              others only their payload (gso_size bytes each, the last
  *              may be shorter), which the kernel cuts into segments of
  *              gso_size as above.
- *    Only the head carries the flag; the backend takes a run whole or not
- *    at all (what it returns never ends inside a run).
+ *    Only the head carries the flag. A backend that cannot send a run as
+ *    one (the kernel refuses) sends its entries one by one.
  *
  * Ownership: a packet belongs to exactly one party at a time. The pool owns
  * free packets; sn_host_api.pkt_alloc hands one out, pkt_release returns it.
