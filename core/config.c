@@ -343,6 +343,7 @@ static const struct sn__field top_fields[] = {
 	{ "peers", seen, false, NULL },
 	{ "hub", seen, false, NULL },
 	{ "keepalive", seen, false, NULL },
+	{ "aqm", seen, false, NULL },
 	{ "policy", seen, false, NULL },
 	{ "control", seen, false, NULL },
 };
@@ -416,6 +417,8 @@ static int decode(struct sn__ld *ld)
 		rc = sn__conf_peers(ld);
 	if (rc == 0)
 		rc = keepalive(ld);
+	if (rc == 0)
+		rc = sn__conf_aqm(ld);
 	if (rc == 0)
 		rc = sn__conf_policy(ld, sn__conf_get(r, "policy"));
 	if (rc == 0)

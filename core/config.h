@@ -97,6 +97,7 @@ struct sn_conf_plugin_opts {
 #define SN_CONF_HAS_GROUP 0x0040u
 #define SN_CONF_HAS_PLUGIN_DIR 0x0080u
 #define SN_CONF_HAS_USER 0x0100u
+#define SN_CONF_HAS_AQM 0x0200u
 
 struct sn_config {
 	struct sn_arena arena;     /* owns everything below */
@@ -134,6 +135,11 @@ struct sn_config {
 	uint32_t n_peers;
 
 	uint32_t keepalive;        /* seconds, 0 = off */
+
+	/* aqm: CoDel on what arrives from the underlay (core/aqm.h) */
+	bool aqm_on;               /* default true */
+	uint32_t aqm_target_us;    /* default 5000 */
+	uint32_t aqm_interval_us;  /* default 100000, > target */
 
 	struct sn_conf_rule *rules; /* explicit policy rules, in file order */
 	uint32_t n_rules;

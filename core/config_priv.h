@@ -124,6 +124,9 @@ int sn__conf_prefixes(struct sn__ld *ld, const struct sn__cn *v, struct sn_prefi
 int sn__conf_key_file(struct sn__ld *ld, const char *file, const char *key_path,
 		      const struct sn__cn *at, const char *tool, uint8_t key[static 32]);
 
+/* config_aqm.c: the aqm section, defaults included. */
+int sn__conf_aqm(struct sn__ld *ld);
+
 /* config_peer.c */
 int sn__conf_peers(struct sn__ld *ld);
 int sn__conf_policy(struct sn__ld *ld, const struct sn__cn *v);

@@ -384,6 +384,14 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 		       sn__ctl_count(k[SN_CTR_TUN_TX_GSO], b[1], 32),
 		       sn__ctl_count(k[SN_CTR_RX_GRO], b[2], 32),
 		       sn__ctl_count(k[SN_CTR_TX_GSO], b[3], 32));
+	if (c->aqm_on)
+		sn__ctl_printf(o, "  aqm       CoDel, target %u.%03u ms, interval %u.%03u ms; %s marked, "
+			       "%s dropped\n", c->aqm_target_us / 1000, c->aqm_target_us % 1000,
+			       c->aqm_interval_us / 1000, c->aqm_interval_us % 1000,
+			       sn__ctl_count(k[SN_CTR_AQM_MARK], b[0], 32),
+			       sn__ctl_count(k[SN_CTR_DROP_AQM], b[1], 32));
+	else
+		sn__ctl_put(o, "  aqm       off\n");
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
 }
 
@@ -482,8 +490,17 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 	sn__ctl_json_str(o, ifname(n));
 	sn__ctl_printf(o, ",\"overlay\":\"%s\",\"mtu\":%u,\"listen\":\"%s\",",
 		       sn_prefix_str(&ov, b, sizeof(b)), c->mtu, listen_str(n, ep, sizeof(ep)));
+
 	json_counters(o, n->host.counters, 0, SN_CTR_FIRST_DROP, false);
-	sn__ctl_put(o, "}");
+	sn__ctl_printf(o, ",\"offload\":{\"tun_rx\":%s,\"tun_tx\":%s,\"underlay_runs\":%s}",
+		       n->tun_offload & SN_TUN_OFFLOAD_RX ? "true" : "false",
+		       n->tun_offload & SN_TUN_OFFLOAD_TX ? "true" : "false",
+		       n->eg_gso ? "true" : "false");
+	if (c->aqm_on)
+		sn__ctl_printf(o, ",\"aqm\":{\"target_us\":%u,\"interval_us\":%u}}",
+			       c->aqm_target_us, c->aqm_interval_us);
+	else
+		sn__ctl_put(o, ",\"aqm\":null}");
 }
 
 static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t now_ns)

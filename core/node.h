@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "aqm.h"
 #include "config.h"
 #include "epoch.h"
 #include "host.h"
@@ -84,6 +85,8 @@ struct sn_node {
 	/* routes this node added and must remove at exit (malloc'd, control path) */
 	struct sn_prefix *routes;
 	uint32_t n_routes, cap_routes;
+
+	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
 
 	/* offloads (docs/plugin-sdk.md, "Offloads"), set at start */
 	uint32_t tun_offload;      /* SN_TUN_OFFLOAD_* of the TUN device (0: none) */

@@ -180,7 +180,7 @@ static const struct err_case node_cases[] = {
 	{ HUB, "\"0.0.0.0:51820\"", "\"0.0.0.0:70000\"", 0, "t.yaml:5:11: node.listen: '0.0.0.0:70000' has a bad port (expected 0..65535)" },
 	{ HUB, "  role: hub\n", "  role: hub\n  user: \"bad user\"\n", 0, "t.yaml:4:9: node.user: 'bad user' is not a user name (letters, digits, '_', '.' and '-', at most 32)" },
 	{ HUB, "node:\n", "nodes:\n", 0, "t.yaml:1:1: nodes: unknown key (did you mean 'node'?)" },
-	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, hub, keepalive, policy, control)" },
+	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, hub, keepalive, aqm, policy, control)" },
 	{ HUB, "node:\n  id: 1\n  role: hub\n  private_key_file: keys/hub.key\n  listen: \"0.0.0.0:51820\"\n", "node: 1\n", 0, "t.yaml:1:7: node: expected a mapping of key: value lines, got '1'" },
 	{ HUB, "overlay:\n", "", 1, "t.yaml:1:1: missing required section 'overlay' (it holds subnet and address)" },
 	{ HUB, "node:\n", "", 1, "t.yaml:1:1: the file is empty (expected the sections node: and overlay:)" },
@@ -264,6 +264,13 @@ static const struct err_case plugin_cases[] = {
 	{ HUB, NULL, "plugins:\n  options:\n    raw_direct: {a: 1, a: 2}\n", 0, "t.yaml:21:24: plugins.options.raw_direct.a: duplicate key (first set at line 21)" },
 	{ HUB, NULL, "plugins:\n", 0, "t.yaml:19:9: plugins: has no value (expected a mapping of key: value lines)" },
 	{ HUB, NULL, "keepalive: 3601\n", 0, "t.yaml:19:12: keepalive: 3601 is out of range (expected 0..3600)" },
+	{ HUB, NULL, "aqm: maybe\n", 0, "t.yaml:19:6: aqm: expected off, on, or { target_ms: 5, interval_ms: 100 }" },
+	{ HUB, NULL, "aqm: { target_ms: 0 }\n", 0, "t.yaml:19:19: aqm.target_ms: '0' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { target_ms: 0.0001 }\n", 0, "t.yaml:19:19: aqm.target_ms: '0.0001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { target_ms: 5. }\n", 0, "t.yaml:19:19: aqm.target_ms: '5.' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { interval_ms: 10001 }\n", 0, "t.yaml:19:21: aqm.interval_ms: '10001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { target_ms: 100, interval_ms: 100 }\n", 0, "t.yaml:19:6: aqm: target_ms (100000 us) must be shorter than interval_ms (100000 us): CoDel acts on a delay that lasted an interval (RFC 8289 suggests a target of 5-10 % of the interval)" },
+	{ HUB, NULL, "aqm: { target: 5 }\n", 0, "t.yaml:19:8: aqm.target: unknown key (expected one of: target_ms, interval_ms)" },
 	{ HUB, NULL, "control:\n  group: \"a b\"\n", 0, "t.yaml:20:10: control.group: 'a b' is not a group name (letters, digits, '_', '.' and '-', at most 32)" },
 	{ HUB, NULL, "control:\n  socket: /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n", 0,
 	  "t.yaml:20:11: control.socket: /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock is 119 bytes long (a socket path holds at most 107; use a shorter one)" },
@@ -388,6 +395,36 @@ static void test_config_spoke_and_syntax_errors(void **state)
 
 /* ---- values, defaults and has bits ------------------------------------- */
 
+/* aqm: off, on, and times in milliseconds with up to three decimals. */
+static void test_config_aqm_values(void **state)
+{
+	static const struct {
+		const char *text;
+		bool on;
+		uint32_t target, interval;
+	} cases[] = {
+		{ "aqm: off\n", false, 5000, 100000 },
+		{ "aqm: false\n", false, 5000, 100000 },
+		{ "aqm: on\n", true, 5000, 100000 },
+		{ "aqm: { target_ms: 1, interval_ms: 20 }\n", true, 1000, 20000 },
+		{ "aqm: { target_ms: 0.5 }\n", true, 500, 100000 },
+		{ "aqm: { target_ms: 2.125, interval_ms: 50.5 }\n", true, 2125, 50500 },
+		{ "aqm: { interval_ms: 10000 }\n", true, 5000, 10000000 },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char *t = edit(HUB, NULL, cases[i].text, false);
+		struct sn_config *c = load_ok(t);
+
+		assert_int_equal(c->aqm_on, cases[i].on);
+		assert_int_equal(c->aqm_target_us, cases[i].target);
+		assert_int_equal(c->aqm_interval_us, cases[i].interval);
+		assert_true(c->has & SN_CONF_HAS_AQM);
+		sn_config_free(c);
+		free(t);
+	}
+}
+
 static void test_config_defaults_applied(void **state)
 {
 	struct sn_config *c = load_ok(SPOKE);
@@ -398,6 +435,9 @@ static void test_config_defaults_applied(void **state)
 	assert_int_equal(c->role, SN_ROLE_SPOKE);
 	assert_int_equal(c->mtu, SN_CONF_DEFAULT_MTU);
 	assert_int_equal(c->keepalive, SN_CONF_DEFAULT_KEEPALIVE);
+	assert_true(c->aqm_on);
+	assert_int_equal(c->aqm_target_us, 5000);
+	assert_int_equal(c->aqm_interval_us, 100000);
 	assert_string_equal(c->ifname, SN_CONF_DEFAULT_IFNAME);
 	assert_string_equal(c->state_dir, SN_CONF_DEFAULT_STATE_DIR);
 	assert_string_equal(c->control_socket, SN_CONF_DEFAULT_SOCKET);
@@ -1368,6 +1408,7 @@ int main(void)
 		cmocka_unit_test(test_config_listen_accepts),
 		cmocka_unit_test(test_config_overlay_errors),
 		cmocka_unit_test(test_config_plugin_keepalive_control_errors),
+		cmocka_unit_test(test_config_aqm_values),
 		cmocka_unit_test(test_config_peer_and_policy_errors),
 		cmocka_unit_test(test_config_spoke_and_syntax_errors),
 		cmocka_unit_test(test_config_defaults_applied),

@@ -20,6 +20,8 @@ static int fake_send(void *inst, struct sn_pkt *const *v, uint32_t cnt)
 {
 	struct tn *t = inst;
 
+	if (t->take && cnt > t->take)
+		cnt = t->take;
 	for (uint32_t i = 0; i < cnt; i++) {
 		if (t->n_sent == TN_MAX)
 			fail_msg("more than %d datagrams sent", TN_MAX);
@@ -32,6 +34,8 @@ static int fake_tun_write(void *inst, struct sn_pkt *const *v, uint32_t cnt)
 {
 	struct tn *t = inst;
 
+	if (t->take && cnt > t->take)
+		cnt = t->take;
 	for (uint32_t i = 0; i < cnt; i++) {
 		if (t->n_tun == TN_MAX)
 			fail_msg("more than %d packets written", TN_MAX);

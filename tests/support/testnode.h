@@ -24,6 +24,7 @@ struct tn {
 	uint32_t n_sent;
 	struct sn_pkt *tun[TN_MAX];    /* packets written to the TUN device */
 	uint32_t n_tun;
+	uint32_t take;                 /* 0: the fakes take every entry, else at most this many a call */
 };
 
 /* conf is "hub", "spoke-a" or "spoke-b"; addr is the node's underlay address
