@@ -232,7 +232,7 @@ static void test_linux_tun_open_configures_device(void **state)
 	assert_int_equal(if_ioctl(f, SIOCGIFFLAGS, &ifr, IFNAME), 0);
 	assert_true(ifr.ifr_flags & IFF_UP);
 	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
-	assert_true(ifr.ifr_qlen == 1000 || ifr.ifr_qlen == 64); /* without / with offloads */
+	assert_true(ifr.ifr_qlen == 1000 || ifr.ifr_qlen == 256); /* without / with offloads */
 }
 
 static void test_linux_tun_destroy_removes_device(void **state)
@@ -637,7 +637,7 @@ static void test_linux_offload_option(void **state)
 	open_tun_opts(f, NULL, 0, &got);
 	assert_int_equal(got, SN_TUN_OFFLOAD_RX | SN_TUN_OFFLOAD_TX);
 	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
-	assert_int_equal(ifr.ifr_qlen, 64);
+	assert_int_equal(ifr.ifr_qlen, 256);
 	f->desc->destroy(f->inst[--f->n_inst]);
 	free(f->inst[f->n_inst]);
 	open_tun_opts(f, &off, 1, &got);

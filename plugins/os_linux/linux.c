@@ -42,7 +42,7 @@
 
 #define TUN_PATH "/dev/net/tun"
 #define TXQLEN_DEFAULT 1000u
-#define TXQLEN_OFFLOAD 64u
+#define TXQLEN_OFFLOAD 256u
 #define TXQLEN_MAX 1000000u
 #define MTU_MIN 68u     /* the IPv4 minimum */
 #define MTU_MAX 65535u  /* the TUN driver's maximum */

@@ -38,14 +38,15 @@ STAR_PIDS=()
 star_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# star_ns NS: a namespace NS (lo up, no IPv6, no reverse-path filter),
-# added to STAR_NS so star_down removes it.
+# star_ns NS: a namespace NS (lo up, no IPv6, no reverse-path filter, TCP
+# asking for ECN so that an AQM marks rather than drops), added to STAR_NS
+# so star_down removes it.
 star_ns() {
 	ip netns add "$1" || return 1
 	STAR_NS="${STAR_NS:+$STAR_NS }$1"
 	ip -n "$1" link set lo up
 	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 >/dev/null
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.tcp_ecn=1 >/dev/null
 }
 
 # star_veth NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair IF1 (in NS1, address

@@ -37,9 +37,24 @@ TCP (sha256 of what crosses):
       Accept one connection, read to EOF (S seconds at most in all), print
       "<bytes> <sha256>". FILE is created once listening.
   tcp-send --to ADDR:PORT (--file F | --bytes N) [--mbps R] [--secs S]
+           [--ip-options] [--chunk BYTES [--gap-us US]]
       Connect, send F (or N pseudo-random bytes), paced at R Mbit/s if given
       (so a transfer spans a known time), close, wait for the receiver to
       close; print "<bytes> <sha256> <seconds>". Gives up after S seconds.
+      --ip-options: every segment carries 4 bytes of IPv4 options (NOPs,
+      IP_OPTIONS). --chunk: TCP_NODELAY and writes of BYTES, US apart: small
+      segments, each with PSH, that nothing may coalesce.
+
+UDP (sha256 of what crosses, in order):
+  udp-recv --listen ADDR:PORT --ready FILE --count N [--secs S]
+      Receive datagrams of udp-send (an 8-byte index, then payload) until N
+      distinct ones came or S seconds passed; print "<bytes> <sha256>
+      <received> <duplicates>" over the payloads in index order.
+  udp-send --to ADDR:PORT --file F --size BYTES [--gso] [--mbps R]
+      Send F as datagrams of BYTES payload (the last shorter), each led by
+      its index; --gso: 16 datagrams per sendmsg() with UDP_SEGMENT, which a
+      kernel with USO hands the TUN device as one super-packet. Prints the
+      number of datagrams.
 
 An impaired underlay:
   relay --listen ADDR:PORT --to ADDR:PORT --stats FILE [--ready FILE]
@@ -301,13 +316,28 @@ def chunks(a):
         yield b
 
 
+def small(a):
+    """chunks(a) cut to --chunk bytes."""
+    for b in chunks(a):
+        for i in range(0, len(b), a.chunk):
+            yield b[i:i + a.chunk]
+
+
 def cmd_tcp_send(a):
     if (a.file is None) == (a.bytes is None):
         die("tcp-send: give exactly one of --file and --bytes")
-    s = socket.create_connection(addr(a.to), timeout=a.secs)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if a.ip_options:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
+    if a.chunk:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(a.secs)
+    s.connect(addr(a.to))
     h, n = hashlib.sha256(), 0
     t0 = time.monotonic()
-    for b in chunks(a):
+    for b in small(a) if a.chunk else chunks(a):
+        if a.chunk and a.gap_us:
+            time.sleep(a.gap_us / 1e6)
         now = time.monotonic()
         if now - t0 > a.secs:
             die("tcp-send: out of time")
@@ -322,6 +352,58 @@ def cmd_tcp_send(a):
     s.recv(1)  # wait for the receiver to close: everything arrived
     s.close()
     print(n, h.hexdigest(), round(time.monotonic() - t0, 3))
+
+
+# ---- UDP ---------------------------------------------------------------------
+
+UDP_SEGMENT = 103
+
+
+def cmd_udp_recv(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(addr(a.listen))
+    open(a.ready, "w").close()
+    got, dups, end = {}, 0, time.monotonic() + a.secs
+    while len(got) < a.count and time.monotonic() < end:
+        s.settimeout(max(0.05, end - time.monotonic()))
+        try:
+            d = s.recv(1 << 16)
+        except socket.timeout:
+            break
+        i = struct.unpack(">Q", d[:8])[0]
+        dups += i in got
+        got[i] = d[8:]
+    h, n = hashlib.sha256(), 0
+    for i in range(a.count):
+        if i in got:
+            h.update(got[i])
+            n += len(got[i])
+    print(n, h.hexdigest(), len(got), dups)
+
+
+def cmd_udp_send(a):
+    with open(a.file, "rb") as f:
+        data = f.read()
+    parts = [data[i:i + a.size] for i in range(0, len(data), a.size)]
+    grams = [struct.pack(">Q", i) + b for i, b in enumerate(parts)]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(addr(a.to))
+    t0, sent, step = time.monotonic(), 0, 16 if a.gso else 1
+    for i in range(0, len(grams), step):
+        group = grams[i:i + step]
+        if a.mbps:
+            wait = t0 + sent * 8 / (a.mbps * 1e6) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if a.gso and len(group) > 1:
+            seg = struct.pack("=H", len(group[0]))
+            s.sendmsg([b"".join(group)], [(socket.SOL_UDP, UDP_SEGMENT, seg)])
+        else:
+            for g in group:
+                s.send(g)
+        sent += sum(len(g) for g in group)
+    print(len(grams))
 
 
 # ---- an impaired underlay --------------------------------------------------
@@ -665,6 +747,20 @@ def parser():
     s.add_argument("--bytes", type=int)
     s.add_argument("--mbps", type=float, default=0)
     s.add_argument("--secs", type=float, default=60)
+    s.add_argument("--ip-options", action="store_true")
+    s.add_argument("--chunk", type=int, default=0)
+    s.add_argument("--gap-us", type=int, default=0)
+    s = sub.add_parser("udp-recv")
+    s.add_argument("--listen", required=True)
+    s.add_argument("--ready", required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--secs", type=float, default=60)
+    s = sub.add_parser("udp-send")
+    s.add_argument("--to", required=True)
+    s.add_argument("--file", required=True)
+    s.add_argument("--size", type=int, required=True)
+    s.add_argument("--gso", action="store_true")
+    s.add_argument("--mbps", type=float, default=0)
     s = sub.add_parser("relay")
     s.add_argument("--listen", required=True)
     s.add_argument("--to", required=True)
@@ -691,7 +787,8 @@ def parser():
 
 CMDS = {"sniff": cmd_sniff, "headers": cmd_headers, "replay": cmd_replay,
         "udp-replay": cmd_udp_replay, "udp": cmd_udp, "tcp-recv": cmd_tcp_recv,
-        "tcp-send": cmd_tcp_send, "relay": cmd_relay, "intervals": cmd_intervals,
+        "tcp-send": cmd_tcp_send, "udp-recv": cmd_udp_recv, "udp-send": cmd_udp_send,
+        "relay": cmd_relay, "intervals": cmd_intervals,
         "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics, "dns": cmd_dns}
 
 if __name__ == "__main__":
