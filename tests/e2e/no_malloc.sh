@@ -4,9 +4,14 @@
 # malloc_count.so LD_PRELOAD shim; after a warm-up, SIGUSR2 snapshots their
 # heap call counts around 20 000 and then 40 000 flood pings LAN A -> LAN B
 # (every one sealed by spoke A, opened and resealed by the hub, opened by
-# spoke B, and back). malloc + calloc + realloc + memalign must not move at
-# all in either window, nor free. The control socket is not queried inside
-# a window (a request allocates in its arena by design).
+# spoke B, and back), and around TCP transfers both ways with every offload
+# and the AQM at work: spoke A reads TSO super-packets and cuts them, the
+# hub and spoke A take UDP GRO trains and send UDP GSO runs, spoke A writes
+# coalesced segments, and CoDel, set to act at once (a reload before the
+# window), marks ECN-capable packets and drops the others; the counters of
+# each must move. malloc + calloc + realloc + memalign must not move at all
+# in any window, nor free. The control socket is not queried inside a
+# window (a request allocates in its arena by design).
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 SO=$SN_BUILD/tests/malloc_count.so
@@ -65,13 +70,54 @@ echo "  echo replies: $r1 of 20000, $r2 of 40000; the hub relayed $relayed packe
 [ "${r1:-0}" -ge 19000 ] && [ "${r2:-0}" -ge 38000 ] || fail "the flood did not get through"
 [ "$relayed" -ge $((2 * (r1 + r2))) ] || fail "the hub relayed only $relayed packets"
 
+echo "== window 3: TCP both ways, offloads on, CoDel acting"
+for node in hub spoke-a; do
+	expect_eq "$node: TUN offloads (rx, tx), underlay runs" \
+		"$(jv w1 node.offload.tun_rx node.offload.tun_tx node.offload.underlay_runs | tr '\n' ' ')" \
+		"true true true "
+	echo "aqm: { target_ms: 0.001, interval_ms: 0.01 }" >>"$STAR_DIR/$node.yaml"
+	sctl "$node" reload >/dev/null || fail "$node: reload with an eager AQM failed"
+done
+snap hub w2h
+snap spoke-a w2a
+for node in hub spoke-a; do counts "$node" c3; done
+head -c 30M /dev/urandom >"$T/blob"
+tcp_once() { # FROM_NS TO_NS TO_ADDR: the blob over TCP, sha256 checked
+	local want rx
+	want=$(sha256sum "$T/blob" | cut -d' ' -f1)
+	rm -f "$T/rx.ready"
+	bg nsx "$2" timeout 90 "$PKT" tcp-recv --listen "$3:5001" --ready "$T/rx.ready" --secs 80 \
+		>"$T/rx.out"
+	rx=$BG_PID
+	wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
+	nsx "$1" timeout 90 "$PKT" tcp-send --to "$3:5001" --file "$T/blob" --secs 80 >/dev/null ||
+		fail "TCP send failed"
+	wait "$rx" || fail "TCP receiver failed"
+	expect_eq "TCP to $3: sha256 on arrival" "$(cut -d' ' -f2 "$T/rx.out")" "$want"
+}
+tcp_once "$NS_LA" "$NS_LB" 192.168.2.10
+tcp_once "$NS_LB" "$NS_LA" 192.168.1.10
+for node in hub spoke-a; do counts "$node" c4; done
+snap hub w3h
+snap spoke-a w3a
+moved() { echo $(($(jv "$2" "$3") - $(jv "$1" "$3"))); }
+expect_ge "spoke A: super-packets read and cut" "$(moved w2a w3a node.tun_rx_gso)" 1
+expect_ge "spoke A: coalesced writes" "$(moved w2a w3a node.tun_tx_gso)" 1
+expect_ge "spoke A: GRO buffers split" "$(moved w2a w3a node.rx_gro)" 1
+expect_ge "hub: GRO buffers split" "$(moved w2h w3h node.rx_gro)" 1
+expect_ge "hub: GSO messages sent" "$(moved w2h w3h node.tx_gso)" 1
+expect_ge "hub + spoke A: packets marked CE by CoDel" \
+	$(($(moved w2h w3h node.aqm_marked) + $(moved w2a w3a node.aqm_marked))) 1
+echo "  CoDel: hub marked $(moved w2h w3h node.aqm_marked), dropped $(moved w2h w3h drops.aqm);" \
+	"spoke A marked $(moved w2a w3a node.aqm_marked), dropped $(moved w2a w3a drops.aqm)"
+
 bad=0
 for node in hub spoke-a; do
-	for w in "c0 c1" "c1 c2"; do
+	for w in "c0 c1" "c1 c2" "c3 c4"; do
 		d=$(heap_delta "$node" $w)
 		echo "  $node ${w/ /->}: $d"
 		case $d in "allocs=0 frees=0 "*) ;; *) bad=1 ;; esac
 	done
 done
-[ "$bad" = 0 ] || fail "heap calls during the flood windows (see above; 2x packets in window 2)"
-pass "no heap call in the hub or spoke A across 60000 flood pings ($relayed packets relayed)"
+[ "$bad" = 0 ] || fail "heap calls during the windows (see above; 2x packets in window 2)"
+pass "no heap call in the hub or spoke A across 60000 flood pings ($relayed packets relayed) and 60 MB of TCP with offloads, GRO, GSO and the AQM at work"
