@@ -39,10 +39,10 @@ static uint64_t control_law(uint64_t t, uint32_t count, uint64_t interval)
 	return t + (interval << 16) / (root ? root : 1);
 }
 
-static bool ok_to_drop(struct sn_aqm *q, uint64_t sojourn, uint64_t now, bool last,
-		       uint64_t target, uint64_t interval)
+static bool ok_to_drop(struct sn_aqm *q, uint64_t sojourn, uint64_t now, uint64_t target,
+		       uint64_t interval)
 {
-	if (sojourn < target || last) {
+	if (sojourn < target) {
 		q->first_above = 0;
 		return false;
 	}
@@ -53,10 +53,10 @@ static bool ok_to_drop(struct sn_aqm *q, uint64_t sojourn, uint64_t now, bool la
 	return now >= q->first_above;
 }
 
-enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now, bool last,
+enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now,
 				 uint64_t target, uint64_t interval)
 {
-	bool ok = ok_to_drop(q, sojourn, now, last, target, interval);
+	bool ok = ok_to_drop(q, sojourn, now, target, interval);
 	uint32_t delta;
 
 	if (q->dropping) {

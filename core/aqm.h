@@ -43,11 +43,16 @@ enum sn_aqm_verdict {
 
 /*
  * One packet handled at now (ns) after waiting sojourn ns, with target and
- * interval in ns; last says nothing waits behind it (RFC 8289's "less than
- * an MTU queued": no signal then, the queue is draining). Returns what to
- * do with it.
+ * interval in ns. Returns what to do with it.
+ *
+ * RFC 8289 also holds back while less than an MTU is queued. What waits
+ * behind a datagram in the socket a node cannot see without a system call,
+ * and "the read found nothing more" is no measure of it: a node short of
+ * CPU drains its socket many times a second and still lets every packet
+ * wait for milliseconds. So the sojourn alone decides: a packet that waited
+ * less than target ends the episode, as the RFC has it.
  */
-enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now, bool last,
+enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now,
 				 uint64_t target, uint64_t interval);
 
 /*

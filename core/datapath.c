@@ -200,14 +200,13 @@ static void accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h, v
 
 /* CoDel on a datagram the kernel queued at p->time_ns (aqm.h): true to go
  * on with it (maybe marked CE), false when it was dropped. */
-static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, uint64_t now,
-		     bool last)
+static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, uint64_t now)
 {
 	const struct sn_config *c = n->cfg;
 	uint64_t sojourn = now > p->time_ns ? now - p->time_ns : 0;
 
 	if (!c->aqm_on || !p->time_ns ||
-	    sn_aqm_check(&n->aqm, sojourn, now, last, c->aqm_target_us * 1000ull,
+	    sn_aqm_check(&n->aqm, sojourn, now, c->aqm_target_us * 1000ull,
 			 c->aqm_interval_us * 1000ull) == SN_AQM_PASS)
 		return true;
 	if (sn_aqm_mark(sn_pkt_data(p), p->len)) {
@@ -218,8 +217,7 @@ static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, 
 	return false;
 }
 
-static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p, uint64_t now,
-		   bool last)
+static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p, uint64_t now)
 {
 	struct sn_wire_hdr h;
 	struct sn_peer *peer;
@@ -252,7 +250,7 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 		return sn__dp_drop(n, p, SN_CTR_DROP_BAD_INNER, peer);
 	if (!sn_policy_src_ok(t, sn_ipv4_src(sn_pkt_data(p)), peer->id))
 		return sn__dp_drop(n, p, SN_CTR_DROP_INNER_SRC, peer);
-	if (aqm_pass(n, p, peer, now, last))
+	if (aqm_pass(n, p, peer, now))
 		route(n, t, p, peer);
 }
 
@@ -261,9 +259,8 @@ void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t c
 	const struct sn_policy *t = sn_policy_active(&n->policy);
 	uint64_t now = uv_hrtime();
 
-	/* the last of a batch that did not fill has nothing behind it */
 	for (uint32_t i = 0; i < cnt; i++)
-		rx_one(n, t, pkts[i], now, i + 1 == cnt && cnt < SN_BATCH);
+		rx_one(n, t, pkts[i], now);
 	sn_dp_flush(n);
 }
 

@@ -25,7 +25,7 @@ static uint32_t run(struct sn_aqm *q, uint64_t t0, uint64_t t1, uint64_t step,
 	uint32_t n = 0;
 
 	for (uint64_t t = t0; t < t1; t += step)
-		if (sn_aqm_check(q, sojourn(t), t, false, TARGET, INTERVAL) == SN_AQM_SIGNAL) {
+		if (sn_aqm_check(q, sojourn(t), t, TARGET, INTERVAL) == SN_AQM_SIGNAL) {
 			if (n < max)
 				at[n] = t;
 			n++;
@@ -98,18 +98,18 @@ static void test_aqm_leaves_and_resumes(void **state)
 	assert_true(at2[1] - at2[0] < INTERVAL / 2);
 }
 
-/* Nothing behind the packet (the queue drained): no signal, and the clock
- * of "above target" starts again. */
-static void test_aqm_last_packet_resets(void **state)
+/* One packet below target ends the wait for an interval: the clock of
+ * "above target" starts again with the next one above. */
+static void test_aqm_one_below_target_resets(void **state)
 {
 	struct sn_aqm q = { 0 };
 
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 1 * MS, false, TARGET, INTERVAL), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 50 * MS, true, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 1 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 1 * MS, 50 * MS, TARGET, INTERVAL), SN_AQM_PASS);
 	assert_int_equal(q.first_above, 0);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 60 * MS, false, TARGET, INTERVAL), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 150 * MS, false, TARGET, INTERVAL), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 161 * MS, false, TARGET, INTERVAL), SN_AQM_SIGNAL);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 60 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 150 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 161 * MS, TARGET, INTERVAL), SN_AQM_SIGNAL);
 }
 
 /* ECT(0), ECT(1) and CE are marked CE with a right checksum; Not-ECT is
@@ -147,7 +147,7 @@ int main(void)
 		cmocka_unit_test(test_aqm_below_target_never_signals),
 		cmocka_unit_test(test_aqm_control_law),
 		cmocka_unit_test(test_aqm_leaves_and_resumes),
-		cmocka_unit_test(test_aqm_last_packet_resets),
+		cmocka_unit_test(test_aqm_one_below_target_resets),
 		cmocka_unit_test(test_aqm_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,7 +239,6 @@ static uint32_t aqm_round(struct fx *f, uint64_t ms, uint64_t *marked_ce)
 	while (uv_hrtime() - start < ms * 1000000) {
 		struct sn_pkt *v[SN_BATCH];
 
-		/* full batches: more waits behind each (RFC 8289 drops only then) */
 		for (int i = 0; i < SN_BATCH; i++, sent++) {
 			s.tos = (sent * 2654435761u) >> 31 ? 0x02 : 0x00; /* ECT(0) for about half */
 			s.id = (uint16_t)sent;

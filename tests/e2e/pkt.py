@@ -36,14 +36,16 @@ TCP (sha256 of what crosses):
   tcp-recv --listen ADDR:PORT --ready FILE [--secs S]
       Accept one connection, read to EOF (S seconds at most in all), print
       "<bytes> <sha256>". FILE is created once listening.
-  tcp-send --to ADDR:PORT (--file F | --bytes N) [--mbps R] [--secs S]
-           [--ip-options] [--chunk BYTES [--gap-us US]]
+  tcp-send --to ADDR:PORT (--file F | --bytes N | --duration D) [--mbps R]
+           [--secs S] [--ip-options] [--chunk BYTES [--gap-us US]] [--cc NAME]
       Connect, send F (or N pseudo-random bytes), paced at R Mbit/s if given
       (so a transfer spans a known time), close, wait for the receiver to
       close; print "<bytes> <sha256> <seconds>". Gives up after S seconds.
+      --duration: pseudo-random bytes for D seconds (a stream of known length).
       --ip-options: every segment carries 4 bytes of IPv4 options (NOPs,
       IP_OPTIONS). --chunk: TCP_NODELAY and writes of BYTES, US apart: small
-      segments, each with PSH, that nothing may coalesce.
+      segments, each with PSH, that nothing may coalesce. --cc: the
+      socket's congestion control (TCP_CONGESTION).
 
 UDP (sha256 of what crosses, in order):
   udp-recv --listen ADDR:PORT --ready FILE --count N [--secs S]
@@ -309,6 +311,11 @@ def chunks(a):
                 if not b:
                     return
                 yield b
+    if a.duration:
+        b, end = os.urandom(1 << 16), time.monotonic() + a.duration
+        while time.monotonic() < end:
+            yield b
+        return
     left = a.bytes
     while left > 0:
         b = os.urandom(min(16384, left))
@@ -324,13 +331,15 @@ def small(a):
 
 
 def cmd_tcp_send(a):
-    if (a.file is None) == (a.bytes is None):
-        die("tcp-send: give exactly one of --file and --bytes")
+    if (a.file is not None) + (a.bytes is not None) + (a.duration is not None) != 1:
+        die("tcp-send: give exactly one of --file, --bytes and --duration")
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if a.ip_options:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
     if a.chunk:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if a.cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, a.cc.encode())
     s.settimeout(a.secs)
     s.connect(addr(a.to))
     h, n = hashlib.sha256(), 0
@@ -747,9 +756,11 @@ def parser():
     s.add_argument("--bytes", type=int)
     s.add_argument("--mbps", type=float, default=0)
     s.add_argument("--secs", type=float, default=60)
+    s.add_argument("--duration", type=float)
     s.add_argument("--ip-options", action="store_true")
     s.add_argument("--chunk", type=int, default=0)
     s.add_argument("--gap-us", type=int, default=0)
+    s.add_argument("--cc")
     s = sub.add_parser("udp-recv")
     s.add_argument("--listen", required=True)
     s.add_argument("--ready", required=True)
