@@ -23,7 +23,10 @@
 #   SN_BENCH_HARNESS   the harness dir holding lib.sh (default <repo>/../shared/bench)
 #   SN_RAW_DIRECT_OPTS extra raw_direct options as a YAML flow map body, e.g.
 #                      "rcvbuf: 8388608, sndbuf: 8388608" (default: the plugin's defaults, 4 MiB)
-#   SN_OS_LINUX_OPTS   extra os_linux options, e.g. "txqueuelen: 100" (default 1000)
+#   SN_OS_LINUX_OPTS   extra os_linux options, e.g. "txqueuelen: 100" or "offload: false"
+#                      (default: the plugin's, offloads on with a 256-entry queue)
+#   SN_AQM             the aqm value of every node, e.g. "off" or "{ target_ms: 1, interval_ms: 20 }"
+#                      (default: none written, the daemon's default CoDel 5 ms / 100 ms)
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 set -euo pipefail
@@ -52,6 +55,8 @@ plugins_block() {
     [ -z "${SN_OS_LINUX_OPTS:-}" ] || echo "    linux: { $SN_OS_LINUX_OPTS }"
   fi
 }
+
+aqm_line() { [ -z "${SN_AQM:-}" ] || echo "aqm: $SN_AQM"; }
 
 write_hub() {
   cat >"$ST/hub.yaml" <<EOF
@@ -82,6 +87,7 @@ peers:
     address: $OV_S3
 
 keepalive: 25
+$(aqm_line)
 
 control:
   socket: $ST/hub.sock
@@ -114,6 +120,7 @@ hub:
   address: $OV_HUB
 
 keepalive: 25
+$(aqm_line)
 
 control:
   socket: $ST/$n.sock
