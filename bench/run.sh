@@ -14,6 +14,10 @@
 #   --only "LIST"    run only these implementations each round (instead of subnetra wireguard-go)
 #   --tag TAG        tag Subnetra's runs (a variant, e.g. with SN_OS_LINUX_OPTS set; shown as
 #                    its own column subnetra[TAG], never merged with the untagged runs)
+#   --base REV       also run Subnetra as of git revision REV every round, as the column
+#                    subnetra-base (bench/subnetra-base.sh): exported to OUTDIR/base/src and
+#                    built (Release) in OUTDIR/base/build, so a change is measured against
+#                    what it changed in the same run
 #   --profile        afterwards, bench/profile.sh subnetra wireguard-go (strace/perf, not in the table)
 #   -o OUTDIR        session directory (default bench/results/<date-time>); an existing session
 #                    is extended (its results.jsonl kept), e.g. to add a round of one peer
@@ -35,7 +39,7 @@ HSRC=$(cd "${SN_BENCH_HARNESS:-$REPO/../shared/bench}" 2>/dev/null && pwd) ||
   { echo "error: harness not found (set SN_BENCH_HARNESS)" >&2; exit 1; }
 export SN_BUILD=${SN_BUILD:-$REPO/build-bench}
 
-N=3 M=1 PEERS="" DUR=10 BUILD=1 WAIT_BUILD=0 PROFILE=0 OUT="" ONLY="subnetra wireguard-go" TAG=""
+N=3 M=1 PEERS="" DUR=10 BUILD=1 WAIT_BUILD=0 PROFILE=0 OUT="" ONLY="subnetra wireguard-go" TAG="" BASE=""
 while [ $# -gt 0 ]; do
   case $1 in
     -n) N=$2; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE=1; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
     -o) OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -93,6 +98,20 @@ fi
 H=$OUT/harness
 export SN_BENCH_HARNESS=$H
 
+# --- the base revision (--base) ---------------------------------------------------------------
+if [ -n "$BASE" ]; then
+  export SN_BASE_SRC=$OUT/base/src SN_BASE_BUILD=$OUT/base/build
+  if [ ! -x "$SN_BASE_BUILD/subnetrad" ]; then
+    mkdir -p "$SN_BASE_SRC"
+    git -C "$REPO" archive "$BASE" | tar -x -C "$SN_BASE_SRC" ||
+      { echo "error: cannot export revision $BASE" >&2; exit 1; }
+    { cmake -S "$SN_BASE_SRC" -B "$SN_BASE_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+      cmake --build "$SN_BASE_BUILD" -j2 >/dev/null; } ||
+      { echo "error: revision $BASE does not build in $SN_BASE_BUILD" >&2; exit 1; }
+  fi
+  ONLY="$ONLY $BENCH/subnetra-base.sh"
+fi
+
 exec 9>/tmp/sn-bench.run.lock
 flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" >&2; exit 1; }
 
@@ -114,7 +133,8 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
     esac
   done
   echo "rounds: $N x ($ONLY)${PEERS:+, $M x ($PEERS)}; ${DUR}s per test; OV_MTU ${OV_MTU:-1400}"
-  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-}"
+  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-}"
+  [ -z "$BASE" ] || echo "base: $BASE = $(git -C "$REPO" rev-parse --short "$BASE") (subnetra-base)"
 } >>"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 

@@ -206,10 +206,16 @@ static void timer_closed(uv_handle_t *handle)
 	free(handle);
 }
 
+/* At shutdown the host closes every handle of its loop, plugin timers
+ * included, before it destroys the plugins (reactor.c): a timer freed
+ * after that is already closed, its loop gone, and only its memory left. */
 static void api_timer_free(struct sn_host *h, struct sn_timer *t)
 {
-	(void)h;
-	if (t)
+	if (!t)
+		return;
+	if (!h->loop)
+		free(t);
+	else
 		uv_close((uv_handle_t *)&t->t, timer_closed);
 }
 

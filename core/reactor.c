@@ -411,15 +411,22 @@ static void on_signal(uv_signal_t *s, int sig)
 	sn_node_stop(n);
 }
 
-static int start_handles(struct sn_node *n, char *err, size_t err_len)
+/* The loop exists before the plugins are created, so that they can take
+ * timers (sn_host_api.timer_new) from the start. */
+static int init_loop(struct sn_node *n, char *err, size_t err_len)
 {
-	int r;
+	int r = uv_loop_init(&n->loop);
 
-	if ((r = uv_loop_init(&n->loop)) < 0) {
+	if (r < 0) {
 		snprintf(err, err_len, "cannot create the event loop: %s", uv_strerror(r));
 		return r;
 	}
 	n->host.loop = &n->loop;
+	return 0;
+}
+
+static int start_handles(struct sn_node *n, char *err, size_t err_len)
+{
 	uv_poll_init(&n->loop, &n->tun_poll, n->os_ops->tun_fd(n->os.inst));
 	uv_poll_init(&n->loop, &n->udp_poll, n->eg_ops->fd(n->egress.inst));
 	uv_signal_init(&n->loop, &n->sig_int);
@@ -513,7 +520,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	sn_arena_init(&n->rt_arena, 0);
 	n->host.peer_counters = sn_peers_counters;
 	n->host.ctx = &n->peers;
-	if ((r = sn__node_load_plugins(n, err, err_len)) < 0 ||
+	if ((r = init_loop(n, err, err_len)) < 0 ||
+	    (r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
 	    (r = open_state(n, err, err_len)) < 0 ||
 	    (r = build_peers(n, err, err_len)) < 0 ||

@@ -34,6 +34,7 @@
 
 #include "gso.h"
 #include "host.h"
+#include "internal.h"
 #include "ipref.h"
 #include "pool.h"
 #include "subnetra/sdk.h"
@@ -232,7 +233,7 @@ static void test_linux_tun_open_configures_device(void **state)
 	assert_int_equal(if_ioctl(f, SIOCGIFFLAGS, &ifr, IFNAME), 0);
 	assert_true(ifr.ifr_flags & IFF_UP);
 	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
-	assert_true(ifr.ifr_qlen == 1000 || ifr.ifr_qlen == 256); /* without / with offloads */
+	assert_int_equal(ifr.ifr_qlen, 1000); /* with offloads, where txq.c starts */
 }
 
 static void test_linux_tun_destroy_removes_device(void **state)
@@ -620,6 +621,33 @@ static void test_linux_tun_write_error_counted(void **state)
 
 /* ---- offloads ---- */
 
+/* The queue's length follows the byte-weighted size of what is read
+ * (plugins/os_linux/txq.c): TXQ_BUDGET bytes of it, within its bounds,
+ * changed only when off by half. */
+static void test_linux_txq_length_follows_traffic(void **state)
+{
+	static const struct {
+		uint32_t small, n_small, big, n_big, cur, want;
+	} cases[] = {
+		{ 92, 100, 0, 0, 1000, 1000 },          /* too few bytes to judge */
+		{ 0, 0, 65536, 100, 1000, TXQ_MIN },     /* TSO super-packets */
+		{ 92, 100000, 0, 0, TXQ_MIN, TXQ_MAX },  /* a small-packet flood */
+		{ 1400, 1000, 0, 0, 1000, 1000 },        /* 748 is not off by half */
+		{ 1400, 1000, 0, 0, TXQ_MIN, 748 },
+		{ 92, 9000, 65536, 1000, 1000, TXQ_MIN }, /* the bytes are in the big ones */
+		{ 0, 0, 16384, 100, 1000, 64 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t b = (uint64_t)cases[i].small * cases[i].n_small +
+			     (uint64_t)cases[i].big * cases[i].n_big;
+		uint64_t sq = (uint64_t)cases[i].small * cases[i].small * cases[i].n_small +
+			      (uint64_t)cases[i].big * cases[i].big * cases[i].n_big;
+
+		assert_int_equal(sn__lx_txq_want(b, sq, cases[i].cur), cases[i].want);
+	}
+}
+
 /* On by default where the kernel has them (this one: 6.2 or later), with
  * the shorter queue; offload: false gives a plain device. */
 static void test_linux_offload_option(void **state)
@@ -637,7 +665,7 @@ static void test_linux_offload_option(void **state)
 	open_tun_opts(f, NULL, 0, &got);
 	assert_int_equal(got, SN_TUN_OFFLOAD_RX | SN_TUN_OFFLOAD_TX);
 	assert_int_equal(if_ioctl(f, SIOCGIFTXQLEN, &ifr, IFNAME), 0);
-	assert_int_equal(ifr.ifr_qlen, 256);
+	assert_int_equal(ifr.ifr_qlen, TXQ_MAX);
 	f->desc->destroy(f->inst[--f->n_inst]);
 	free(f->inst[f->n_inst]);
 	open_tun_opts(f, &off, 1, &got);
@@ -976,6 +1004,7 @@ int main(void)
 		T(test_linux_tun_write_delivers_to_socket),
 		T(test_linux_tun_write_error_counted),
 		T(test_linux_offload_option),
+		cmocka_unit_test(test_linux_txq_length_follows_traffic),
 		T(test_linux_offload_read_partial_checksum),
 		T(test_linux_offload_read_uso_super_packet),
 		T(test_linux_offload_write_run),

@@ -11,6 +11,20 @@
 
 #define NAME "linux"
 
+/* txq.c: the TUN queue's length with offloads, TXQ_BUDGET bytes of what
+ * the device hands over, TXQ_MIN..TXQ_MAX entries. */
+#define TXQ_BUDGET (1u << 20)
+#define TXQ_MIN 32u
+#define TXQ_MAX 1000u
+
+struct sn__lx_txq {
+	struct sn_timer *timer; /* NULL: the length is fixed */
+	int ctl;                /* AF_INET socket for SIOCSIFTXQLEN; -1 */
+	uint32_t len;           /* the length set now */
+	uint64_t bytes;         /* read since the last change */
+	uint64_t squares;       /* sum of each read's length squared */
+};
+
 struct lx {
 	struct sn_host *host;
 	const struct sn_host_api *api;
@@ -22,6 +36,7 @@ struct lx {
 	bool vnet;         /* the device carries a virtio_net_hdr (offloads on) */
 	bool uso;          /* ... and takes UDP segmentation (USO) too */
 	struct sn__nl nl;  /* for routes; opened by tun_open() */
+	struct sn__lx_txq txq;
 	char name[IFNAMSIZ];
 };
 
@@ -29,6 +44,20 @@ struct lx {
  * and tun_write_batch) on an open device, plain or with a virtio_net_hdr. */
 int sn__lx_read(struct lx *x, struct sn_pkt **pkts, uint32_t n);
 int sn__lx_write(struct lx *x, struct sn_pkt *const *pkts, uint32_t n);
+
+/* txq.c: start resizing the queue (now len entries) from what is read;
+ * stop (destroy, or when a resize fails). What the resize would be given
+ * the bytes and squares read and the length now (a pure function). */
+void sn__lx_txq_start(struct lx *x, uint32_t len);
+void sn__lx_txq_stop(struct lx *x);
+uint32_t sn__lx_txq_want(uint64_t bytes, uint64_t squares, uint32_t cur);
+
+/* A read of len bytes, for txq.c. */
+static inline void sn__lx_txq_note(struct lx *x, uint32_t len)
+{
+	x->txq.bytes += len;
+	x->txq.squares += (uint64_t)len * len;
+}
 
 /* Switch to a->user keeping CAP_NET_ADMIN with SN_PRIV_KEEP_NET_ADMIN, else
  * no capability. 0 or -errno with a reason in a->err. */

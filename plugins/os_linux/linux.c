@@ -15,10 +15,9 @@
  *
  * Options (plugins.options.linux.*):
  *   txqueuelen  the device's transmit queue length: the packets the kernel
- *               holds for the daemon to read (default 1000, with offloads
- *               TXQLEN_OFFLOAD: each entry may then be a 64 KiB
- *               super-packet, and a queue must not hold more than a few
- *               milliseconds)
+ *               holds for the daemon to read (default 1000; with offloads,
+ *               where an entry may be a 64 KiB super-packet, the default is
+ *               a length that follows the traffic, 1 MiB of it: txq.c)
  *   offload     true (default) or false: use the offloads where the kernel
  *               has them
  */
@@ -42,7 +41,6 @@
 
 #define TUN_PATH "/dev/net/tun"
 #define TXQLEN_DEFAULT 1000u
-#define TXQLEN_OFFLOAD 256u
 #define TXQLEN_MAX 1000000u
 #define MTU_MIN 68u     /* the IPv4 minimum */
 #define MTU_MAX 65535u  /* the TUN driver's maximum */
@@ -262,7 +260,7 @@ static void set_txqlen(struct lx *x, int s)
 	char err[128];
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_qlen = (int)(x->txqlen_set || !x->vnet ? x->txqlen : TXQLEN_OFFLOAD);
+	ifr.ifr_qlen = (int)(x->txqlen_set || !x->vnet ? x->txqlen : TXQ_MAX);
 	if (if_ioctl(x, s, SIOCSIFTXQLEN, &ifr, "SIOCSIFTXQLEN", err, sizeof(err)) != 0)
 		x->api->log(x->host, SN_LOG_WARN, NAME ": %s", err);
 }
@@ -344,6 +342,7 @@ static int configure_all(struct lx *x, const struct sn_tun_config *cfg)
 
 static void close_all(struct lx *x)
 {
+	sn__lx_txq_stop(x);
 	sn__nl_close(&x->nl);
 	if (x->fd >= 0)
 		close(x->fd);
@@ -374,6 +373,8 @@ static int lx_tun_open(void *inst, struct sn_tun_config *cfg)
 		return rc;
 	}
 	cfg->offload = x->vnet ? SN_TUN_OFFLOAD_RX | SN_TUN_OFFLOAD_TX : 0;
+	if (x->vnet && !x->txqlen_set)
+		sn__lx_txq_start(x, TXQ_MAX);
 	x->api->log(x->host, SN_LOG_DEBUG, NAME ": %s up, index %d, mtu %u, offloads %s%s", x->name,
 		    x->ifindex, cfg->mtu, x->vnet ? "checksum, TSO4" : "off",
 		    x->uso ? ", USO4" : "");
@@ -512,6 +513,7 @@ static int lx_create(void *inst, const struct sn_create_args *args)
 	x->api = args->api;
 	x->fd = -1;
 	x->nl.fd = -1;
+	x->txq.ctl = -1;
 	x->txqlen = TXQLEN_DEFAULT;
 	x->want_offload = true;
 	return parse_options(x, &args->options, args->err, args->err_len);

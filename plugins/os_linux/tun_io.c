@@ -140,6 +140,7 @@ static int read_vnet(struct lx *x, struct sn_pkt **pkts, uint32_t n)
 			pkts[k] = big;
 			pkts[b++] = p;
 		}
+		sn__lx_txq_note(x, len);
 		if (take_header(x, h, pkts[k], len))
 			k++;
 		else if (pkts[k] != p) /* not taken: p back in front, big back for reuse */

@@ -46,6 +46,9 @@
 #                        line: node.epoch, drops.replay, peer.2.endpoint;
 #                        "absent" for a missing peer
 #   drops OLD NEW [PEER] drop counters that moved: "name=+n ..." or "none"
+#   faults OLD NEW [PEER] the same without congestion's (tun_queue: the TUN
+#                        queue was full; aqm: CoDel's signal), which bulk TCP
+#                        may meet by design: the drops that are faults
 #   nonzero_drops NAME [PEER]  drop counters that are not 0, or "none"
 #   expect_drops WHAT NODE BASE WANT [PEER]  NODE's drops since snapshot BASE
 #                        become exactly WANT (10 s) and stay so for 0.3 s
@@ -214,6 +217,12 @@ st() { sctl "$1" --json status; }
 snap() { st "$1" >"$T/$2.json" || fail "cannot read the status of $1"; }
 jv() { local f=$1; shift; "$SNSTAT" get "$T/$f.json" "$@"; }
 drops() { "$SNSTAT" drops "$T/$1.json" "$T/$2.json" ${3:+"$3"}; }
+faults() {
+	local d
+	d=$(drops "$@" | tr ' ' '\n' | grep -vE '^(tun_queue|aqm)=|^none$' | tr '\n' ' ' || true)
+	d=${d% }
+	echo "${d:-none}"
+}
 nonzero_drops() { "$SNSTAT" nonzero "$T/$1.json" ${2:+"$2"}; }
 unchanged() { "$SNSTAT" deltas "$T/$1.json" "$T/$2.json" --exact >/dev/null 2>&1; }
 

@@ -3,7 +3,9 @@
 # through the hub (ping; 50 MB over TCP whose sha256 matches on arrival;
 # pings of exactly the overlay MTU, 1420 bytes, with DF set), spoke -> hub,
 # hub -> spoke and hub -> LAN host. The hub's TUN counters move by exactly
-# the pings addressed to it, and no node drops a single packet on the way.
+# the pings addressed to it, and no node drops a single packet on the way
+# but by congestion (a full TUN queue, CoDel: e2e_lib.sh faults), which
+# the 50 MB stream may meet by design.
 # The start costs the hub exactly one datagram per spoke (revision 2): the
 # keepalive a spoke sends on verifying the hub, which earns it the hub's
 # challenge, is dropped as unverified; nothing else is dropped anywhere.
@@ -59,12 +61,13 @@ snap hub h3
 expect_eq "hub tun_tx_packets delta" $(($(jv h3 node.tun_tx_packets) - $(jv h2 node.tun_tx_packets))) 18
 expect_eq "hub tun_rx_packets delta" $(($(jv h3 node.tun_rx_packets) - $(jv h2 node.tun_rx_packets))) 18
 
-echo "== no drops anywhere after the start"
+echo "== no drops anywhere after the start (but congestion's)"
 for node in hub spoke-a spoke-b; do
 	snap "$node" "end-$node"
 	echo "  $node: rx $(jv "end-$node" node.rx_packets) tx $(jv "end-$node" node.tx_packets)" \
 		"tun rx $(jv "end-$node" node.tun_rx_packets) tun tx $(jv "end-$node" node.tun_tx_packets)" \
 		"relayed $(jv "end-$node" node.relayed_packets)"
-	expect_eq "$node: drops since the start" "$(drops "start.$node" "end-$node")" none
+	expect_eq "$node: drops since the start (but congestion's: $(drops "start.$node" "end-$node"))" \
+		"$(faults "start.$node" "end-$node")" none
 done
 pass "LAN<->LAN ping, 50 MB with matching sha256, spoke<->hub and hub->LAN pings, no drops"

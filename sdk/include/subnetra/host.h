@@ -63,9 +63,12 @@ struct sn_host_api {
 	void (*count)(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n);
 
 	/* Timers run on the loop thread. timer_new allocates (control path
-	 * only, never per packet) and returns NULL on failure; timer_free may be
-	 * called from the timer's own callback. Times are milliseconds; repeat
-	 * 0 means one-shot. */
+	 * only, never per packet) and returns NULL on failure (also when the
+	 * host has no loop: --check, tests); it works from create() on.
+	 * timer_free may be called from the timer's own callback, and must be
+	 * called for every timer by destroy() at the latest (the host stops
+	 * them all before that). Times are milliseconds; repeat 0 means
+	 * one-shot. */
 	struct sn_timer *(*timer_new)(struct sn_host *h, sn_timer_cb cb, void *arg);
 	int (*timer_start)(struct sn_host *h, struct sn_timer *t, uint64_t timeout_ms,
 			   uint64_t repeat_ms);
