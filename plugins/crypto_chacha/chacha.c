@@ -95,7 +95,9 @@ static int pair_key(void *inst, uint8_t out[static SN_KEY_LEN],
 
 	(void)inst;
 	/* libsodium already fails on an all-zero result (a low-order peer
-	 * key); the explicit check keeps the spec's MUST independent of that. */
+	 * key); the explicit check keeps the rule of docs/protocol.md,
+	 * section 1 (an all-zero dh refuses the peer key), independent of
+	 * that. */
 	if (crypto_scalarmult(dh, own_priv, peer_pub) != 0 || sodium_is_zero(dh, sizeof(dh)))
 		goto out;
 	crypto_generichash_init(&st, dh, sizeof(dh), SN_KEY_LEN);
