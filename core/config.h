@@ -2,7 +2,7 @@
 /*
  * core/config.h: the node configuration, loaded from YAML or JSON (JSON is
  * read through YAML's flow syntax by the same libyaml loader) and checked
- * against every rule of roles-and-security.md.
+ * against every rule of docs/configuration.md.
  *
  * Everything a loaded config points to lives in its arena and is freed by
  * sn_config_free(). "Unset" is kept apart from "set to zero" with the

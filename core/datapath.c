@@ -50,7 +50,7 @@ static void stage_tun(struct sn_node *n, struct sn_pkt *p)
 /* Seal p's plaintext (inner packet, or nothing for a keepalive) for a
  * verified peer with the next sequenced seq and stage it for the underlay.
  * A seq that would reach 2^63 asks for a new epoch first (docs/protocol.md,
- * "Epochs and sequence numbers"); the packet is dropped meanwhile. */
+ * section 5); the packet is dropped meanwhile. */
 static void seal_and_send(struct sn_node *n, struct sn_peer *peer, struct sn_pkt *p, uint8_t flags)
 {
 	struct sn_session *s = &peer->s;

@@ -43,7 +43,8 @@ void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n)
 void sn_log(struct sn_host *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The spec's name of a counter ("auth_fail", "rx_packets", ...). */
+/* The name of a counter as status shows it ("auth_fail", "rx_packets", ...;
+ * docs/control.md, "Drop reasons"). */
 const char *sn_counter_name(uint32_t id);
 
 #endif

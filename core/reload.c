@@ -213,7 +213,8 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 }
 
 /*
- * A reload runs in three steps (docs/configuration.md, "Reloading"):
+ * A reload runs in three steps (what it may change: docs/control.md,
+ * "reload"):
  *
  *   worker thread   read, parse and check the config (file reads, user and
  *                   name lookups may block), build the policy tree and the

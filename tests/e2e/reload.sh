@@ -240,7 +240,7 @@ echo "  LAN A -> LAN C: $got_a of 3 answered, then LAN C -> hub: $got of 3; the 
 if [ "$(drops e0 e1)" != none ] || [ "$got" != 3 ] || [ "$got_a" != 3 ]; then
 	fail "spoke-c rejects the hub's datagrams after it was added back ($(drops e0 e1)):" \
 		"the hub restarted its sequence numbers for spoke-c at 0 in the same epoch with the" \
-		"same key, reusing (key, nonce) pairs (wire-protocol.md section 4)"
+		"same key, reusing (key, nonce) pairs (docs/protocol.md, sections 5 and 9)"
 fi
 expect_eq "hub drops for spoke-c since it is back" "$(drops e1h e2h 4)" none
 echo "  ok  LAN A reaches LAN C and LAN C the hub at once, spoke-c drops nothing"
