@@ -93,12 +93,12 @@ expect_eq "sandbox: /dev holds" "$(probe dev)" "fd full net null random shm stde
 
 # ---- a hub and a spoke from the installed examples ------------------------
 mkdir -m 700 "$R/etc"
-for n in $HUB $SPOKE other; do
+for n in $HUB $SPOKE; do
 	(umask 077; "$R/usr/bin/subnetra" genkey >"$R/etc/$n.key")
 	"$R/usr/bin/subnetra" pubkey <"$R/etc/$n.key" >"$T/$n.pub"
 done
 EX=$R/usr/share/doc/subnetra/examples
-sed -e "s|SPOKE_A_PUBLIC_KEY|$(cat "$T/$SPOKE.pub")|" -e "s|SPOKE_B_PUBLIC_KEY|$(cat "$T/other.pub")|" \
+sed -e "s|SPOKE_A_PUBLIC_KEY|$(cat "$T/$SPOKE.pub")|" \
 	-e "s|private_key_file: hub.key|private_key_file: $HUB.key|" \
 	-e "s|/var/lib/subnetra/hub|/var/lib/subnetra/$HUB|" -e "s|/run/subnetra/hub.sock|/run/subnetra/$HUB.sock|" \
 	"$EX/hub.yaml" >"$R/etc/$HUB.yaml"
