@@ -14,8 +14,12 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "sock.h"
 
 #define SN_NOTIFY_REFRESH_MS 2000 /* how often STATUS= is looked at again */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: a datagram socket raises no SIGPIPE there */
+#endif
 
 int sn_notify_open(struct sn_notify *n, const char *path, char *err, size_t err_len)
 {
@@ -37,13 +41,11 @@ int sn_notify_open(struct sn_notify *n, const char *path, char *err, size_t err_
 	if (path[0] == '@')
 		n->addr.sun_path[0] = '\0'; /* abstract: no NUL at the end either */
 	n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/'));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = sn_socket(AF_UNIX, SOCK_DGRAM, 0, true);
 	if (fd < 0) {
-		int e = errno;
-
 		snprintf(err, err_len, "cannot make a socket for NOTIFY_SOCKET=%s: %s", path,
-			 strerror(e));
-		return -e;
+			 strerror(-fd));
+		return fd;
 	}
 	n->fd = fd;
 	n->on = true;
