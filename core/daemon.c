@@ -117,6 +117,17 @@ static void warn_unlocked(struct sn_node *n)
 		       "(RLIMIT_MEMLOCK too low?); continuing unlocked: keys may reach swap");
 }
 
+/* $NOTIFY_SOCKET, when a service manager started us (notify.h); a bad
+ * one is logged and the node runs without telling anyone. */
+static void open_notify(struct sn_node *n)
+{
+	char err[256];
+
+	n->notify.log = &n->host;
+	if (sn_notify_open(&n->notify, getenv("NOTIFY_SOCKET"), err, sizeof(err)) < 0)
+		sn_log(&n->host, SN_LOG_WARN, "%s", err);
+}
+
 int sn_daemon_run(const struct sn_daemon_opts *o)
 {
 	static struct sn_node n; /* large; lives for the whole run */
@@ -125,6 +136,7 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 
 	if (node_init(&n, o) < 0)
 		return 1;
+	open_notify(&n);
 	if (sn_node_setup(&n, err, sizeof(err)) < 0) {
 		fprintf(stderr, "subnetrad: %s\n", err);
 		goto out;
@@ -133,10 +145,13 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 	       n.cfg->node_id, n.is_hub ? "hub" : "spoke", n.os_ops->tun_name(n.os.inst), n.epoch,
 	       n.peers.n);
 	warn_unlocked(&n);
+	sn_node_notify_ready(&n);
 	sn_node_run(&n);
+	sn_node_notify_stopping(&n);
 	rc = 0;
 out:
 	sn_node_teardown(&n);
+	sn_notify_close(&n.notify);
 	sn_config_free(n.cfg);
 	return rc;
 }

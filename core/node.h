@@ -16,6 +16,7 @@
 #include "epoch.h"
 #include "host.h"
 #include "loader.h"
+#include "notify.h"
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
@@ -91,6 +92,7 @@ struct sn_node {
 	uv_check_t reclaim;
 	bool running;
 	struct sn_ctl *ctl;
+	struct sn_notify notify;   /* the service manager (notify.c; zeroed: none) */
 
 	/* staging for the data path: outputs collected during one batch */
 	struct sn_pkt *tun_out[SN_BATCH];

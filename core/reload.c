@@ -447,14 +447,19 @@ static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
 		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
 	else
 		sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+	sn_node_notify_ready(n); /* the service manager waits for it (notify.h) */
 }
 
 void sn_node_reload_signal(struct sn_node *n)
 {
-	int r = sn_node_reload_start(n, signal_done, NULL);
+	int r;
 
-	if (r == -EBUSY)
+	sn_node_notify_reloading(n);
+	r = sn_node_reload_start(n, signal_done, NULL);
+	if (r == -EBUSY) {
 		n->reload_again = true; /* once the running one is done */
-	else if (r < 0)
+	} else if (r < 0) {
 		sn_log(&n->host, SN_LOG_ERROR, "cannot start a reload: %s", strerror(-r));
+		sn_node_notify_ready(n);
+	}
 }
