@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config.h: the node configuration, loaded from YAML or JSON (JSON is
- * read through YAML's flow syntax by the same libyaml loader) and checked
- * against every rule of docs/configuration.md.
+ * core/config.h: the node configuration, loaded from YAML (libyaml) or, for
+ * a name ending in .json, strict JSON (config_json.c), and checked against
+ * every rule of docs/configuration.md.
  *
  * Everything a loaded config points to lives in its arena and is freed by
  * sn_config_free(). "Unset" is kept apart from "set to zero" with the
