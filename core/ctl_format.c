@@ -169,7 +169,7 @@ const char *sn__ctl_duration(uint64_t s, char *buf, size_t len)
 
 /* ---- node facts ---------------------------------------------------------- */
 
-static const char *addr_str(const struct sn_addr *a, char *buf, size_t len)
+const char *sn__ctl_addr_str(const struct sn_addr *a, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -197,7 +197,7 @@ static const char *listen_str(const struct sn_node *n, char *buf, size_t len)
 	else if (a.family == SN_AF_NONE)
 		snprintf(buf, len, "0.0.0.0:%u", a.port);
 	else
-		addr_str(&a, buf, len);
+		sn__ctl_addr_str(&a, buf, len);
 	return buf;
 }
 
@@ -385,7 +385,7 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 	table_row(t);
 	cell(t, "%u", p->id);
 	cell(t, "%s", p->name ? p->name : "-");
-	cell(t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+	cell(t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 	cell(t, "%s", state_name(p));
 	if (p->s.last_rx_ns)
 		cell(t, "%s ago", sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));
@@ -476,7 +476,7 @@ static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t no
 	sn__ctl_printf(o, "{\"id\":%u,\"name\":", p->id);
 	sn__ctl_json_str(o, p->name);
 	if (p->s.endpoint.family != SN_AF_NONE)
-		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", addr_str(&p->s.endpoint, b, sizeof(b)));
+		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 	else
 		sn__ctl_put(o, ",\"endpoint\":null");
 	if (p->s.last_rx_ns)
@@ -545,7 +545,7 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 		table_row(&t);
 		cell(&t, "%u", p->id);
 		cell(&t, "%s", p->name ? p->name : "-");
-		cell(&t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+		cell(&t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 		if (p->s.last_rx_ns)
 			cell(&t, "last rx %s ago",
 			     sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));

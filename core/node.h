@@ -13,9 +13,11 @@
 #include <uv.h>
 
 #include "config.h"
+#include "droplog.h"
 #include "epoch.h"
 #include "host.h"
 #include "loader.h"
+#include "nodelog.h"
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
@@ -78,6 +80,9 @@ struct sn_node {
 
 	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
 
+	struct sn_droplog drops;   /* who sends what we drop (droplog.h) */
+	struct sn_nodelog log;     /* what was logged about each peer (nodelog.h) */
+
 	/* routes this node added and must remove at exit (malloc'd, control path) */
 	struct sn_prefix *routes;
 	uint32_t n_routes, cap_routes;
@@ -86,7 +91,7 @@ struct sn_node {
 	uv_loop_t loop;
 	uv_poll_t tun_poll, udp_poll;
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t keepalive, verify;
+	uv_timer_t keepalive, verify, logtick;
 	uv_work_t emove_work;
 	uv_check_t reclaim;
 	bool running;
@@ -157,7 +162,8 @@ void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 /* The prefixes config c routes through the overlay (FORWARD, outside the
  * subnet); *n set; malloc'd array the caller frees. */
-/* timers.c: (re)start the keepalive and verification timers (setup, reload). */
+/* timers.c: (re)start the keepalive, verification and log timers (setup,
+ * reload; the log's peer list follows the registry). */
 void sn__node_timers_restart(struct sn_node *n);
 /* The verification round in a second, unless it is running already. */
 void sn__node_verify_start(struct sn_node *n);

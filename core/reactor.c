@@ -282,7 +282,9 @@ static void on_udp(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
+	n->drops.receiving = true; /* the drop summary notes these (droplog.h) */
 	lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, sn_dp_underlay_rx);
+	n->drops.receiving = false;
 }
 
 static void on_tun(uv_poll_t *h, int status, int events)
@@ -374,10 +376,11 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_init(&n->loop, &n->sig_hup);
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
+	uv_timer_init(&n->loop, &n->logtick);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
-		n->emove_work.data = n;
+		n->logtick.data = n->emove_work.data = n;
 	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
@@ -522,6 +525,7 @@ void sn_node_teardown(struct sn_node *n)
 	if (n->cr.ops)
 		sn_peers_destroy(&n->peers, &n->cr);
 	sn__node_forget_saved(n);
+	sn_nodelog_free(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);

@@ -443,10 +443,7 @@ void sn_node_reload_forget_cb(struct sn_node *n, void *arg)
 
 static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
 {
-	if (rc < 0)
-		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
-	else
-		sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+	sn_nodelog_reload(n, "SIGHUP", rc, err);
 }
 
 void sn_node_reload_signal(struct sn_node *n)

@@ -191,7 +191,7 @@ static int teardown(void **state)
 static const char *exec(struct fx *f, const char *line)
 {
 	sn__ctl_out_reset(&f->o);
-	sn__ctl_exec(f->n, line, strlen(line), NOW, &f->o, NULL);
+	sn__ctl_exec(f->n, line, strlen(line), 0, NOW, &f->o, NULL);
 	assert_int_equal(f->o.err, 0);
 	return f->o.buf;
 }
@@ -361,7 +361,7 @@ static void test_ctl_exec_garbage(void **state)
 		}
 		line[len] = '\0';
 		sn__ctl_out_reset(&f->o);
-		sn__ctl_exec(f->n, line, len, NOW, &f->o, NULL);
+		sn__ctl_exec(f->n, line, len, 0, NOW, &f->o, NULL);
 		r = f->o.buf;
 		assert_true(ends_with(r, "\n"));
 		last = r + strlen(r) - 1;
