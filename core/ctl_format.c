@@ -657,19 +657,33 @@ static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)
 		}
 }
 
-/* Per-peer gauges and the epoch counter; a peer without a value is left out. */
+/* Per-peer gauges and the epoch counter. Every peer has its up and age
+ * gauges from the start (a series that appears only later breaks rate()
+ * and absent() alike); a peer never heard from is +Inf seconds old, so an
+ * "age > N" alert fires for it (NaN would compare false). The accepted
+ * epoch has no value before there is one and is left out until then. */
 static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const struct sn_peers *ps = &n->peers;
 
-	family(o, "peer_last_rx_age_seconds", "gauge",
-	       "Seconds since the last authenticated datagram from the peer (absent: never).");
+	family(o, "peer_up", "gauge",
+	       "1 when the peer is verified and not silent (heard from within three keepalive "
+	       "intervals; on a spoke: its data to the hub answered), else 0.");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].s.last_rx_ns)
-			continue;
+		sn__ctl_put(o, "subnetra_peer_up{");
+		peer_labels(o, &ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", sn_nodelog_peer_up(n, &ps->v[j], now_ns));
+	}
+	family(o, "peer_last_rx_age_seconds", "gauge",
+	       "Seconds since the last authenticated datagram from the peer (+Inf: never).");
+	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_last_rx_age_seconds{");
 		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j].s.last_rx_ns));
+		if (ps->v[j].s.last_rx_ns)
+			sn__ctl_printf(o, "} %llu\n",
+				       (unsigned long long)secs(now_ns, ps->v[j].s.last_rx_ns));
+		else
+			sn__ctl_put(o, "} +Inf\n");
 	}
 	family(o, "peer_rx_epoch", "gauge", "The peer's accepted epoch (absent: none yet).");
 	for (uint32_t j = 0; j < ps->n; j++) {

@@ -28,6 +28,7 @@
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 
 struct sn_ctl; /* control server (ctl_server.c) */
+struct sn_http; /* metrics over HTTP (http.c) */
 struct sn_reload; /* a reload in progress (reload.c) */
 
 /* The session of a peer identity (id + pair key) that left the registry on
@@ -96,6 +97,7 @@ struct sn_node {
 	uv_check_t reclaim;
 	bool running;
 	struct sn_ctl *ctl;
+	struct sn_http *http;      /* metrics over HTTP (http.c); NULL when off */
 
 	/* staging for the data path: outputs collected during one batch */
 	struct sn_pkt *tun_out[SN_BATCH];

@@ -3,8 +3,9 @@
  * core/reactor.c: the single-threaded libuv reactor. It owns the loop and
  * its handles, sets the node up (plugins, pool, epoch, peers, policy, TUN,
  * underlay, routes), runs it, and tears it down in the order of STYLE rule
- * 20: stop reads, remove routes, close the control socket, destroy plugins
- * in reverse, close every handle, run the loop dry, uv_loop_close() == 0.
+ * 20: stop reads, remove routes, close the control socket and the metrics
+ * server, destroy plugins in reverse, close every handle, run the loop dry,
+ * uv_loop_close() == 0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "epoch.h"
 #include "fileperm.h"
+#include "http.h"
 #include "node.h"
 #include "wire.h"
 
@@ -471,7 +473,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	    (r = add_routes(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
-	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = drop_privileges(n, err, err_len)) < 0)
+	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0 ||
+	    (r = drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;
@@ -513,6 +516,7 @@ void sn_node_teardown(struct sn_node *n)
 	if (n->peers.v)
 		sn_endpoints_save(n);
 	sn_ctl_stop(n);
+	sn_http_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);
 		uv_run(&n->loop, UV_RUN_DEFAULT);

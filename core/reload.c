@@ -154,6 +154,8 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 	if (!str_eq(o->control_socket, c->control_socket) ||
 	    !str_eq(o->control_group, c->control_group))
 		return "control";
+	if (!addr_eq(&o->metrics_listen, &c->metrics_listen))
+		return "metrics.listen";
 	return NULL;
 }
 
