@@ -197,14 +197,16 @@ static void look_silence(struct sn_node *n, const struct sn_peer *p, struct sn_p
 	if (!w->silent && !sn_nodelog_peer_up(n, p, now) && owed_since(n, p, w)) {
 		w->silent = true;
 		w->silent_rx_ns = p->s.last_rx_ns;
-		sn_log(&n->host, SN_LOG_WARN, "peer %s (%u) is silent: %s for %.0f s (%u keepalive "
+		sn_log(&n->host, SN_LOG_WARN, "peer %s (%u) is silent: %s for %llu s (%u keepalive "
 		       "intervals of %u s)", p->name, p->id,
 		       n->is_hub ? "nothing from it" : "our data to it unanswered",
-		       secs(now - owed_since(n, p, w)), SN_SILENT_INTERVALS, n->cfg->keepalive);
+		       (unsigned long long)((now - owed_since(n, p, w)) / 1000000000u),
+		       SN_SILENT_INTERVALS, n->cfg->keepalive);
 	} else if (w->silent && p->s.last_rx_ns != w->silent_rx_ns) {
 		w->silent = false;
-		sn_log(&n->host, SN_LOG_INFO, "peer %s (%u) is back after %.0f s of silence, at %s",
-		       p->name, p->id, secs(p->s.last_rx_ns - w->silent_rx_ns),
+		sn_log(&n->host, SN_LOG_INFO, "peer %s (%u) is back after %llu s of silence, at %s",
+		       p->name, p->id,
+		       (unsigned long long)((p->s.last_rx_ns - w->silent_rx_ns) / 1000000000u),
 		       sn__ctl_addr_str(&p->s.endpoint, ep, sizeof(ep)));
 	}
 }
