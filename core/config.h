@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config.h: the node configuration, loaded from YAML or JSON (JSON is
- * read through YAML's flow syntax by the same libyaml loader) and checked
- * against every rule of docs/configuration.md.
+ * core/config.h: the node configuration, loaded from YAML (libyaml) or, for
+ * a name ending in .json, strict JSON (config_json.c), and checked against
+ * every rule of docs/configuration.md.
  *
  * Everything a loaded config points to lives in its arena and is freed by
  * sn_config_free(). "Unset" is kept apart from "set to zero" with the
@@ -97,6 +97,7 @@ struct sn_conf_plugin_opts {
 #define SN_CONF_HAS_GROUP 0x0040u
 #define SN_CONF_HAS_PLUGIN_DIR 0x0080u
 #define SN_CONF_HAS_USER 0x0100u
+#define SN_CONF_HAS_METRICS 0x0200u
 
 struct sn_config {
 	struct sn_arena arena;     /* owns everything below */
@@ -141,6 +142,10 @@ struct sn_config {
 	/* control socket */
 	const char *control_socket;
 	const char *control_group; /* NULL = root only */
+
+	/* metrics over HTTP (SN_CONF_HAS_METRICS): where GET /metrics is
+	 * served; family NONE when there is no metrics section */
+	struct sn_addr metrics_listen;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "build_config.h"
+#include "log.h"
 #include "node.h"
 
 static const char *plugin_dir(const struct sn_daemon_opts *o, const struct sn_config *c)
@@ -22,7 +23,7 @@ static int load_config(const struct sn_daemon_opts *o, struct sn_config **c)
 	char err[2048];
 
 	if (sn_config_load(o->config, c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		return -1;
 	}
 	return 0;
@@ -95,7 +96,7 @@ int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 	sn_policy_slot_init(&n.policy);
 	if (sn__node_load_plugins(&n, err, sizeof(err)) < 0 ||
 	    sn_policy_from_config(n.cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		goto out;
 	}
 	sn_policy_publish(&n.policy, t);
@@ -138,7 +139,7 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 		return 1;
 	open_notify(&n);
 	if (sn_node_setup(&n, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		goto out;
 	}
 	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s)",

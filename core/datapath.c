@@ -25,6 +25,7 @@ void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t
 void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer)
 {
 	sn__dp_count(n, peer, reason, 1);
+	sn_droplog_note(&n->drops, reason, &p->addr);
 	sn_pool_put(&n->pool, p);
 }
 

@@ -3,8 +3,9 @@
  * core/reactor.c: the single-threaded libuv reactor. It owns the loop and
  * its handles, sets the node up (plugins, pool, epoch, peers, policy, TUN,
  * underlay, routes), runs it, and tears it down in the order of STYLE rule
- * 20: stop reads, remove routes, close the control socket, destroy plugins
- * in reverse, close every handle, run the loop dry, uv_loop_close() == 0.
+ * 20: stop reads, remove routes, close the control socket and the metrics
+ * server, destroy plugins in reverse, close every handle, run the loop dry,
+ * uv_loop_close() == 0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "epoch.h"
 #include "fileperm.h"
+#include "http.h"
 #include "node.h"
 #include "wire.h"
 
@@ -282,7 +284,9 @@ static void on_udp(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
+	n->drops.receiving = true; /* the drop summary notes these (droplog.h) */
 	lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, sn_dp_underlay_rx);
+	n->drops.receiving = false;
 }
 
 static void on_tun(uv_poll_t *h, int status, int events)
@@ -374,10 +378,11 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_init(&n->loop, &n->sig_hup);
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
+	uv_timer_init(&n->loop, &n->logtick);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
-		n->emove_work.data = n;
+		n->logtick.data = n->emove_work.data = n;
 	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
@@ -468,7 +473,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	    (r = add_routes(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
-	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = drop_privileges(n, err, err_len)) < 0)
+	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0 ||
+	    (r = drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;
@@ -510,6 +516,7 @@ void sn_node_teardown(struct sn_node *n)
 	if (n->peers.v)
 		sn_endpoints_save(n);
 	sn_ctl_stop(n);
+	sn_http_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);
 		uv_run(&n->loop, UV_RUN_DEFAULT);
@@ -522,6 +529,7 @@ void sn_node_teardown(struct sn_node *n)
 	if (n->cr.ops)
 		sn_peers_destroy(&n->peers, &n->cr);
 	sn__node_forget_saved(n);
+	sn_nodelog_free(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);

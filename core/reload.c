@@ -154,6 +154,8 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 	if (!str_eq(o->control_socket, c->control_socket) ||
 	    !str_eq(o->control_group, c->control_group))
 		return "control";
+	if (!addr_eq(&o->metrics_listen, &c->metrics_listen))
+		return "metrics.listen";
 	return NULL;
 }
 
@@ -443,10 +445,7 @@ void sn_node_reload_forget_cb(struct sn_node *n, void *arg)
 
 static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
 {
-	if (rc < 0)
-		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
-	else
-		sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+	sn_nodelog_reload(n, "SIGHUP", rc, err);
 	sn_node_notify_ready(n); /* the service manager waits for it (notify.h) */
 }
 

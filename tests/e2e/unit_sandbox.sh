@@ -202,7 +202,7 @@ $PY - "$T/reload.notify" <<-'EOF' || fail "RELOADING=1 (MONOTONIC_USEC) then REA
 	assert abs(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6 - usec) < 30e6, usec
 	print("  ok  after SIGHUP: %s" % " | ".join(m.replace("\n", ", ") for m in msgs))
 EOF
-grep -q "reloaded $R/etc/$HUB.yaml" "$T/$HUB.log" || fail "the hub did not log the reload: $(tail -3 "$T/$HUB.log")"
+grep -q "reload (SIGHUP) applied: $R/etc/$HUB.yaml" "$T/$HUB.log" || fail "the hub did not log the reload: $(tail -3 "$T/$HUB.log")"
 timeout 10 "$R/usr/bin/subnetra" -s "/run/subnetra/$HUB.sock" policy list | grep -q "198.51.100.0/24" ||
 	fail "the reload's rule is not in the hub's policy"
 grep -q ", 1 reload" <(tail -1 "$T/reload.notify") || fail "STATUS= does not count the reload: $(tail -1 "$T/reload.notify")"
