@@ -22,6 +22,10 @@
  * - The key schedule's EVP_MAC_CTX is the instance's, behind a mutex: a
  *   reload derives keys on a worker thread (core/reload.c) while the loop
  *   may derive a candidate epoch's key.
+ * - OpenSSL keeps state of its own per thread that calls it (the error
+ *   queue). A reload's worker is a thread of libuv's pool, which outlives
+ *   OpenSSL's atexit cleanup: off the thread that created the instance,
+ *   the key schedule hands that state back after each call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -74,6 +78,7 @@ struct ossl {
 	EVP_MAC_CTX *kdf;        /* the key schedule's, under kdf_lock */
 	pthread_mutex_t kdf_lock;
 	pthread_key_t tls;       /* struct tstate * of the calling thread */
+	pthread_t owner;         /* the thread that called create(): the loop's */
 	uint8_t has_lock, has_tls;
 };
 
@@ -94,6 +99,14 @@ static void store_be32(uint8_t out[static 4], uint32_t v)
 	out[3] = (uint8_t)v;
 }
 
+/* After a key-schedule call: OpenSSL's per-thread state of a thread other
+ * than the loop's is released (OPENSSL_thread_stop), see the top. */
+static void thread_done(const struct ossl *o)
+{
+	if (!pthread_equal(pthread_self(), o->owner))
+		OPENSSL_thread_stop();
+}
+
 /* ---- X25519 -------------------------------------------------------------- */
 
 static int public_key(void *inst, uint8_t pub[static SN_KEY_LEN],
@@ -103,9 +116,9 @@ static int public_key(void *inst, uint8_t pub[static SN_KEY_LEN],
 	size_t n = SN_KEY_LEN;
 	int ok;
 
-	(void)inst;
 	ok = k && EVP_PKEY_get_raw_public_key(k, pub, &n) == 1 && n == SN_KEY_LEN;
 	EVP_PKEY_free(k);
+	thread_done(inst);
 	return ok ? 0 : -EINVAL;
 }
 
@@ -190,6 +203,7 @@ static int pair_key(void *inst, uint8_t out[static SN_KEY_LEN],
 		rc = kdf(inst, out, dh, parts, psk ? 4 : 3);
 	}
 	OPENSSL_cleanse(dh, sizeof(dh));
+	thread_done(inst);
 	return rc;
 }
 
@@ -207,6 +221,7 @@ static int dir_key(void *inst, void *ctx, const uint8_t pair[static SN_KEY_LEN],
 	store_be32(msg + LABEL_LEN + 8, epoch);
 	rc = kdf(inst, k->key, pair, &part, 1);
 	k->stamp = rc == 0 ? atomic_fetch_add(&next_stamp, 1) : 0;
+	thread_done(inst);
 	return rc;
 }
 
@@ -325,12 +340,20 @@ static void wipe(void *inst, void *ctx)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-/* What this OpenSSL must provide (a FIPS-only configuration has none of it). */
+/* What this OpenSSL must provide (a FIPS-only configuration has none of
+ * it). The first OpenSSL call of the process: it keeps the system's
+ * configuration but not the error strings, which the plugin never prints
+ * (about 380 KiB of a daemon's resident memory). */
 static const char *missing(EVP_CIPHER **aead, EVP_MAC **mac)
 {
-	EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	EVP_PKEY_CTX *x;
 	const char *what = NULL;
 
+	*aead = NULL;
+	*mac = NULL;
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL) != 1)
+		return "OpenSSL failed to initialise (OPENSSL_init_crypto)";
+	x = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
 	*aead = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	*mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
 	if (!*aead)
@@ -414,7 +437,10 @@ static const char *setup(struct ossl *o)
 static int create(void *inst, const struct sn_create_args *args)
 {
 	struct ossl *o = inst;
-	const char *what = setup(o);
+	const char *what;
+
+	o->owner = pthread_self();
+	what = setup(o);
 
 	o->host = args->host;
 	o->api = args->api;
