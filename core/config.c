@@ -237,6 +237,7 @@ static int pl_os(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int pl_crypto(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
+	ld->c->has |= SN_CONF_HAS_CRYPTO;
 	return plugin_name(ld, v, &ld->c->crypto);
 }
 

@@ -142,9 +142,9 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 		sn_log_fatal("subnetrad", err);
 		goto out;
 	}
-	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s)",
+	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s), crypto %s",
 	       n.cfg->node_id, n.is_hub ? "hub" : "spoke", n.os_ops->tun_name(n.os.inst), n.epoch,
-	       n.peers.n);
+	       n.peers.n, n.crypto.desc->name);
 	warn_unlocked(&n);
 	sn_node_notify_ready(&n);
 	sn_node_run(&n);

@@ -50,12 +50,29 @@ static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const
 	return sn_plugin_create(p, &n->host, plugin_options(n, name, &o, items, 64), err, err_len);
 }
 
+/* plugins.crypto unset: the build's default (crypto_openssl where it was
+ * built), else crypto_chacha, the same protocol on libsodium, which the
+ * daemon links anyway. Named in the config: that one or nothing. */
+static int load_crypto(struct sn_node *n, char *err, size_t err_len)
+{
+	const char *name = n->cfg->crypto;
+	int r = load_one(n, &n->crypto, SN_KIND_CRYPTO, name, err, err_len);
+
+	if (r == 0 || (n->cfg->has & SN_CONF_HAS_CRYPTO) || !strcmp(name, SN_CONF_FALLBACK_CRYPTO))
+		return r;
+	sn_log(&n->host, SN_LOG_WARN, "plugins.crypto is not set and the default crypto plugin "
+	       "'%s' cannot be used: %s; using '%s' instead (the same protocol; set "
+	       "plugins.crypto to choose)", name, err, SN_CONF_FALLBACK_CRYPTO);
+	sn_plugin_unload(&n->crypto);
+	return load_one(n, &n->crypto, SN_KIND_CRYPTO, SN_CONF_FALLBACK_CRYPTO, err, err_len);
+}
+
 int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
 
 	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
-	    (r = load_one(n, &n->crypto, SN_KIND_CRYPTO, n->cfg->crypto, err, err_len)) < 0 ||
+	    (r = load_crypto(n, err, err_len)) < 0 ||
 	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
 		return r;
 	n->os_ops = sn_plugin_ops(&n->os);

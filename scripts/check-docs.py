@@ -33,7 +33,7 @@ CODE_SPAN = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 HTML_ID = re.compile(r"<a\s+(?:id|name)=\"([^\"]+)\"")
-DOC = r"(?:docs/)?([A-Za-z0-9_-]+\.md)"
+DOC = r"((?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.md)"
 SECTION = re.compile(DOC + r",?\s+sections?\s+(\d+(?:\s*(?:,|and)\s*\d+)*)")
 NAMED = re.compile(DOC + r",\s+(?:\"([A-Za-z`][^\"]{1,79})\"|\*([A-Za-z`][^*]{1,79})\*)")
 COMMENT_LEAD = re.compile(r"^\s*(?:/\*+|\*+/?|//+|#+|--)?\s?")
@@ -239,7 +239,7 @@ SELFTEST_FILES = {
 SELFTEST_WANT = [
     "README.md:3: link to docs/nope.md: no such file",
     "README.md:4: link to docs/a.md#missing: docs/a.md has no heading with the anchor #missing",
-    "src/x.c:1: a.md has no section 2",
+    "src/x.c:1: docs/a.md has no section 2",
     "src/x.c:2: a.md has no heading \"Three words\"",
     "src/x.c:4: cites " + OUTSIDE[0] + ", a document outside the repository (cite the "
     "project's docs instead)",

@@ -3,7 +3,7 @@
 # Debian's archive, when it is missing. Idempotent; needs root to install.
 set -euo pipefail
 
-PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
+PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev libssl-dev
       iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils
       util-linux podman runc qemu-user-static)
 # (tests/e2e/container.sh runs the image with podman and runc and the arm

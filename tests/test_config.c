@@ -515,7 +515,7 @@ static void test_config_has_bits_and_values(void **state)
 	assert_int_equal(c->has, SN_CONF_HAS_LISTEN | SN_CONF_HAS_MTU | SN_CONF_HAS_KEEPALIVE |
 					 SN_CONF_HAS_IFNAME | SN_CONF_HAS_STATE_DIR | SN_CONF_HAS_SOCKET |
 					 SN_CONF_HAS_GROUP | SN_CONF_HAS_PLUGIN_DIR | SN_CONF_HAS_USER |
-					 SN_CONF_HAS_METRICS);
+					 SN_CONF_HAS_METRICS | SN_CONF_HAS_CRYPTO);
 	assert_int_equal(c->metrics_listen.family, SN_AF_INET);
 	assert_int_equal(c->metrics_listen.port, 9586);
 	assert_memory_equal(c->metrics_listen.ip, "\x7f\x00\x00\x01", 4);
@@ -530,6 +530,7 @@ static void test_config_has_bits_and_values(void **state)
 	assert_false(c->manage_routes);
 	assert_int_equal(c->n_lans, 0);
 	assert_string_equal(c->egress, "my_egress");
+	assert_string_equal(c->crypto, "chacha");
 	assert_int_equal(c->n_plugin_opts, 2);
 	o = sn_config_plugin_opts(c, "raw_direct");
 	assert_non_null(o);

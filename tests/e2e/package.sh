@@ -79,7 +79,7 @@ want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraPlugin.cmake"
 want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraSDKConfig.cmake"
 want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraSDKConfigVersion.cmake"
 want+=" /usr/lib/$TRIPLET/pkgconfig/subnetra-sdk.pc"
-want+=" $PLUG/crypto_chacha.so $PLUG/egress_raw_direct.so $PLUG/os_linux.so /usr/sbin/subnetrad "
+want+=" $PLUG/crypto_chacha.so $PLUG/crypto_openssl.so $PLUG/egress_raw_direct.so $PLUG/os_linux.so /usr/sbin/subnetrad "
 expect_eq "files under bin, sbin and lib" "$got" "$want"
 expect_eq "subnetrad's built-in plugin directory" \
 	"$(subnetrad --help | grep -o "/usr/lib/$TRIPLET/subnetra/plugins")" "$PLUG"
