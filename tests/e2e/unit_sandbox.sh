@@ -20,8 +20,10 @@ $PY -c 'import seccomp' 2>/dev/null || fail "python3-seccomp missing (scripts/de
 # The sandbox hides /tmp and the home directories: the programs, configs
 # and probes live where the unit lets a service read, as an install would.
 R=$(mktemp -d /var/lib/sn-unit-sandbox.XXXXXX)
+SANDBOX_PY=$R/unit_sandbox.py # (the source tree may itself be under /tmp)
 e2e_defer rm -rf "$R"
 chmod 755 "$R"
+cp "$E2E_DIR/unit_sandbox.py" "$SANDBOX_PY"
 HUB=e2e-$$-hub SPOKE=e2e-$$-spoke
 # StateDirectory= and RuntimeDirectory= are the unit's own paths: note what
 # existed before, remove only what this test made
@@ -80,7 +82,7 @@ st = dict(l.split(":\t") for l in open("/proc/self/status").read().splitlines() 
 for k in ("CapEff", "CapBnd", "NoNewPrivs", "Seccomp"):
     print(f"{k}={st[k].strip()}")
 EOF
-$PY "$E2E_DIR/unit_sandbox.py" "$UNIT" probe --command "$PY" "$R/probe.py" >"$T/probe.out" 2>"$T/probe.err" ||
+$PY "$SANDBOX_PY" "$UNIT" probe --command "$PY" "$R/probe.py" >"$T/probe.out" 2>"$T/probe.err" ||
 	fail "the probe under the sandbox failed: $(cat "$T/probe.err")"
 probe() { sed -n "s/^$1=//p" "$T/probe.out"; }
 for want in write_usr=EROFS write_etc=EROFS write_run=EROFS write_state=ok write_runtime=ok \
@@ -147,7 +149,7 @@ notified() {
 }
 start() { # NAME NS
 	listen "$1"
-	bg nsx "$2" env NOTIFY_SOCKET="$N/$1" $SANDBOX_ENV $PY "$E2E_DIR/unit_sandbox.py" "$UNIT" "$1" >"$T/$1.log" 2>&1
+	bg nsx "$2" env NOTIFY_SOCKET="$N/$1" $SANDBOX_ENV $PY "$SANDBOX_PY" "$UNIT" "$1" >"$T/$1.log" 2>&1
 	eval "PID_${1//-/_}=$BG_PID"
 	e2e_defer wait_gone "$BG_PID"
 }
@@ -186,7 +188,7 @@ expect_eq "hub's socket under RuntimeDirectory" "$(test -S "/run/subnetra/$HUB.s
 echo "  - { prefix: 198.51.100.0/24, action: drop }" >"$T/rule"
 printf 'policy:\n%s\n' "$(cat "$T/rule")" >>"$R/etc/$HUB.yaml"
 lines=$(wc -l <"$T/notify.$HUB")
-reload=$($PY "$E2E_DIR/unit_sandbox.py" --print-exec-reload "$UNIT" "$HUB" "$hpid")
+reload=$($PY "$SANDBOX_PY" --print-exec-reload "$UNIT" "$HUB" "$hpid")
 expect_eq "ExecReload=" "$reload" "/bin/kill -HUP $hpid"
 $reload
 wait_for 10 "READY=1 after the reload" eval \
