@@ -4,7 +4,7 @@
  * and pair key) is unchanged keeps its session and key contexts; one that
  * leaves is saved, and continues its session if it comes back before the
  * node restarts, so that no (key, nonce) pair is used twice and old
- * datagrams stay replays (docs/protocol.md, "Epochs and sequence numbers").
+ * datagrams stay replays (docs/protocol.md, sections 5 and 9).
  * Control path only: called by sn_node_reload() between two packets.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config_check.c: the rules of roles-and-security.md that need more
+ * core/config_check.c: the rules of docs/configuration.md that need more
  * than one value (ids, overlay addresses, overlapping prefixes, keys),
  * endpoints and their name resolution, and reading key files.
  */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/config_priv.h: internals shared by the config loader's files
- * (config.c: sections, config_tree.c: YAML/JSON tree and typed getters,
- * config_check.c: cross checks and key files). Not for other modules.
+ * (config.c: sections, config_tree.c: the YAML tree and typed getters,
+ * config_json.c: the JSON tree, config_check.c: cross checks and key
+ * files). Not for other modules.
  *
  * The loader first turns the whole file into a small tree (struct sn__cn)
  * that remembers the line and column of every node, then walks it with
@@ -21,7 +22,7 @@
 
 enum sn__cn_kind { SN__CN_SCALAR = 1, SN__CN_SEQ = 2, SN__CN_MAP = 3 };
 
-/* One YAML node. A mapping's children are its key nodes (scalars), each
+/* One YAML or JSON node. A mapping's children are its key nodes (scalars), each
  * pointing to its value; a sequence's children are its items. */
 struct sn__cn {
 	enum sn__cn_kind kind;
@@ -85,7 +86,8 @@ struct sn__field {
 #define SN__CONF_MAX_DEPTH 16
 #define SN__CONF_MAX_SIZE (1u << 20)
 
-/* config_tree.c */
+/* config_tree.c: the tree of buf, read as JSON when ld->name ends in
+ * ".json" (any case), else as YAML */
 int sn__conf_parse(struct sn__ld *ld, const char *buf, size_t len);
 int sn__conf_fail(struct sn__ld *ld, const struct sn__cn *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -113,6 +115,10 @@ int sn__conf_path(struct sn__ld *ld, const struct sn__cn *v, const char **out);
 int sn__conf_name(struct sn__ld *ld, const struct sn__cn *v, const char *what, const char **out);
 struct sn_conf_loc sn__conf_loc(const struct sn__cn *v);
 int sn__conf_oom(struct sn__ld *ld);
+
+/* config_json.c: strict JSON (RFC 8259) into the same tree; whitespace
+ * only leaves ld->root NULL */
+int sn__conf_parse_json(struct sn__ld *ld, const char *buf, size_t len);
 
 /* config_check.c */
 int sn__conf_check(struct sn__ld *ld);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/timers.c: the node's timers (STYLE rule 26): the spokes' keepalives
- * and the once-a-second verification round (docs/protocol.md, "Endpoints,
- * NAT and keepalive" and "Verifying a peer"). The reactor owns the handles;
- * this file decides when they fire and what they do.
+ * core/timers.c: the node's timers (STYLE rule 26): the spokes' keepalives,
+ * the once-a-second verification round (docs/protocol.md, "Endpoints, NAT
+ * and keepalive" and "Verifying a peer"), and the once-a-second look for
+ * the log (nodelog.h) with the drop summary every SN_DROPLOG_WINDOW_S
+ * seconds (droplog.h). The reactor owns the handles; this file decides
+ * when they fire and what they do.
  */
 #include "node.h"
 
@@ -51,6 +53,22 @@ static void on_verify(uv_timer_t *t)
 		uv_timer_stop(t);
 }
 
+/* The log's look at the peers, and every SN_DROPLOG_WINDOW_S looks the
+ * drop summary (at most SN_DROPLOG_TOP + 1 lines). */
+static void on_logtick(uv_timer_t *t)
+{
+	struct sn_node *n = t->data;
+	char lines[SN_DROPLOG_TOP + 1][SN_DROPLOG_LINE];
+	uint32_t k;
+
+	sn_nodelog_tick(n, uv_hrtime());
+	if (++n->log.ticks % SN_DROPLOG_WINDOW_S)
+		return;
+	k = sn_droplog_flush(&n->drops, lines);
+	for (uint32_t i = 0; i < k; i++)
+		sn_log(&n->host, SN_LOG_WARN, "dropped: %s", lines[i]);
+}
+
 void sn__node_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
@@ -61,6 +79,9 @@ void sn__node_timers_restart(struct sn_node *n)
 {
 	if (!n->verify.loop)
 		return; /* the handles are not set up (tests): nothing runs by itself */
+	sn_nodelog_sync(n, uv_hrtime());
+	if (!uv_is_active((uv_handle_t *)&n->logtick))
+		uv_timer_start(&n->logtick, on_logtick, 1000, 1000);
 	uv_timer_stop(&n->keepalive);
 	if (!n->is_hub && n->cfg->keepalive)
 		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
