@@ -384,7 +384,7 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 
 	table_row(t);
 	cell(t, "%u", p->id);
-	cell(t, "%s", p->name ? p->name : "-");
+	cell(t, "%s", p->name[0] ? p->name : "-");
 	cell(t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
 	cell(t, "%s", state_name(p));
 	if (p->s.last_rx_ns)
@@ -431,7 +431,7 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 	cell(&t, "EPOCHS");
 	cell(&t, "DROPS");
 	for (uint32_t i = 0; i < n->peers.n; i++)
-		peer_row(&t, &n->peers.v[i], now_ns);
+		peer_row(&t, n->peers.v[i], now_ns);
 	table_print(&t);
 }
 
@@ -507,7 +507,7 @@ static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	for (uint32_t i = 0; i < n->peers.n; i++) {
 		if (i)
 			sn__ctl_put(o, ",");
-		json_peer(o, &n->peers.v[i], now_ns);
+		json_peer(o, n->peers.v[i], now_ns);
 	}
 	sn__ctl_put(o, "]");
 }
@@ -539,12 +539,12 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	if (table_init(&t, o, 6, n->peers.n ? n->peers.n : 1, 0) < 0)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *p = &n->peers.v[i];
+		const struct sn_peer *p = n->peers.v[i];
 		const uint64_t *k = p->counters;
 
 		table_row(&t);
 		cell(&t, "%u", p->id);
-		cell(&t, "%s", p->name ? p->name : "-");
+		cell(&t, "%s", p->name[0] ? p->name : "-");
 		cell(&t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
 		if (p->s.last_rx_ns)
 			cell(&t, "last rx %s ago",
@@ -643,17 +643,17 @@ static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)
 		family(o, name, "counter", traffic_help[i] ? traffic_help[i] : sn_counter_name(i));
 		for (uint32_t j = 0; j < n->peers.n; j++) {
 			sn__ctl_printf(o, "subnetra_%s{", name);
-			peer_labels(o, &n->peers.v[j]);
-			sn__ctl_printf(o, "} %llu\n", (unsigned long long)n->peers.v[j].counters[i]);
+			peer_labels(o, n->peers.v[j]);
+			sn__ctl_printf(o, "} %llu\n", (unsigned long long)n->peers.v[j]->counters[i]);
 		}
 	}
 	family(o, "peer_drops_total", "counter", "Packets from or to the peer dropped, by reason.");
 	for (uint32_t j = 0; j < n->peers.n; j++)
 		for (uint32_t i = SN_CTR_FIRST_DROP; i < SN_CTR_MAX; i++) {
 			sn__ctl_put(o, "subnetra_peer_drops_total{");
-			peer_labels(o, &n->peers.v[j]);
+			peer_labels(o, n->peers.v[j]);
 			sn__ctl_printf(o, ",reason=\"%s\"} %llu\n", sn_counter_name(i),
-				       (unsigned long long)n->peers.v[j].counters[i]);
+				       (unsigned long long)n->peers.v[j]->counters[i]);
 		}
 }
 
@@ -665,32 +665,32 @@ static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, u
 	family(o, "peer_last_rx_age_seconds", "gauge",
 	       "Seconds since the last authenticated datagram from the peer (absent: never).");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].s.last_rx_ns)
+		if (!ps->v[j]->s.last_rx_ns)
 			continue;
 		sn__ctl_put(o, "subnetra_peer_last_rx_age_seconds{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j].s.last_rx_ns));
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j]->s.last_rx_ns));
 	}
 	family(o, "peer_rx_epoch", "gauge", "The peer's accepted epoch (absent: none yet).");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].s.rx_has_epoch)
+		if (!ps->v[j]->s.rx_has_epoch)
 			continue;
 		sn__ctl_put(o, "subnetra_peer_rx_epoch{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %u\n", ps->v[j].s.rx_epoch);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %u\n", ps->v[j]->s.rx_epoch);
 	}
 	family(o, "peer_verified", "gauge",
 	       "1 when the peer is verified since this node's start (challenge answered), else 0.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_verified{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %d\n", ps->v[j].s.state == SN_PEER_VERIFIED);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", ps->v[j]->s.state == SN_PEER_VERIFIED);
 	}
 	family(o, "peer_epochs_accepted_total", "counter", "Epochs accepted from the peer.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_epochs_accepted_total{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j].s.epochs_accepted);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j]->s.epochs_accepted);
 	}
 }
 
@@ -757,7 +757,7 @@ static void policy_text(struct sn_ctl_out *o, const struct sn_node *n,
 		cell(&t, "%s", action_name(r[i].action));
 		if (r[i].action != SN_ACT_FORWARD)
 			cell(&t, "-");
-		else if (p && p->name)
+		else if (p && p->name[0])
 			cell(&t, "%u (%s)", r[i].peer_id, p->name);
 		else
 			cell(&t, "%u", r[i].peer_id);

@@ -134,9 +134,8 @@ static void peer_list(struct ctx *x, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < x->n->peers.n && k < len; i++) {
-		const struct sn_peer *p = &x->n->peers.v[i];
-		int w = snprintf(buf + k, len - k, "%s%u %s", i ? ", " : "", p->id,
-				 p->name ? p->name : "");
+		const struct sn_peer *p = x->n->peers.v[i];
+		int w = snprintf(buf + k, len - k, "%s%u %s", i ? ", " : "", p->id, p->name);
 
 		k += w > 0 ? (size_t)w : 0;
 	}
@@ -150,8 +149,8 @@ static int parse_peer(struct ctx *x, const char *s, uint32_t *id)
 	if (parse_id(s, id) && sn_peer_find(&x->n->peers, *id))
 		return 0;
 	for (uint32_t i = 0; i < x->n->peers.n; i++) {
-		if (x->n->peers.v[i].name && !strcmp(x->n->peers.v[i].name, s)) {
-			*id = x->n->peers.v[i].id;
+		if (!strcmp(x->n->peers.v[i]->name, s)) {
+			*id = x->n->peers.v[i]->id;
 			return 0;
 		}
 	}

@@ -41,6 +41,34 @@ struct sn_peer_saved {
 	uint64_t counters[SN_CTR_MAX];
 };
 
+/*
+ * What a reload changes about the peers (core/carry.c), worked out on the
+ * reload's worker thread and applied in the commit on the loop, where it
+ * costs O(changed peers): unchanged peers are shared between the old and
+ * the new registry (sn_peers_build) and need nothing at all.
+ */
+struct sn_carry {
+	struct sn_arena arena;   /* the arrays below */
+	struct sn_carry_move {   /* a session from a peer object to a saved one or back */
+		struct sn_peer *p;
+		struct sn_peer_saved *sv;
+	} *gone, *restore;       /* gone: old peers that leave (sv: their new saved
+				  * entry); restore: fresh peers that continue sv */
+	uint32_t n_gone, n_restore;
+	struct sn_carry_patch {  /* a shared peer whose config entry changed */
+		struct sn_peer *p;
+		char name[SN_PEER_NAME_MAX + 1];
+		bool static_endpoint;
+		bool set_endpoint;   /* the configured endpoint changed: take it */
+		struct sn_addr endpoint;
+	} *patch;
+	uint32_t n_patch;
+	struct sn_peer_saved **saved; /* the node's saved list after the commit (malloc'd) */
+	uint32_t n_saved;
+	bool applied;            /* the commit took it: what it replaced is to free */
+	struct sn_peer_saved **old_saved; /* after the commit: the list it replaced */
+};
+
 struct sn_node {
 	struct sn_config *cfg;     /* active config (replaced on reload) */
 	const char *config_path;   /* as given on the command line */
@@ -51,6 +79,7 @@ struct sn_node {
 	const struct sn_os_ops *os_ops;
 	const struct sn_egress_ops *eg_ops;
 	struct sn_crypto cr;
+	struct sn_slab peer_slab;  /* every peer object (core/slab.h) */
 	struct sn_peers peers;
 	struct sn_policy_slot policy;
 	uint64_t policy_version;
@@ -73,8 +102,8 @@ struct sn_node {
 	struct sn_reload *reload;  /* the reload running, NULL when none (reload.c) */
 	bool reload_again;         /* a SIGHUP came during it */
 	bool stopping;             /* shutting down: nothing more is committed */
-	struct sn_peer_saved *saved; /* malloc'd; see struct sn_peer_saved */
-	uint32_t n_saved, cap_saved;
+	struct sn_peer_saved **saved; /* malloc'd, each entry too; see struct sn_peer_saved */
+	uint32_t n_saved;
 
 	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
 
@@ -87,6 +116,8 @@ struct sn_node {
 	uv_poll_t tun_poll, udp_poll;
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t keepalive, verify;
+	uint32_t verify_cursor;    /* the next peer the verification round visits */
+	bool verify_pending;       /* the round so far found something to do */
 	uv_work_t emove_work;
 	uv_check_t reclaim;
 	bool running;
@@ -161,13 +192,18 @@ void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_timers_restart(struct sn_node *n);
 /* The verification round in a second, unless it is running already. */
 void sn__node_verify_start(struct sn_node *n);
-/* carry.c: sessions across a reload. Reserve room to save every leaving
- * peer (before the commit, which cannot fail then); carry unchanged peers'
- * sessions into np and restore returning identities; save old peers whose
- * identity is not in np; free the saved sessions at exit. */
-int sn__carry_reserve(struct sn_node *n, uint32_t more);
-void sn__carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np);
-void sn__carry_save_leaving(struct sn_node *n, const struct sn_peers *np);
+/* carry.c: sessions across a reload (struct sn_carry). plan runs off the
+ * loop: it reads of n only what a commit alone changes (the registry, the
+ * saved list) and the crypto operations; np was built from n->peers for
+ * config nc, oc is the running config. apply runs in the commit, before
+ * n->peers becomes np, and cannot fail; epoch is the node's epoch np's
+ * fresh tx keys were derived for. release frees what is left (after the
+ * commit, or instead of it), off the loop. */
+int sn__carry_plan(const struct sn_node *n, const struct sn_config *oc, const struct sn_config *nc,
+		   const struct sn_peers *np, struct sn_carry *plan, char *err, size_t err_len);
+void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *np,
+		     uint32_t epoch);
+void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
 

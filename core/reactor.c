@@ -441,7 +441,14 @@ static int open_state(struct sn_node *n, char *err, size_t err_len)
 
 static int build_peers(struct sn_node *n, char *err, size_t err_len)
 {
-	int r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len);
+	uint32_t ks = n->cr.ops->key_ctx_size ? n->cr.ops->key_ctx_size : 16;
+	int r = sn_slab_init(&n->peer_slab, sn_peer_object_size(ks), 0);
+
+	if (r < 0) {
+		snprintf(err, err_len, "cannot set up the peer memory: %s", strerror(-r));
+		return r;
+	}
+	r = sn_peers_build(&n->peers, n->cfg, &n->cr, &n->peer_slab, n->epoch, NULL, err, err_len);
 
 	if (r == 0)
 		sn_endpoints_load(n);
@@ -520,7 +527,8 @@ void sn_node_teardown(struct sn_node *n)
 		n->host.loop = NULL;
 	}
 	if (n->cr.ops)
-		sn_peers_destroy(&n->peers, &n->cr);
+		sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
+	sn_slab_destroy(&n->peer_slab);
 	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn__node_unload_plugins(n);

@@ -24,7 +24,7 @@ static void on_keepalive(uv_timer_t *t)
 	if (!k)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *p = &n->peers.v[i];
+		struct sn_peer *p = n->peers.v[i];
 		uint64_t last, every = p->s.heard || k < SN_KEEPALIVE_EAGER_NS ? k : SN_KEEPALIVE_EAGER_NS;
 
 		if (p->s.state != SN_PEER_VERIFIED) {
@@ -41,20 +41,41 @@ static void on_keepalive(uv_timer_t *t)
 	uv_timer_start(t, on_keepalive, (next + 999999) / 1000000, 0);
 }
 
-/* Challenges to unverified peers and a failed epoch move retried, every
- * SN_VERIFY_RETRY_MS until nothing is pending. */
+/* The round of challenges to unverified peers (and a failed epoch move
+ * retried) visits every peer once each SN_VERIFY_RETRY_MS, in slices of
+ * SN_VERIFY_SLICE peers spread over that time: a hub of 10,000 peers that
+ * all wait for a challenge after a restart sends them in 40 batches 25 ms
+ * apart, never all in one callback that would hold up packets. Stops after
+ * a round with nothing pending. */
+static uint64_t slice_ms(const struct sn_node *n)
+{
+	uint32_t slices = (n->peers.n + SN_VERIFY_SLICE - 1) / SN_VERIFY_SLICE;
+	uint64_t ms = SN_VERIFY_RETRY_MS / (slices ? slices : 1);
+
+	return ms ? ms : 1;
+}
+
 static void on_verify(uv_timer_t *t)
 {
 	struct sn_node *n = t->data;
+	uint32_t from = n->verify_cursor < n->peers.n ? n->verify_cursor : 0, count;
 
-	if (!sn_verify_tick(n, uv_hrtime()))
-		uv_timer_stop(t);
+	count = n->peers.n - from < SN_VERIFY_SLICE ? n->peers.n - from : SN_VERIFY_SLICE;
+	n->verify_pending |= sn_verify_round(n, uv_hrtime(), from, count);
+	n->verify_cursor = from + count;
+	if (n->verify_cursor >= n->peers.n) {
+		n->verify_cursor = 0;
+		if (!n->verify_pending)
+			return; /* a whole round with nothing to do: the timer rests */
+		n->verify_pending = false;
+	}
+	uv_timer_start(t, on_verify, slice_ms(n), 0);
 }
 
 void sn__node_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
-		uv_timer_start(&n->verify, on_verify, SN_VERIFY_RETRY_MS, SN_VERIFY_RETRY_MS);
+		uv_timer_start(&n->verify, on_verify, slice_ms(n), 0);
 }
 
 void sn__node_timers_restart(struct sn_node *n)
@@ -64,5 +85,7 @@ void sn__node_timers_restart(struct sn_node *n)
 	uv_timer_stop(&n->keepalive);
 	if (!n->is_hub && n->cfg->keepalive)
 		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
-	uv_timer_start(&n->verify, on_verify, 0, SN_VERIFY_RETRY_MS);
+	n->verify_cursor = 0;
+	n->verify_pending = false;
+	uv_timer_start(&n->verify, on_verify, 0, 0);
 }

@@ -229,12 +229,12 @@ void sn_verify_on_response(struct sn_node *n, struct sn_peer *peer, const struct
 
 /* ---- the once-a-second round ------------------------------------------------ */
 
-bool sn_verify_tick(struct sn_node *n, uint64_t now)
+bool sn_verify_round(struct sn_node *n, uint64_t now, uint32_t from, uint32_t count)
 {
 	bool pending = false;
 
-	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *peer = &n->peers.v[i];
+	for (uint32_t i = from; i < from + count && i < n->peers.n; i++) {
+		struct sn_peer *peer = n->peers.v[i];
 		struct sn_session *s = &peer->s;
 
 		if (s->state != SN_PEER_UNVERIFIED)
@@ -248,11 +248,16 @@ bool sn_verify_tick(struct sn_node *n, uint64_t now)
 		}
 	}
 	sn_dp_flush(n);
-	if (n->emove.target > n->epoch) {
+	if (from == 0 && n->emove.target > n->epoch) {
 		sn_verify_request_epoch(n, n->emove.target);
 		pending = true;
 	}
 	return pending;
+}
+
+bool sn_verify_tick(struct sn_node *n, uint64_t now)
+{
+	return sn_verify_round(n, now, 0, n->peers.n);
 }
 
 /* ---- moving to a new epoch ---------------------------------------------------- */
@@ -271,7 +276,7 @@ void sn_verify_epoch_moved(struct sn_node *n, uint32_t epoch)
 
 	n->epoch = epoch;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *peer = &n->peers.v[i];
+		struct sn_peer *peer = n->peers.v[i];
 
 		peer->s.tx_epoch = epoch;
 		peer->s.tx_seq = 0;

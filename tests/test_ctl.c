@@ -122,7 +122,9 @@ static void build_node(struct fx *f)
 	n->is_hub = true;
 	n->start_ns = START;
 	n->reloads = 2;
-	if (sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, sizeof(err)) < 0)
+	if (sn_slab_init(&n->peer_slab, sn_peer_object_size(n->cr.ops->key_ctx_size), 0) < 0 ||
+	    sn_peers_build(&n->peers, n->cfg, &n->cr, &n->peer_slab, n->epoch, NULL, err,
+			   sizeof(err)) < 0)
 		fail_msg("peers: %s", err);
 	sn_policy_slot_init(&n->policy);
 	if (sn_policy_from_config(n->cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0)
@@ -174,8 +176,10 @@ static int teardown(void **state)
 		uv_run(&n->loop, UV_RUN_DEFAULT);
 		assert_int_equal(uv_loop_close(&n->loop), 0);
 	}
-	sn_peers_destroy(&n->peers, &n->cr);
+	sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
 	sn__node_forget_saved(n);
+	assert_int_equal(n->peer_slab.live, 0);
+	sn_slab_destroy(&n->peer_slab);
 	sn_policy_slot_destroy(&n->policy);
 	sn_plugin_unload(&n->crypto);
 	sn_arena_free(&n->rt_arena);
@@ -478,7 +482,7 @@ static void test_ctl_json_escapes(void **state)
 {
 	struct fx *f = *state;
 
-	f->n->peers.v[1].name = "we\"ird\\na\tme";
+	snprintf(f->n->peers.v[1]->name, sizeof(f->n->peers.v[1]->name), "%s", "we\"ird\\na\tme");
 	assert_has(exec(f, "json peers"), "\"name\":\"we\\\"ird\\\\na\\u0009me\"");
 	assert_has(exec(f, "metrics"), "peer=\"we\\\"ird\\\\na\tme\"");
 }
