@@ -341,8 +341,18 @@ static const char *drops_str(struct sn_arena *a, const uint64_t *ctr)
 	return o.len ? o.buf : "-";
 }
 
+/* How many peers are in each state (enum sn_peer_state). */
+static void count_states(const struct sn_node *n, uint32_t k[3])
+{
+	k[0] = k[1] = k[2] = 0;
+	for (uint32_t i = 0; i < n->peers.n; i++)
+		if (n->peers.v[i]->s.state < 3)
+			k[n->peers.v[i]->s.state]++;
+}
+
 static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
+	uint32_t st[3];
 	const struct sn_config *c = n->cfg;
 	const uint64_t *k = n->host.counters;
 	struct sn_prefix ov = { c->address, c->subnet.len, { 0 } };
@@ -368,6 +378,9 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 		       sn__ctl_count(k[SN_CTR_KEEPALIVE_RX], b[3], 32),
 		       sn__ctl_count(k[SN_CTR_KEEPALIVE_TX], b[4], 32));
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
+	count_states(n, st);
+	sn__ctl_printf(o, "  peers     %u: %u verified, %u unverified, %u waiting for an epoch move\n",
+		       n->peers.n, st[SN_PEER_VERIFIED], st[SN_PEER_UNVERIFIED], st[SN_PEER_EPOCH_WAIT]);
 }
 
 static const char *state_name(const struct sn_peer *p)
@@ -407,7 +420,8 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
  * the epoch count. */
 #define PEER_RIGHT ((1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 10))
 
-static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
+static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns,
+			      const struct sn_peer *only)
 {
 	struct table t;
 
@@ -415,7 +429,7 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 		sn__ctl_put(o, "no peers\n");
 		return;
 	}
-	if (table_init(&t, o, 12, n->peers.n + 1, PEER_RIGHT) < 0)
+	if (table_init(&t, o, 12, (only ? 1 : n->peers.n) + 1, PEER_RIGHT) < 0)
 		return;
 	table_row(&t);
 	cell(&t, "ID");
@@ -431,7 +445,8 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 	cell(&t, "EPOCHS");
 	cell(&t, "DROPS");
 	for (uint32_t i = 0; i < n->peers.n; i++)
-		peer_row(&t, n->peers.v[i], now_ns);
+		if (!only || n->peers.v[i] == only)
+			peer_row(&t, n->peers.v[i], now_ns);
 	table_print(&t);
 }
 
@@ -450,6 +465,25 @@ static void json_counters(struct sn_ctl_out *o, const uint64_t *k, uint32_t firs
 	}
 }
 
+/* The peers by state, the last reload's switch, and the loop's longest
+ * iterations when they are measured (core/loopstat.c). */
+static void json_node_scale(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	const struct sn_loopstat *ls = &n->lstat;
+	uint32_t st[3];
+
+	count_states(n, st);
+	sn__ctl_printf(o, ",\"peers_total\":%u,\"peers_verified\":%u,\"peers_unverified\":%u,"
+		       "\"peers_epoch_wait\":%u,\"reload_switch_us\":%llu", n->peers.n,
+		       st[SN_PEER_VERIFIED], st[SN_PEER_UNVERIFIED], st[SN_PEER_EPOCH_WAIT],
+		       (unsigned long long)(n->commit_ns / 1000));
+	if (ls->on)
+		sn__ctl_printf(o, ",\"loop\":{\"iterations\":%llu,\"busy_max_us\":%llu,"
+			       "\"reload_busy_max_us\":%llu}", (unsigned long long)ls->iterations,
+			       (unsigned long long)(ls->busy_max_ns / 1000),
+			       (unsigned long long)(ls->reload_busy_max_ns / 1000));
+}
+
 static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const struct sn_config *c = n->cfg;
@@ -466,6 +500,7 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 	sn__ctl_printf(o, ",\"overlay\":\"%s\",\"mtu\":%u,\"listen\":\"%s\",",
 		       sn_prefix_str(&ov, b, sizeof(b)), c->mtu, listen_str(n, ep, sizeof(ep)));
 	json_counters(o, n->host.counters, 0, SN_CTR_FIRST_DROP, false);
+	json_node_scale(o, n);
 	sn__ctl_put(o, "}");
 }
 
@@ -501,32 +536,44 @@ static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t no
 	sn__ctl_put(o, "}}");
 }
 
-static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
+static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns,
+		       const struct sn_peer *only)
 {
+	bool sep = false;
+
 	sn__ctl_put(o, "\"peers\":[");
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		if (i)
+		if (only && n->peers.v[i] != only)
+			continue;
+		if (sep)
 			sn__ctl_put(o, ",");
 		json_peer(o, n->peers.v[i], now_ns);
+		sep = true;
 	}
 	sn__ctl_put(o, "]");
 }
 
-void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json)
+void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json,
+		    const struct sn_ctl_sel *sel)
 {
 	if (json) {
 		sn__ctl_put(o, "{");
 		json_node(o, n, now_ns);
 		sn__ctl_put(o, ",\"drops\":{");
 		json_counters(o, n->host.counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
-		sn__ctl_put(o, "},");
-		json_peers(o, n, now_ns);
+		sn__ctl_put(o, "}");
+		if (!sel->summary) {
+			sn__ctl_put(o, ",");
+			json_peers(o, n, now_ns, sel->peer);
+		}
 		sn__ctl_put(o, "}\n");
 		return;
 	}
 	status_node_text(o, n, now_ns);
+	if (sel->summary)
+		return;
 	sn__ctl_put(o, "\n");
-	status_peers_text(o, n, now_ns);
+	status_peers_text(o, n, now_ns, sel->peer);
 }
 
 /* ---- peers --------------------------------------------------------------- */
@@ -566,7 +613,7 @@ void sn__ctl_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_n
 		return;
 	}
 	sn__ctl_put(o, "{");
-	json_peers(o, n, now_ns);
+	json_peers(o, n, now_ns, NULL);
 	sn__ctl_put(o, "}\n");
 }
 

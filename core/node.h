@@ -69,6 +69,17 @@ struct sn_carry {
 	struct sn_peer_saved **old_saved; /* after the commit: the list it replaced */
 };
 
+/* The loop's longest iterations (core/loopstat.c), with SUBNETRA_LOOP_STATS=1. */
+struct sn_loopstat {
+	bool on;
+	uv_prepare_t prep;
+	uint64_t last_ns, last_idle;  /* at the last prepare */
+	uint64_t busy_max_ns;         /* the longest iteration outside the poll, since start */
+	uint64_t reload_busy_max_ns;  /* the same during the last reload */
+	uint64_t iterations;
+	uint32_t after;               /* iterations after a commit still counted */
+};
+
 struct sn_node {
 	struct sn_config *cfg;     /* active config (replaced on reload) */
 	const char *config_path;   /* as given on the command line */
@@ -99,6 +110,8 @@ struct sn_node {
 	uint64_t start_ns;         /* uv_hrtime() at start */
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
+	uint64_t commit_ns;        /* how long the last reload's commit took on the loop */
+	struct sn_loopstat lstat;
 	struct sn_reload *reload;  /* the reload running, NULL when none (reload.c) */
 	bool reload_again;         /* a SIGHUP came during it */
 	bool stopping;             /* shutting down: nothing more is committed */
@@ -206,6 +219,10 @@ void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *
 void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
+
+/* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
+int sn__loopstat_start(struct sn_node *n);
+void sn__loopstat_reload_started(struct sn_node *n);
 
 /* endpoints.c: remember the peers' last endpoints across a restart (the
  * state directory's endpoints file): load after the registry is built,

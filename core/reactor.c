@@ -386,6 +386,9 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
 	uv_check_start(&n->reclaim, on_check);
 	sn__node_timers_restart(n);
+	if ((r = sn__loopstat_start(n)) < 0)
+		sn_log(&n->host, SN_LOG_WARN, "SUBNETRA_LOOP_STATS: cannot measure the loop: %s",
+		       uv_strerror(r));
 	return 0;
 }
 

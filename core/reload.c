@@ -466,8 +466,12 @@ static void build_done(uv_work_t *w, int status)
 		snprintf(j->err, sizeof(j->err), "subnetrad is shutting down");
 		j->rc = -ECANCELED;
 	}
-	if (j->rc == 0)
+	if (j->rc == 0) {
+		uint64_t t0 = uv_hrtime();
+
 		j->rc = commit(j);
+		n->commit_ns = uv_hrtime() - t0;
+	}
 	if (j->cb)
 		j->cb(n, j->rc, j->err, j->arg);
 	job_free(j);
@@ -498,6 +502,7 @@ int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg)
 	j->epoch = n->epoch;
 	j->work.data = j;
 	n->reload = j;
+	sn__loopstat_reload_started(n);
 	if (n->host.loop &&
 	    uv_queue_work(n->host.loop, &j->work, build_work, build_done) == 0)
 		return 0;
@@ -518,7 +523,8 @@ static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
 	if (rc < 0)
 		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
 	else
-		sn_log(&n->host, SN_LOG_INFO, "reloaded %s", n->config_path);
+		sn_log(&n->host, SN_LOG_INFO, "reloaded %s (%u peers; the switch took %.3f ms)",
+		       n->config_path, n->peers.n, (double)n->commit_ns / 1e6);
 }
 
 void sn_node_reload_signal(struct sn_node *n)
