@@ -161,8 +161,12 @@ void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn
 void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p);
 void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer);
 /* The key for datagrams of peer in epoch: the accepted epoch's, else a
- * candidate derived once per epoch; NULL when it cannot be derived. */
-void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch);
+ * candidate derived once per epoch, a new candidate at most once per
+ * SN_CAND_GAP_NS; NULL with *reason (auth_fail: it cannot be derived;
+ * epoch_limit: the peer's last new candidate is too recent), else
+ * *reason is auth_fail for a tag that then fails. */
+void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch, uint64_t now,
+		       uint32_t *reason);
 /* An authentic datagram of epoch opened with key: epoch becomes the
  * accepted one (a candidate key becomes the rx key). The window is the
  * caller's. */

@@ -66,6 +66,10 @@ struct sn_session {
 };
 
 #define SN_PEER_NAME_MAX 64 /* docs/configuration.md: a peer's name */
+/* At most one new candidate epoch per peer per this time (docs/protocol.md
+ * section 6, step 7): a flood of forged new epochs costs one derivation per
+ * 100 ms, not one per datagram. */
+#define SN_CAND_GAP_NS 100000000ull
 
 /*
  * One peer. An object of its own (core/slab.h), not an element of the
@@ -90,9 +94,12 @@ struct sn_peer {
 	/* key contexts (key_ctx_size bytes each, behind the struct) */
 	void *tx_key;              /* dir_key(us, peer, s.tx_epoch) */
 	void *rx_key;              /* dir_key(peer, us, s.rx_epoch) when s.rx_has_epoch */
-	/* the key of the last other epoch tried, derived once per candidate */
+	/* the key of the last other epoch tried, derived once per candidate,
+	 * a new candidate at most once per SN_CAND_GAP_NS (cand_ns: when) */
 	bool cand_valid;
+	bool cand_tried;
 	uint32_t cand_epoch;
+	uint64_t cand_ns;
 	void *cand_key;
 
 	uint64_t counters[SN_CTR_MAX];

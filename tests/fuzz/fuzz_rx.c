@@ -80,14 +80,14 @@
 #define MAX_RECORDS 256
 #define MAX_ACCEPTED 256
 #define MAX_FLOORS 64
-#define N_PREACCEPT 8
+#define N_PREACCEPT 9
 
 /* The drops before acceptance, but unverified: that one is also what an
  * accepted packet for an unverified peer is dropped as (step 11). */
 static const uint32_t preaccept[N_PREACCEPT] = {
 	SN_CTR_DROP_SHORT, SN_CTR_DROP_BAD_VERSION, SN_CTR_DROP_BAD_HEADER,
 	SN_CTR_DROP_UNKNOWN_PEER, SN_CTR_DROP_STALE_EPOCH, SN_CTR_DROP_REPLAY,
-	SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_BAD_RESPONSE,
+	SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_EPOCH_LIMIT, SN_CTR_DROP_BAD_RESPONSE,
 };
 
 struct fnode {

@@ -218,6 +218,8 @@ uint64_t tn_ctr(struct tn *t, uint32_t id, uint32_t ctr)
 void tn_later(struct tn *t)
 {
 	memset(&t->n->verify_rl, 0, sizeof(t->n->verify_rl));
+	for (uint32_t i = 0; i < t->n->peers.n; i++)
+		t->n->peers.v[i]->cand_tried = false; /* a new candidate epoch may be tried */
 }
 
 struct sn_pkt *tn_craft(struct tn *from, struct tn *to, uint8_t flags, const void *p,

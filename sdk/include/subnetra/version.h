@@ -19,6 +19,9 @@
  *        response_tx and drop reasons unverified, bad_response (protocol
  *        revision 2); counter ids renumbered so traffic counters and drop
  *        reasons each stay in one group.
+ *        2026-12-08: drop reason epoch_limit after auth_fail (a peer's new
+ *        epochs are tried at most once per 100 ms); the reasons after it
+ *        move up by one.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
