@@ -131,6 +131,7 @@ struct sn_node {
 	uv_timer_t keepalive, verify;
 	uint32_t verify_cursor;    /* the next peer the verification round visits */
 	bool verify_pending;       /* the round so far found something to do */
+	bool verify_first;         /* the first round after a start or reload: fast */
 	uv_work_t emove_work;
 	uv_check_t reclaim;
 	bool running;

@@ -43,16 +43,18 @@ static void on_keepalive(uv_timer_t *t)
 
 /* The round of challenges to unverified peers (and a failed epoch move
  * retried) visits every peer once each SN_VERIFY_RETRY_MS, in slices of
- * SN_VERIFY_SLICE peers spread over that time: a hub of 10,000 peers that
- * all wait for a challenge after a restart sends them in 40 batches 25 ms
- * apart, never all in one callback that would hold up packets. Stops after
- * a round with nothing pending. */
+ * SN_VERIFY_SLICE peers spread over that time, never all in one callback
+ * that would hold up packets. The first round after a start or a reload
+ * goes at a slice per millisecond (a hub that restarts challenges its
+ * 10,000 remembered spokes in 40 ms, with packets in between); later
+ * rounds spread over the second. Stops after a round with nothing
+ * pending. */
 static uint64_t slice_ms(const struct sn_node *n)
 {
 	uint32_t slices = (n->peers.n + SN_VERIFY_SLICE - 1) / SN_VERIFY_SLICE;
 	uint64_t ms = SN_VERIFY_RETRY_MS / (slices ? slices : 1);
 
-	return ms ? ms : 1;
+	return ms && !n->verify_first ? ms : 1;
 }
 
 static void on_verify(uv_timer_t *t)
@@ -65,6 +67,7 @@ static void on_verify(uv_timer_t *t)
 	n->verify_cursor = from + count;
 	if (n->verify_cursor >= n->peers.n) {
 		n->verify_cursor = 0;
+		n->verify_first = false;
 		if (!n->verify_pending)
 			return; /* a whole round with nothing to do: the timer rests */
 		n->verify_pending = false;
@@ -87,5 +90,6 @@ void sn__node_timers_restart(struct sn_node *n)
 		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
 	n->verify_cursor = 0;
 	n->verify_pending = false;
+	n->verify_first = true;
 	uv_timer_start(&n->verify, on_verify, 0, 0);
 }
