@@ -10,6 +10,7 @@
  *                    --plugin-dir DIR [--bind IP] [--base-port P] [--keepalive S]
  *                    [--ping IP --ping-every MS] [--stream-to IP --stream-rate PPS]
  *                    [--epoch-min E] [--status FILE] [--secs S]
+ *   sn-loadgen sizes     the sizes of the hub's per-peer structs (JSON), for bench/scale.sh
  *   sn-loadgen flood --to ADDR:PORT --rate R --secs S --kinds LIST [--peer ID]
  *                    [--epoch E] [--spoof NET/LEN] [--replay-frames FILE] [--result FILE]
  *
@@ -26,10 +27,13 @@
 
 #include <sodium.h>
 
+#include "config.h"
 #include "host.h"
 #include "keys.h"
 #include "loader.h"
 #include "loadgen.h"
+#include "node.h"
+#include "peer.h"
 
 static void usage(void)
 {
@@ -197,6 +201,19 @@ static int cmd_flood(int argc, char **argv)
 	return lg_flood(&f);
 }
 
+/* Where a hub's bytes per peer go (bench/README.md, "Memory"). */
+static int cmd_sizes(void)
+{
+	printf("{\"sn_peer\":%zu,\"sn_session\":%zu,\"sn_replay\":%zu,\"counters\":%zu,"
+	       "\"name\":%d,\"peer_object_chacha\":%zu,\"registry_per_peer\":%zu,"
+	       "\"sn_conf_peer\":%zu,\"sn_peer_saved\":%zu}\n",
+	       sizeof(struct sn_peer), sizeof(struct sn_session), sizeof(struct sn_replay),
+	       sizeof(((struct sn_peer *)0)->counters), SN_PEER_NAME_MAX + 1,
+	       sn_peer_object_size(32), sizeof(struct sn_peer *) + 2 * sizeof(struct sn_peer_slot),
+	       sizeof(struct sn_conf_peer), sizeof(struct sn_peer_saved));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || sodium_init() < 0)
@@ -207,6 +224,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (!strcmp(argv[1], "flood"))
 		return cmd_flood(argc, argv);
+	if (!strcmp(argv[1], "sizes"))
+		return cmd_sizes();
 	usage();
 	return 2;
 }
