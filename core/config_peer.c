@@ -186,10 +186,8 @@ static int peer_files(struct sn__ld *ld, struct sn__cn **roots, const char **nam
 	for (uint32_t f = 0; f < n && rc == 0; f++) {
 		struct sn_conf_peer *p = &ld->c->peers[first + f];
 
-		p->file = p->key_path = sn_arena_strdup(&ld->c->arena, names[f]);
-		if (!p->file)
-			rc = sn__conf_oom(ld);
-		else if (!roots[f] || (roots[f]->kind == SN__CN_SCALAR && roots[f]->plain && !roots[f]->len))
+		p->file = p->key_path = names[f]; /* in the config's arena */
+		if (!roots[f] || (roots[f]->kind == SN__CN_SCALAR && roots[f]->plain && !roots[f]->len))
 			rc = sn__conf_fail_at(ld, -EINVAL, NULL, (struct sn_conf_loc){ 1, 1, p->file },
 					      "the file is empty (expected one peer: id, public_key, address, ...)");
 		else

@@ -77,7 +77,7 @@ static int list_dir(struct sn__ld *ld, const struct sn__cn *v, const char *dir, 
 		rc = sn__conf_fail_at(ld, -errno, ld->path, sn__conf_loc(v),
 				      "cannot read the directory %s: %s", dir, strerror(errno));
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_name);
 	return rc;
 }
@@ -149,7 +149,8 @@ int sn__conf_peers_dir(struct sn__ld *ld, const struct sn__cn *v, struct sn__cn 
 	if (!*roots || !*names)
 		return sn__conf_oom(ld);
 	for (uint32_t i = 0; i < l.n && rc == 0; i++) {
-		(*names)[i] = sn_arena_printf(&ld->tmp, "%s%s%s", dir, sep, l.v[i]);
+		/* in the config's arena: the peer's messages name it after the load */
+		(*names)[i] = sn_arena_printf(&ld->c->arena, "%s%s%s", dir, sep, l.v[i]);
 		if (!(*names)[i])
 			return sn__conf_oom(ld);
 		rc = one_file(ld, v, (*names)[i], &total, &(*roots)[i]);

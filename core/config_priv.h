@@ -146,7 +146,8 @@ int sn__conf_spoke(struct sn__ld *ld, const struct sn__cn *m, uint32_t i);
 
 /* config_peers_dir.c: peers_dir's files, sorted by name. *n files of at
  * most SN__CONF_PEER_FILE_MAX bytes each read and parsed into roots[]
- * (mappings) and names[] (their paths), in ld->tmp. */
+ * (mappings, in ld->tmp) and names[] (their paths, in the config's arena:
+ * the trees' nodes and the peers' locations point to them). */
 int sn__conf_peers_dir(struct sn__ld *ld, const struct sn__cn *v, struct sn__cn ***roots,
 		       const char ***names, uint32_t *n);
 

@@ -436,10 +436,11 @@ static struct sn_pkt *forged_in(struct fx *f, uint32_t e)
 {
 	struct sn_peer *h = tn_peer(f->a, 1);
 	uint32_t real = h->s.tx_epoch;
+	uint8_t none[1] = { 0 };
 	struct sn_pkt *p;
 
 	h->s.tx_epoch = e;
-	p = tn_craft(f->a, f->hub, SN_WIRE_F_KEEPALIVE, NULL, 0, 5, -1);
+	p = tn_craft(f->a, f->hub, SN_WIRE_F_KEEPALIVE, none, 0, 5, -1);
 	h->s.tx_epoch = real;
 	return p;
 }

@@ -57,7 +57,8 @@ static void seal_send(struct lg *g, struct lg_spoke *s, uint8_t flags, const uin
 	struct sn_pkt p = { .buf = buf, .cap = sizeof(buf), .off = HEAD, .len = len };
 	struct sn_wire_hdr h = { SN_WIRE_VERSION, flags, s->id, s->epoch, seq };
 
-	memcpy(buf + HEAD, plain, len);
+	if (len)
+		memcpy(buf + HEAD, plain, len);
 	if (sn_seal_pkt(&g->cr, s->tx_key, &h, &p) < 0)
 		return;
 	if (!(flags & (SN_WIRE_F_CHALLENGE | SN_WIRE_F_RESPONSE)) && s->heard &&
