@@ -479,9 +479,12 @@ static void json_node_scale(struct sn_ctl_out *o, const struct sn_node *n)
 		       (unsigned long long)(n->commit_ns / 1000));
 	if (ls->on)
 		sn__ctl_printf(o, ",\"loop\":{\"iterations\":%llu,\"busy_max_us\":%llu,"
-			       "\"reload_busy_max_us\":%llu}", (unsigned long long)ls->iterations,
+			       "\"reload_busy_max_us\":%llu,\"cpu_max_us\":%llu,"
+			       "\"reload_cpu_max_us\":%llu}", (unsigned long long)ls->iterations,
 			       (unsigned long long)(ls->busy_max_ns / 1000),
-			       (unsigned long long)(ls->reload_busy_max_ns / 1000));
+			       (unsigned long long)(ls->reload_busy_max_ns / 1000),
+			       (unsigned long long)(ls->cpu_max_ns / 1000),
+			       (unsigned long long)(ls->reload_cpu_max_ns / 1000));
 }
 
 static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)

@@ -73,9 +73,10 @@ struct sn_carry {
 struct sn_loopstat {
 	bool on;
 	uv_prepare_t prep;
-	uint64_t last_ns, last_idle;  /* at the last prepare */
+	uint64_t last_ns, last_idle, last_cpu; /* at the last prepare */
 	uint64_t busy_max_ns;         /* the longest iteration outside the poll, since start */
 	uint64_t reload_busy_max_ns;  /* the same during the last reload */
+	uint64_t cpu_max_ns, reload_cpu_max_ns; /* the same in the thread's own CPU time */
 	uint64_t iterations;
 	uint32_t after;               /* iterations after a commit still counted */
 };

@@ -101,8 +101,8 @@ reload_step() {
 	kill -USR2 "$LGS_PID"
 	out=$(sctl hub reload) || fail "reload $1: $out"
 	sleep 1
+	gap=$(lgv lgs stream.gap_max_us) # before the status below: it holds the hub up
 	snap hub "$2"
-	gap=$(lgv lgs stream.gap_max_us)
 	echo "  reload $1: switch $(jv "$2" node.reload_switch_us) us, longest loop iteration" \
 		"$(jv "$2" node.loop.reload_busy_max_us) us, longest stream gap $gap us" \
 		"(without a reload: $base_gap us)"

@@ -102,6 +102,7 @@ int lg_spoke_setup(struct lg *g, struct lg_spoke *s, uint32_t i, const char *bin
 		   uint16_t base_port)
 {
 	uint8_t priv[32], pub[32];
+	int rcvbuf = 1 << 20;
 
 	s->id = g->set.first_id + i;
 	s->addr = lg_spoke_addr(&g->set, i);
@@ -114,6 +115,10 @@ int lg_spoke_setup(struct lg *g, struct lg_spoke *s, uint32_t i, const char *bin
 	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -errno;
+	/* room for a stream's packets while this process waits for the CPU
+	 * (the kernel caps it at net.core.rmem_max; as root, FORCE lifts that) */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* no SO_REUSEADDR: with it Linux may hand two sockets the same
 	 * ephemeral port, and one spoke would get the other's datagrams */
 	s->local.sin_family = AF_INET;
