@@ -170,8 +170,8 @@ reload_once() {
 	sctl hub --json status summary >"$T/rl.json" || fail "status"
 	record reload "\"kind\":\"$kind\",\"peers\":$(jv rl node.peers_total),\"switch_us\":$(jv rl node.reload_switch_us)," \
 		"\"loop_busy_max_us\":$(jv rl node.loop.reload_busy_max_us),\"loop_cpu_max_us\":$(jv rl node.loop.reload_cpu_max_us)," \
-		"\"stream_gap_max_us\":$(jv lgs.reload stream.gap_max_us)," \
-		"\"stream_lost\":$(jv lgs.reload stream.lost)"
+		"\"stream_gap_max_us\":$(jv lgs.reload stream.gap_max_us),\"gaps_over_1ms\":$(jv lgs.reload stream.gaps_over_1ms)," \
+		"\"gaps_over_2ms\":$(jv lgs.reload stream.gaps_over_2ms),\"stream_lost\":$(jv lgs.reload stream.lost)"
 }
 
 m_reload() {
@@ -187,8 +187,10 @@ m_reload() {
 	sleep 2
 	for r in $(seq "$ROUNDS"); do
 		kill -USR2 "$PID_lgs"
-		sleep 1.5
-		record reload "\"kind\":\"baseline\",\"stream_gap_max_us\":$(jv lgs stream.gap_max_us)"
+		sleep 2.5 # as long as a reload's window: the reload (~1 s) and 1.5 s
+		cp "$T/lgs.json" "$T/lgs.base.json"
+		record reload "\"kind\":\"baseline\",\"stream_gap_max_us\":$(jv lgs.base stream.gap_max_us)," \
+			"\"gaps_over_1ms\":$(jv lgs.base stream.gaps_over_1ms),\"gaps_over_2ms\":$(jv lgs.base stream.gaps_over_2ms)"
 		reload_once none
 		reload_once change
 		reload_once undo

@@ -91,6 +91,7 @@ struct lg_stats {
 	uint64_t epoch_moves, replayed;
 	uint64_t stream_tx, stream_rx, stream_lost, stream_gap_max_ns, stream_last_ns;
 	uint64_t stream_next_seq;
+	uint64_t stream_gaps[5];   /* gaps of >= 0.5, 1, 2, 5, 10 ms (since SIGUSR2) */
 };
 
 /* The run's shared state. */

@@ -103,9 +103,14 @@ static void write_status(const struct lg *g, const char *path)
 		(unsigned long long)st->drop_replay, (unsigned long long)st->drop_stale,
 		(unsigned long long)st->drop_unverified, (unsigned long long)st->drop_other,
 		(unsigned long long)st->epoch_moves, (unsigned long long)st->replayed);
-	fprintf(f, "\"stream\":{\"tx\":%llu,\"rx\":%llu,\"lost\":%llu,\"gap_max_us\":%.1f}",
+	fprintf(f, "\"stream\":{\"tx\":%llu,\"rx\":%llu,\"lost\":%llu,\"gap_max_us\":%.1f,"
+		"\"gaps_over_0_5ms\":%llu,\"gaps_over_1ms\":%llu,\"gaps_over_2ms\":%llu,"
+		"\"gaps_over_5ms\":%llu,\"gaps_over_10ms\":%llu}",
 		(unsigned long long)st->stream_tx, (unsigned long long)st->stream_rx,
-		(unsigned long long)st->stream_lost, (double)st->stream_gap_max_ns / 1e3);
+		(unsigned long long)st->stream_lost, (double)st->stream_gap_max_ns / 1e3,
+		(unsigned long long)st->stream_gaps[0], (unsigned long long)st->stream_gaps[1],
+		(unsigned long long)st->stream_gaps[2], (unsigned long long)st->stream_gaps[3],
+		(unsigned long long)st->stream_gaps[4]);
 	json_epochs(f, g);
 	json_last(f, g);
 	fputs("}\n", f);
@@ -148,8 +153,10 @@ static int on_signal(struct lg *g, int sfd)
 	if (si.ssi_signo == SIGUSR1)
 		for (uint32_t i = 0; i < g->n; i++)
 			lg_spoke_replay(g, &g->s[i]);
-	else if (si.ssi_signo == SIGUSR2)
+	else if (si.ssi_signo == SIGUSR2) {
 		g->st.stream_gap_max_ns = 0;
+		memset(g->st.stream_gaps, 0, sizeof(g->st.stream_gaps));
+	}
 	else
 		return 1;
 	return 0;

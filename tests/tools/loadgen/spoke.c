@@ -218,11 +218,14 @@ static void on_echo_reply(struct lg *g, struct lg_spoke *s, const uint8_t *icmp)
 
 static void on_stream(struct lg *g, const uint8_t *udp, uint64_t now)
 {
+	static const uint64_t edges[5] = { 500000, 1000000, 2000000, 5000000, 10000000 };
 	struct lg_stats *st = &g->st;
-	uint64_t seq = sn__load_be64(udp + 8);
+	uint64_t seq = sn__load_be64(udp + 8), gap = st->stream_last_ns ? now - st->stream_last_ns : 0;
 
-	if (st->stream_last_ns && now - st->stream_last_ns > st->stream_gap_max_ns)
-		st->stream_gap_max_ns = now - st->stream_last_ns;
+	if (gap > st->stream_gap_max_ns)
+		st->stream_gap_max_ns = gap;
+	for (int i = 0; i < 5; i++)
+		st->stream_gaps[i] += gap >= edges[i];
 	st->stream_last_ns = now;
 	if (seq > st->stream_next_seq)
 		st->stream_lost += seq - st->stream_next_seq;
