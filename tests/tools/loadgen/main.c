@@ -10,7 +10,8 @@
  *                    --plugin-dir DIR [--bind IP] [--base-port P] [--keepalive S]
  *                    [--ping IP --ping-every MS] [--stream-to IP --stream-rate PPS]
  *                    [--epoch-min E] [--status FILE] [--secs S]
- *   sn-loadgen sizes     the sizes of the hub's per-peer structs (JSON), for bench/scale.sh
+ *   sn-loadgen sizes [--count N]  the hub's bytes per peer (struct sizes, and a
+ *                    config of N spokes loaded: its arena and policy tree), JSON
  *   sn-loadgen flood --to ADDR:PORT --rate R --secs S --kinds LIST [--peer ID]
  *                    [--epoch E] [--spoof NET/LEN] [--replay-frames FILE] [--result FILE]
  *
@@ -22,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,16 +203,60 @@ static int cmd_flood(int argc, char **argv)
 	return lg_flood(&f);
 }
 
-/* Where a hub's bytes per peer go (bench/README.md, "Memory"). */
-static int cmd_sizes(void)
+/* A hub config of set's spokes in peers: (the peers_dir form differs only
+ * by each peer's file path); its arena and policy tree per peer. */
+static int config_bytes(const struct lg_set *set, double *conf, double *policy)
 {
+	static const char head[] = "node:\n  id: 1\n  role: hub\n  private_key_file: k\n"
+				   "  listen: \"0.0.0.0:51820\"\noverlay:\n  subnet: 10.0.0.0/16\n"
+				   "  address: 10.0.0.1\npeers:\n";
+	char tmp[64], err[512];
+	struct sn_config *c;
+	struct sn_policy *t;
+	size_t len = 0;
+	char *text;
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "/tmp/sn-loadgen-sizes.%d", (int)getpid());
+	if (lg_conf(set, NULL, tmp) < 0 || !(f = fopen(tmp, "r")))
+		return -1;
+	text = malloc((size_t)set->count * 512 + sizeof(head));
+	memcpy(text, head, sizeof(head) - 1);
+	len = sizeof(head) - 1 + fread(text + sizeof(head) - 1, 1, (size_t)set->count * 512, f);
+	fclose(f);
+	unlink(tmp);
+	if (sn_config_load_buffer("sizes.yaml", text, len, false, &c, err, sizeof(err)) < 0 ||
+	    sn_policy_from_config(c, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sn-loadgen: %s\n", err);
+		return -1;
+	}
+	*conf = (double)c->arena.used / set->count;
+	*policy = (double)sn_policy_mem(t) / set->count;
+	sn_policy_free(t);
+	sn_config_free(c);
+	free(text);
+	return 0;
+}
+
+/* Where a hub's bytes per peer go (bench/README.md, "Memory"). */
+static int cmd_sizes(int argc, char **argv)
+{
+	struct lg_set set = { .first_id = 100, .count = 10000, .addr_base = 0x0a000100u,
+			      .routes = true };
+	double conf = 0, policy = 0;
+
+	snprintf(set.seed, sizeof(set.seed), "sizes");
+	set.count = (uint32_t)strtoul(opt(argc, argv, "--count", "10000"), NULL, 0);
+	if (set.count && config_bytes(&set, &conf, &policy) < 0)
+		return 1;
 	printf("{\"sn_peer\":%zu,\"sn_session\":%zu,\"sn_replay\":%zu,\"counters\":%zu,"
 	       "\"name\":%d,\"peer_object_chacha\":%zu,\"registry_per_peer\":%zu,"
-	       "\"sn_conf_peer\":%zu,\"sn_peer_saved\":%zu}\n",
+	       "\"sn_conf_peer\":%zu,\"sn_peer_saved\":%zu,\"config_arena_per_peer\":%.1f,"
+	       "\"policy_per_peer\":%.1f,\"peers\":%u}\n",
 	       sizeof(struct sn_peer), sizeof(struct sn_session), sizeof(struct sn_replay),
 	       sizeof(((struct sn_peer *)0)->counters), SN_PEER_NAME_MAX + 1,
 	       sn_peer_object_size(32), sizeof(struct sn_peer *) + 2 * sizeof(struct sn_peer_slot),
-	       sizeof(struct sn_conf_peer), sizeof(struct sn_peer_saved));
+	       sizeof(struct sn_conf_peer), sizeof(struct sn_peer_saved), conf, policy, set.count);
 	return 0;
 }
 
@@ -225,7 +271,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "flood"))
 		return cmd_flood(argc, argv);
 	if (!strcmp(argv[1], "sizes"))
-		return cmd_sizes();
+		return cmd_sizes(argc, argv);
 	usage();
 	return 2;
 }
