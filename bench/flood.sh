@@ -61,8 +61,12 @@ flood_sum() {
 	"$PY" - "$T"/fl.*.json <<'PYEOF'
 import json, sys
 r = [json.load(open(p)) for p in sys.argv[1:]]
+kinds = {}
+for x in r:
+    for k, v in x["kinds"].items():
+        kinds[k] = kinds.get(k, 0) + v
 print(json.dumps({"sent": sum(x["sent"] for x in r), "rate": round(sum(x["rate"] for x in r)),
-                  "procs": len(r), "kinds": r[0]["kinds"]}))
+                  "procs": len(r), "kinds": kinds}))
 PYEOF
 }
 

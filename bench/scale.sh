@@ -171,7 +171,8 @@ reload_once() {
 	record reload "\"kind\":\"$kind\",\"peers\":$(jv rl node.peers_total),\"switch_us\":$(jv rl node.reload_switch_us)," \
 		"\"loop_busy_max_us\":$(jv rl node.loop.reload_busy_max_us),\"loop_cpu_max_us\":$(jv rl node.loop.reload_cpu_max_us)," \
 		"\"stream_gap_max_us\":$(jv lgs.reload stream.gap_max_us),\"gaps_over_1ms\":$(jv lgs.reload stream.gaps_over_1ms)," \
-		"\"gaps_over_2ms\":$(jv lgs.reload stream.gaps_over_2ms),\"stream_lost\":$(jv lgs.reload stream.lost)"
+		"\"gaps_over_2ms\":$(jv lgs.reload stream.gaps_over_2ms),\"stream_lost\":$(jv lgs.reload stream.lost)," \
+		"\"loop_busy_max_since_start_us\":$(jv rl node.loop.busy_max_us),\"loop_cpu_max_since_start_us\":$(jv rl node.loop.cpu_max_us)"
 }
 
 m_reload() {
