@@ -352,7 +352,8 @@ static void build_work(uv_work_t *w)
 	struct sn_node *n = j->n;
 	const char *what;
 
-	yield_to_packets();
+	if (w->loop)
+		yield_to_packets(); /* a worker thread, not the loop's (inline) */
 	j->rc = sn_config_reload(n->config_path, n->cfg, &j->c, j->err, sizeof(j->err));
 	if (j->rc < 0)
 		return;
@@ -382,7 +383,7 @@ static void retire_work(uv_work_t *w)
 	struct sn_retire *r = w->data;
 
 	if (w->loop)
-		yield_to_packets(); /* a worker thread (not the loop's, when inline) */
+		yield_to_packets(); /* a worker thread, not the loop's (inline) */
 	if (r->plan.applied)
 		for (uint32_t i = 0; i < r->plan.n_gone; i++)
 			sn_peer_free(r->plan.gone[i].p, &r->cr, r->slab);
