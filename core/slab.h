@@ -35,7 +35,8 @@ struct sn_slab {
 int sn_slab_init(struct sn_slab *s, size_t size, uint32_t per_chunk);
 /* A zeroed, 16-byte aligned object; NULL when out of memory. */
 void *sn_slab_get(struct sn_slab *s);
-/* Wipe obj and keep it for reuse (NULL is ignored). */
+/* Wipe obj and keep it for reuse (NULL is ignored); its first bytes then
+ * hold the free list's link, nothing of what it held. */
 void sn_slab_put(struct sn_slab *s, void *obj);
 /* Bytes the slab holds (its chunks), for status and measurements. */
 size_t sn_slab_bytes(struct sn_slab *s);
