@@ -40,14 +40,27 @@ bg nsx "$NS_LA" timeout 120 "$PKT" tcp-send --to 192.168.2.10:5001 \
 	--bytes $((2 * 1000 * 1000 * (3 * SECS + 4))) --mbps 16 --secs 110 >"$T/send.out"
 TX=$BG_PID
 
-# flood NAME ARGS...: one phase; the hub's drops that moved in $T/NAME.drops
+# drained NAME: the hub's status in $T/NAME.json once its drop counters
+# stopped moving (it has read everything the flood left in its socket)
+drained() {
+	local _
+	snap hub "$1"
+	for _ in $(seq 40); do
+		sleep 0.25
+		snap hub .drain
+		[ "$(drops "$1" .drain)" = none ] && return 0
+		cp "$T/.drain.json" "$T/$1.json"
+	done
+	fail "the hub's drop counters never stopped moving"
+}
+
+# flood NAME ARGS...: one phase; the hub's status before and after
 flood() {
 	local name=$1; shift
 	snap hub "$name.before"
 	nsx "$NS_X" "$SN_LOADGEN" flood --to 172.31.4.1:51820 --rate "$RATE" --secs "$SECS" \
 		--peer 2 --epoch "$E_A" --result "$T/$name.json" "$@" || fail "flood $name"
-	sleep 0.5
-	snap hub "$name.after"
+	drained "$name.after"
 	echo "  $name: sent $(jv "$name" sent) in $(jv "$name" secs) s ($(jv "$name" rate)/s)," \
 		"hub drops $(drops "$name.before" "$name.after")"
 }
