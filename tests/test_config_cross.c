@@ -159,6 +159,34 @@ static void test_cross_clash_at_the_end(void **state)
 	}
 }
 
+/* A mapping of many keys (checked by sorting, core/config_tree.c): the first
+ * repeat in file order is named with the line its key was first set. */
+static void test_cross_duplicate_key_in_a_big_mapping(void **state)
+{
+	struct text t = { 0 };
+	struct sn_config *c = (struct sn_config *)1;
+	char err[512] = "", want[256];
+	unsigned first = 0, dup = 0;
+
+	hub_header(&t);
+	peer(&t, 0, 2, 2, 0, 0);
+	put(&t, "plugins:\n  options:\n    raw_direct:\n");
+	for (int i = 0; i < 300; i++) {
+		if (i == 7)
+			first = t.lines + 1;
+		if (i == 250)
+			dup = t.lines + 1;
+		if (i == 280) /* a second repeat, later: not the one named */
+			put(&t, "      o8: x\n");
+		put(&t, "      o%d: x\n", i == 250 ? 7 : i);
+	}
+	snprintf(want, sizeof(want), "t.yaml:%u:7: plugins.options.raw_direct.o7: duplicate key "
+		 "(first set at line %u)", dup, first);
+	assert_int_equal(load(&t, &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	free(t.s);
+}
+
 /* ---- random prefixes against the pairwise reference --------------------- */
 
 struct route {
@@ -294,6 +322,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cross_hundred_thousand_peers),
 		cmocka_unit_test(test_cross_clash_at_the_end),
+		cmocka_unit_test(test_cross_duplicate_key_in_a_big_mapping),
 		cmocka_unit_test(test_cross_overlaps_match_pairwise),
 	};
 
