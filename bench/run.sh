@@ -19,12 +19,13 @@
 #                    is extended (its results.jsonl kept), e.g. to add a round of one peer
 #
 # Env: SN_BUILD (default <repo>/build-bench, configured Release), SN_BENCH_HARNESS (default
-#      <repo>/../shared/bench), OV_MTU (1400), SN_RAW_DIRECT_OPTS (see bench/subnetra.sh).
+#      <repo>/../shared/bench), OV_MTU (1400), SN_RAW_DIRECT_OPTS, SN_CRYPTO (see bench/subnetra.sh).
 #
 # The harness is copied into OUTDIR/harness (so its results/ land under bench/results/ and the
 # shared copy is never written to); run-bench.sh of that copy runs each implementation. Output:
 #   OUTDIR/table.md     the table (medians, ratios Subnetra / each peer) + per-round numbers
 #   OUTDIR/run.log      everything run-bench.sh printed
+#   OUTDIR/crypto.txt   bench/crypto_seal after the rounds: the "limit" rows of the table
 #   OUTDIR/harness/results/results.jsonl, runs/<time>-<impl>/   raw data per run
 #   OUTDIR/daemon/<time>-r<N>[-TAG]/  Subnetra's configs, logs, `subnetra status` per round
 # Needs root. Refuses to start while the harness's namespaces exist (someone else's run).
@@ -55,6 +56,14 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "error: must run as root (network namespaces)" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+crypto_in_use() {   # the crypto plugin the daemons load, as `subnetrad --check` says
+  local d; d=$(mktemp -d)
+  cp -r "$REPO/conf/." "$d/" && chmod 600 "$d"/keys/*.key
+  [ -z "${SN_CRYPTO:-}" ] || sed -i "s|^plugins:\$|plugins:\n  crypto: $SN_CRYPTO|" "$d/hub.yaml"
+  "$SN_BUILD/subnetrad" -c "$d/hub.yaml" --check --plugin-dir "$SN_BUILD/plugins" 2>&1 |
+    sed -n 's/^  crypto *\([a-z_]*\) .*/crypto_\1/p'
+  rm -rf "$d"
+}
 
 # --- build -----------------------------------------------------------------------------------
 build() {
@@ -115,6 +124,8 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
   done
   echo "rounds: $N x ($ONLY)${PEERS:+, $M x ($PEERS)}; ${DUR}s per test; OV_MTU ${OV_MTU:-1400}"
   echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-}"
+  CRYPTO_IN_USE=$(crypto_in_use)
+  echo "crypto: ${SN_CRYPTO:-the default} ($CRYPTO_IN_USE)"
 } >>"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -155,13 +166,22 @@ for r in $(seq "$N"); do
 done
 log "benchmark done in $(( $(date +%s) - T0 )) s, $FAILS failed runs"
 
+# the crypto limits in the same session: one core's seal rate per plugin, the relay ceiling
+if [ -x "$SN_BUILD/bench/crypto_seal" ]; then
+  log "crypto limits: bench/crypto_seal (load $(cut -d' ' -f1 /proc/loadavg))"
+  "$SN_BUILD/bench/crypto_seal" -r 5 -t 1 --plugin-dir "$SN_BUILD/plugins" >"$OUT/crypto.txt" 2>&1 ||
+    log "crypto_seal failed: see $OUT/crypto.txt"
+fi
+
+CRYPTO_ARGS=()
+[ -s "$OUT/crypto.txt" ] && CRYPTO_ARGS=(--crypto "$OUT/crypto.txt" --crypto-in-use "$CRYPTO_IN_USE")
 {
   echo "# Subnetra vs peers — $(date -Is)"
   echo
   sed 's/^/    /' "$OUT/machine.txt"
   echo
   if [ -s "$H/results/results.jsonl" ]; then
-    python3 "$BENCH/table.py" --raw "$H/results/results.jsonl"
+    python3 "$BENCH/table.py" --raw "${CRYPTO_ARGS[@]}" "$H/results/results.jsonl"
   else
     echo "no results"
   fi

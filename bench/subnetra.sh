@@ -6,8 +6,8 @@
 # Same shape as the harness's impl/*.sh: sources its lib.sh, starts each daemon with sn_spawn
 # (PIDs in $SN_STATE/subnetra/pids), answers up and down.
 #
-# Cipher: ChaCha20-Poly1305 (plugin crypto_chacha), static Curve25519 keys made at runtime with
-# the built `subnetra genkey` / `subnetra pubkey`. Underlay: egress raw_direct (one UDP socket,
+# Cipher: ChaCha20-Poly1305 (the daemon's default crypto plugin unless SN_CRYPTO names one), static
+# Curve25519 keys made at runtime with the built `subnetra genkey` / `subnetra pubkey`. Underlay: egress raw_direct (one UDP socket,
 # recvmmsg/sendmmsg). OS: os_linux (TUN, IFF_TUN|IFF_NO_PI).
 # hub (sn-hub, id 1, TUN subnetra0 10.0.0.1/24, listen 0.0.0.0:51820): peers s2 (id 2, 10.0.0.2)
 #     and s3 (id 3, 10.0.0.3), no endpoints (learnt from the spokes' traffic).
@@ -24,6 +24,8 @@
 #   SN_RAW_DIRECT_OPTS extra raw_direct options as a YAML flow map body, e.g.
 #                      "rcvbuf: 8388608, sndbuf: 8388608" (default: the plugin's defaults, 4 MiB)
 #   SN_OS_LINUX_OPTS   extra os_linux options, e.g. "txqueuelen: 100" (default 1000)
+#   SN_CRYPTO          plugins.crypto of all three nodes, e.g. chacha (default: unset, the
+#                      daemon's default)
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 set -euo pipefail
@@ -43,7 +45,7 @@ node_ns() { case $1 in hub) echo $NS_HUB ;; s2) echo $NS_S2 ;; s3) echo $NS_S3 ;
 plugins_block() {
   echo "plugins:"
   echo "  os: linux"
-  echo "  crypto: chacha"
+  [ -z "${SN_CRYPTO:-}" ] || echo "  crypto: $SN_CRYPTO"
   echo "  egress: raw_direct"
   echo "  directory: $BUILD/plugins"
   if [ -n "${SN_RAW_DIRECT_OPTS:-}${SN_OS_LINUX_OPTS:-}" ]; then

@@ -14,6 +14,10 @@ Cells: "median [Subnetra/peer]"; --wide puts the ratios in their own columns.
 The two "UDP 64 B" sub-rows come from the runs' /proc snapshots (runs/ next to the jsonl):
 they separate what the VPN delivered from what the iperf3 receiver managed to read.
 --raw adds one table of the per-round numbers; --json prints the aggregate as JSON.
+--crypto FILE (bench/crypto_seal's output, which bench/run.sh makes in the same session) adds the
+"limit" rows: each crypto plugin's seal rate for 1420-byte packets on one core, the relay ceiling
+it implies (a relayed packet costs 4 seals/opens, the star has 2 cores) and Subnetra's share of
+it (its median TCP 1 stream s2->s3); --crypto-in-use names the plugin Subnetra ran on.
 """
 import argparse
 import json
@@ -205,6 +209,35 @@ def print_table(agg, subject, wide=False):
         print("| " + " | ".join(row) + " |")
 
 
+def read_crypto(path):
+    """crypto_seal's JSON lines: [{impl, len, seal_pps, open_pps, ceiling_gbit, ...}]"""
+    out = []
+    with open(path) as fh:
+        for line in fh:
+            if line.startswith("JSON "):
+                out.append(json.loads(line[5:]))
+    return out
+
+
+def print_limits(agg, subject, rows, in_use):
+    if not rows:
+        return
+    relay = med(agg, subject, "tcp1_relay")
+    names = ["%s%s" % (r["impl"], " (in use)" if r["impl"] == in_use else "") for r in rows]
+    print()
+    print("Limit (bench/crypto_seal, same session: %d-byte packets, one core, median of %d runs; "
+          "ceiling = 2 cores x seal rate / 4 seals or opens per relayed packet):" % (rows[0]["len"], rows[0]["runs"]))
+    print()
+    print("| limit | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(rows))
+    print("| seal, kpkt/s on one core | " + " | ".join("%.0f" % (r["seal_pps"] / 1e3) for r in rows) + " |")
+    print("| open, kpkt/s on one core | " + " | ".join("%.0f" % (r["open_pps"] / 1e3) for r in rows) + " |")
+    print("| relay ceiling, Gbit/s | " + " | ".join("%.2f" % r["ceiling_gbit"] for r in rows) + " |")
+    if relay is not None:
+        print("| %s TCP 1 stream s2->s3 (%.3f Gbit/s), share of the ceiling | " % (subject, relay) +
+              " | ".join("%.0f %%" % (100.0 * relay / r["ceiling_gbit"]) for r in rows) + " |")
+
+
 def print_raw(groups):
     print()
     print("Per-round raw numbers (in run order, one column per run):")
@@ -230,6 +263,8 @@ def main():
     ap.add_argument("--runs", help="run-bench.sh run directories (default: runs/ next to PATH)")
     ap.add_argument("--skip-tagged", action="store_true", help="leave out tagged runs (variants)")
     ap.add_argument("--subject", default=SUBJECT, help="the implementation the ratios are about")
+    ap.add_argument("--crypto", help="bench/crypto_seal output: add the limit rows")
+    ap.add_argument("--crypto-in-use", help="the crypto plugin Subnetra ran on, e.g. crypto_openssl")
     o = ap.parse_args()
     runs = load(o.path)
     runs_dir = o.runs or os.path.join(os.path.dirname(os.path.abspath(o.path)), "runs")
@@ -246,6 +281,8 @@ def main():
         print(json.dumps(agg, indent=1, sort_keys=True))
         return 0
     print_table(agg, o.subject, o.wide)
+    if o.crypto:
+        print_limits(agg, o.subject, read_crypto(o.crypto), o.crypto_in_use)
     if o.raw:
         print_raw(groups)
     return 0

@@ -6,7 +6,7 @@
  * registry (sn_peers_build shares it): nothing is copied. A peer that
  * leaves is saved and continues its session if it comes back before the
  * node restarts, so that no (key, nonce) pair is used twice and old
- * datagrams stay replays (docs/protocol.md, "Epochs and sequence numbers").
+ * datagrams stay replays (docs/protocol.md, sections 5 and 9).
  *
  * A reload plans on its worker thread (which peers leave, which saved
  * sessions come back, which shared peers' names or configured endpoints

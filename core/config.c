@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/config.c: loading a node config: reading the file, the top level
- * and the node, overlay, plugins, keepalive and control sections, defaults,
- * and the lookups. Peers and policy are in config_peer.c, the checks that
- * need the whole config in config_check.c, the YAML tree in config_tree.c.
+ * and the node, overlay, plugins, keepalive, control and metrics sections,
+ * defaults, and the lookups. Peers and policy are in config_peer.c, the
+ * checks that need the whole config in config_check.c, the YAML tree in
+ * config_tree.c, the JSON tree in config_json.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -70,9 +71,10 @@ static int listen_host(const char *s, size_t n, uint32_t *ip)
 	return sn_ipv4_parse(host, ip);
 }
 
-static int set_listen(struct sn__ld *ld, const struct sn__cn *v, const char *colon)
+/* "ADDRESS:PORT" or ":PORT" (colon: its last ':') into a. */
+static int set_listen(struct sn__ld *ld, const struct sn__cn *v, const char *colon,
+		      struct sn_addr *a)
 {
-	struct sn_addr *a = &ld->c->listen;
 	uint32_t ip = 0;
 	uint16_t port;
 	size_t n = (size_t)(colon - v->s);
@@ -89,18 +91,17 @@ static int set_listen(struct sn__ld *ld, const struct sn__cn *v, const char *col
 	a->ip[1] = (uint8_t)(ip >> 16);
 	a->ip[2] = (uint8_t)(ip >> 8);
 	a->ip[3] = (uint8_t)ip;
-	ld->c->has |= SN_CONF_HAS_LISTEN;
 	return 0;
 }
 
-static int node_listen(struct sn__ld *ld, const struct sn__cn *v, void *obj)
+/* A listen value: "ADDRESS:PORT" or ":PORT" into a. */
+static int listen_value(struct sn__ld *ld, const struct sn__cn *v, struct sn_addr *a)
 {
 	const char *colon;
 	int rc = sn__conf_scalar(ld, v, "\"ADDRESS:PORT\" or \":PORT\"");
 
 	if (rc < 0)
 		return rc;
-	ld->at_listen = v;
 	colon = strrchr(v->s, ':');
 	if (!colon && strspn(v->s, "0123456789") == v->len)
 		return sn__conf_fail(ld, v, "%.*s has no address part (did you mean \":%.*s\"?)",
@@ -108,7 +109,14 @@ static int node_listen(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	if (!colon)
 		return sn__conf_fail(ld, v, "'%.*s' has no port (expected \"ADDRESS:PORT\" or \":PORT\", e.g. \"0.0.0.0:51820\")",
 				     ECHO_MAX, v->s);
-	return set_listen(ld, v, colon);
+	return set_listen(ld, v, colon, a);
+}
+
+static int node_listen(struct sn__ld *ld, const struct sn__cn *v, void *obj)
+{
+	ld->at_listen = v;
+	ld->c->has |= SN_CONF_HAS_LISTEN;
+	return listen_value(ld, v, &ld->c->listen);
 }
 
 static int node_state_dir(struct sn__ld *ld, const struct sn__cn *v, void *obj)
@@ -229,6 +237,7 @@ static int pl_os(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int pl_crypto(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
+	ld->c->has |= SN_CONF_HAS_CRYPTO;
 	return plugin_name(ld, v, &ld->c->crypto);
 }
 
@@ -329,6 +338,22 @@ static const struct sn__field control_fields[] = {
 	{ "group", ctl_group, false, NULL },
 };
 
+/* ---- metrics ----------------------------------------------------------- */
+
+static int metrics_listen(struct sn__ld *ld, const struct sn__cn *v, void *obj)
+{
+	int rc = listen_value(ld, v, &ld->c->metrics_listen);
+
+	if (rc == 0 && ld->c->metrics_listen.port == 0)
+		rc = sn__conf_fail(ld, v, "the metrics need a fixed port, not 0 (e.g. \"127.0.0.1:9586\")");
+	ld->c->has |= SN_CONF_HAS_METRICS;
+	return rc;
+}
+
+static const struct sn__field metrics_fields[] = {
+	{ "listen", metrics_listen, true, "where GET /metrics is served, e.g. \"127.0.0.1:9586\"" },
+};
+
 /* ---- top level --------------------------------------------------------- */
 
 static int seen(struct sn__ld *ld, const struct sn__cn *v, void *obj)
@@ -346,6 +371,7 @@ static const struct sn__field top_fields[] = {
 	{ "keepalive", seen, false, NULL },
 	{ "policy", seen, false, NULL },
 	{ "control", seen, false, NULL },
+	{ "metrics", seen, false, NULL },
 };
 
 static int section(struct sn__ld *ld, const char *key, const struct sn__field *f, size_t n)
@@ -421,6 +447,8 @@ static int decode(struct sn__ld *ld)
 		rc = sn__conf_policy(ld, sn__conf_get(r, "policy"));
 	if (rc == 0)
 		rc = section(ld, "control", control_fields, N(control_fields));
+	if (rc == 0)
+		rc = section(ld, "metrics", metrics_fields, N(metrics_fields));
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config.h: the node configuration, loaded from YAML or JSON (JSON is
- * read through YAML's flow syntax by the same libyaml loader) and checked
- * against every rule of roles-and-security.md.
+ * core/config.h: the node configuration, loaded from YAML (libyaml) or, for
+ * a name ending in .json, strict JSON (config_json.c), and checked against
+ * every rule of docs/configuration.md.
  *
  * Everything a loaded config points to lives in its arena and is freed by
  * sn_config_free(). "Unset" is kept apart from "set to zero" with the
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "build_config.h"
 #include "subnetra/packet.h"
 
 #define SN_CONF_DEFAULT_MTU 1420
@@ -37,7 +38,11 @@
 #define SN_CONF_DEFAULT_SOCKET "/run/subnetra/subnetra.sock"
 #define SN_CONF_DEFAULT_OS "linux"
 #endif
-#define SN_CONF_DEFAULT_CRYPTO "chacha"
+/* plugins.crypto unset: crypto_openssl where it is built (SN_DEFAULT_CRYPTO,
+ * top-level CMakeLists.txt), falling back to crypto_chacha at load time
+ * when it cannot be loaded (core/reactor.c); set, no fallback. */
+#define SN_CONF_DEFAULT_CRYPTO SN_DEFAULT_CRYPTO
+#define SN_CONF_FALLBACK_CRYPTO "chacha"
 #define SN_CONF_DEFAULT_EGRESS "raw_direct"
 
 enum sn_role { SN_ROLE_HUB = 1, SN_ROLE_SPOKE = 2 };
@@ -103,6 +108,8 @@ struct sn_conf_plugin_opts {
 #define SN_CONF_HAS_GROUP 0x0040u
 #define SN_CONF_HAS_PLUGIN_DIR 0x0080u
 #define SN_CONF_HAS_USER 0x0100u
+#define SN_CONF_HAS_METRICS 0x0200u
+#define SN_CONF_HAS_CRYPTO 0x0400u   /* plugins.crypto given: no fallback */
 
 struct sn_config {
 	struct sn_arena arena;     /* owns everything below */
@@ -150,6 +157,10 @@ struct sn_config {
 	/* control socket */
 	const char *control_socket;
 	const char *control_group; /* NULL = root only */
+
+	/* metrics over HTTP (SN_CONF_HAS_METRICS): where GET /metrics is
+	 * served; family NONE when there is no metrics section */
+	struct sn_addr metrics_listen;
 };
 
 /*

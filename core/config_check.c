@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/config_check.c: the checks that need the whole config, in order
- * (those between peers are in config_cross.c), the prefixes assigned to
- * nodes, endpoints and their name resolution, and reading key files.
+ * (those between peers, docs/configuration.md's rules that need more than
+ * one value, are in config_cross.c), the prefixes assigned to nodes,
+ * endpoints and their name resolution, and reading key files.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config_cross.c: the rules of roles-and-security.md between values of
+ * core/config_cross.c: the rules of docs/configuration.md between values of
  * different peers (unique ids, overlay addresses and public keys, prefixes
  * that belong to one node only), in O(n log n) for a hub of 100,000 peers:
  * sort, then compare neighbours.

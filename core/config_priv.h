@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/config_priv.h: internals shared by the config loader's files
- * (config.c: sections, config_tree.c: YAML/JSON tree and typed getters,
- * config_check.c: cross checks and key files). Not for other modules.
+ * (config.c: sections, config_tree.c: the YAML tree and typed getters,
+ * config_json.c: the JSON tree, config_check.c: cross checks and key
+ * files). Not for other modules.
  *
  * The loader first turns the whole file into a small tree (struct sn__cn)
  * that remembers the line and column of every node, then walks it with
@@ -21,7 +22,7 @@
 
 enum sn__cn_kind { SN__CN_SCALAR = 1, SN__CN_SEQ = 2, SN__CN_MAP = 3 };
 
-/* One YAML node. A mapping's children are its key nodes (scalars), each
+/* One YAML or JSON node. A mapping's children are its key nodes (scalars), each
  * pointing to its value; a sequence's children are its items. */
 struct sn__cn {
 	enum sn__cn_kind kind;
@@ -93,9 +94,10 @@ struct sn__field {
 #define SN__CONF_PEER_FILE_MAX (64u << 10) /* one peers_dir file */
 #define SN__CONF_PEERS_DIR_MAX (64u << 20) /* all peers_dir files together */
 
-/* config_tree.c */
-/* Parse buf into a tree at *root; file names the peers_dir file it came
- * from (NULL: the config itself) in every node and message. */
+/* config_tree.c: the tree of buf at *root, read as JSON when its name (file,
+ * else ld->name) ends in ".json" (any case), else as YAML; file names the
+ * peers_dir file it came from (NULL: the config itself) in every node and
+ * message. */
 int sn__conf_parse(struct sn__ld *ld, const char *file, const char *buf, size_t len,
 		   struct sn__cn **root);
 int sn__conf_fail(struct sn__ld *ld, const struct sn__cn *at, const char *fmt, ...)
@@ -126,6 +128,11 @@ struct sn_conf_loc sn__conf_loc(const struct sn__cn *v);
 /* A message that names its file already (fileperm.h's), as it is. */
 int sn__conf_fail_raw(struct sn__ld *ld, int rc, const char *msg);
 int sn__conf_oom(struct sn__ld *ld);
+
+/* config_json.c: strict JSON (RFC 8259) into the same tree at *root (file
+ * as for sn__conf_parse); whitespace only leaves *root NULL */
+int sn__conf_parse_json(struct sn__ld *ld, const char *file, const char *buf, size_t len,
+			struct sn__cn **root);
 
 /* config_check.c */
 int sn__conf_check(struct sn__ld *ld);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config_tree.c: turns a YAML or JSON buffer into a tree of nodes that
- * remember their line and column (libyaml's event API; JSON is read as YAML
- * flow syntax by the same parser), walks mappings against key tables, and
- * reads typed values. Every error is one line:
+ * core/config_tree.c: turns a YAML buffer into a tree of nodes that
+ * remember their line and column (libyaml's event API; a .json file goes
+ * to config_json.c instead, which builds the same tree), walks mappings
+ * against key tables, and reads typed values. Every error is one line:
  *   FILE:LINE:COL: key.path: what is wrong (what would be right)
  */
 #include <ctype.h>
@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "config_priv.h"
@@ -316,6 +317,13 @@ static int syntax(struct builder *b, const yaml_parser_t *p)
 	return fail_mark(b, &m, "syntax error: %s", what);
 }
 
+static bool json_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 5 && !strcasecmp(name + n - 5, ".json");
+}
+
 int sn__conf_parse(struct sn__ld *ld, const char *file, const char *buf, size_t len,
 		   struct sn__cn **root)
 {
@@ -325,6 +333,8 @@ int sn__conf_parse(struct sn__ld *ld, const char *file, const char *buf, size_t 
 	bool done = false;
 	int rc = 0;
 
+	if (json_name(file ? file : ld->name))
+		return sn__conf_parse_json(ld, file, buf, len, root);
 	if (!yaml_parser_initialize(&p))
 		return sn__conf_oom(ld);
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);

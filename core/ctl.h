@@ -28,6 +28,7 @@
 #include "arena.h"
 
 struct sn_node;
+struct sn_addr;
 
 #define SN_CTL_MAX_LINE 4096    /* bytes in a request line, newline excluded */
 #define SN_CTL_MAX_ARGS 32      /* words in a request line, "json" included */
@@ -96,6 +97,9 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 void sn__ctl_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json);
 void sn__ctl_metrics(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns);
 void sn__ctl_policy_list(struct sn_ctl_out *o, const struct sn_node *n, bool json);
+/* An underlay address as status shows it: "172.31.2.2:51820", "[::1]:5",
+ * "-" for none (buf of at least 64 bytes). */
+const char *sn__ctl_addr_str(const struct sn_addr *a, char *buf, size_t len);
 /* Human units: "1.5 MiB", "3.4M", "2h03m" (buf of at least 16 bytes). */
 const char *sn__ctl_bytes(uint64_t v, char *buf, size_t len);
 const char *sn__ctl_count(uint64_t v, char *buf, size_t len);
@@ -120,11 +124,12 @@ struct sn_ctl_later {
 };
 
 /* ctl_proto.c: run one request line (len bytes, NUL-terminated, no newline)
+ * of the client uid (for the log lines of reloads and policy changes)
  * against n and write the whole reply, status line included, to o.
  * Returns 0 when o holds the reply, 1 when it comes later: later->done is
  * then called once it is in o (a reload runs off the loop). later may be
  * NULL on a node without a loop, where everything completes at once. */
-int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
+int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uid_t uid, uint64_t now_ns,
 		 struct sn_ctl_out *o, struct sn_ctl_later *later);
 
 #endif

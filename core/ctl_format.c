@@ -169,7 +169,7 @@ const char *sn__ctl_duration(uint64_t s, char *buf, size_t len)
 
 /* ---- node facts ---------------------------------------------------------- */
 
-static const char *addr_str(const struct sn_addr *a, char *buf, size_t len)
+const char *sn__ctl_addr_str(const struct sn_addr *a, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -197,7 +197,7 @@ static const char *listen_str(const struct sn_node *n, char *buf, size_t len)
 	else if (a.family == SN_AF_NONE)
 		snprintf(buf, len, "0.0.0.0:%u", a.port);
 	else
-		addr_str(&a, buf, len);
+		sn__ctl_addr_str(&a, buf, len);
 	return buf;
 }
 
@@ -398,7 +398,7 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 	table_row(t);
 	cell(t, "%u", p->id);
 	cell(t, "%s", p->name[0] ? p->name : "-");
-	cell(t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+	cell(t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 	cell(t, "%s", state_name(p));
 	if (p->s.last_rx_ns)
 		cell(t, "%s ago", sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));
@@ -514,7 +514,7 @@ static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t no
 	sn__ctl_printf(o, "{\"id\":%u,\"name\":", p->id);
 	sn__ctl_json_str(o, p->name);
 	if (p->s.endpoint.family != SN_AF_NONE)
-		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", addr_str(&p->s.endpoint, b, sizeof(b)));
+		sn__ctl_printf(o, ",\"endpoint\":\"%s\"", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 	else
 		sn__ctl_put(o, ",\"endpoint\":null");
 	if (p->s.last_rx_ns)
@@ -595,7 +595,7 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 		table_row(&t);
 		cell(&t, "%u", p->id);
 		cell(&t, "%s", p->name[0] ? p->name : "-");
-		cell(&t, "%s", addr_str(&p->s.endpoint, b, sizeof(b)));
+		cell(&t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 		if (p->s.last_rx_ns)
 			cell(&t, "last rx %s ago",
 			     sn__ctl_duration(secs(now_ns, p->s.last_rx_ns), b, sizeof(b)));
@@ -707,19 +707,33 @@ static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)
 		}
 }
 
-/* Per-peer gauges and the epoch counter; a peer without a value is left out. */
+/* Per-peer gauges and the epoch counter. Every peer has its up and age
+ * gauges from the start (a series that appears only later breaks rate()
+ * and absent() alike); a peer never heard from is +Inf seconds old, so an
+ * "age > N" alert fires for it (NaN would compare false). The accepted
+ * epoch has no value before there is one and is left out until then. */
 static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const struct sn_peers *ps = &n->peers;
 
-	family(o, "peer_last_rx_age_seconds", "gauge",
-	       "Seconds since the last authenticated datagram from the peer (absent: never).");
+	family(o, "peer_up", "gauge",
+	       "1 when the peer is verified and not silent (heard from within three keepalive "
+	       "intervals; on a spoke: its data to the hub answered), else 0.");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j]->s.last_rx_ns)
-			continue;
+		sn__ctl_put(o, "subnetra_peer_up{");
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", sn_nodelog_peer_up(n, ps->v[j], now_ns));
+	}
+	family(o, "peer_last_rx_age_seconds", "gauge",
+	       "Seconds since the last authenticated datagram from the peer (+Inf: never).");
+	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_last_rx_age_seconds{");
 		peer_labels(o, ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)secs(now_ns, ps->v[j]->s.last_rx_ns));
+		if (ps->v[j]->s.last_rx_ns)
+			sn__ctl_printf(o, "} %llu\n",
+				       (unsigned long long)secs(now_ns, ps->v[j]->s.last_rx_ns));
+		else
+			sn__ctl_put(o, "} +Inf\n");
 	}
 	family(o, "peer_rx_epoch", "gauge", "The peer's accepted epoch (absent: none yet).");
 	for (uint32_t j = 0; j < ps->n; j++) {

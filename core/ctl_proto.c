@@ -31,6 +31,7 @@
 
 struct ctx {
 	struct sn_node *n;
+	uid_t uid;
 	struct sn_ctl_req req;
 	struct sn_ctl_out *o;
 	uint64_t now;
@@ -192,13 +193,31 @@ static int find_rt(const struct sn_node *n, struct sn_prefix p)
 	return -1;
 }
 
-/* Install rules as the run-time rules and report the new policy. */
-static int apply(struct ctx *x, const struct sn_policy_rule *rules, uint32_t cnt)
+/* "10.9.0.0/24 forward spoke-a (2)" or "10.9.0.0/24 drop". */
+static const char *rule_str(const struct ctx *x, const struct sn_policy_rule *r, char *buf,
+			    size_t len)
+{
+	const struct sn_peer *p = sn_peer_find(&x->n->peers, r->peer_id);
+	char b[24];
+
+	sn_prefix_str(&r->prefix, b, sizeof(b));
+	if (r->action == SN_ACT_FORWARD)
+		snprintf(buf, len, "%s forward %s (%u)", b, p && p->name[0] ? p->name : "?", r->peer_id);
+	else
+		snprintf(buf, len, "%s drop", b);
+	return buf;
+}
+
+/* Install rules as the run-time rules, log what (the change, for the
+ * operator) and report the new policy. */
+static int apply(struct ctx *x, const struct sn_policy_rule *rules, uint32_t cnt,
+		 const char *what)
 {
 	const struct sn_policy *t;
 
 	if (sn_node_set_rules(x->n, rules, cnt, x->err, sizeof(x->err)) < 0)
 		return -EINVAL;
+	sn_nodelog_policy(x->n, x->uid, what);
 	t = sn_policy_active(&x->n->policy);
 	if (x->req.json)
 		sn__ctl_printf(x->o, "{\"policy_version\":%llu,\"policy_rules\":%u,\"runtime_rules\":%u}\n",
@@ -223,7 +242,7 @@ static struct sn_policy_rule *rules_alloc(struct ctx *x, uint32_t cnt)
 static int policy_add(struct ctx *x)
 {
 	struct sn_policy_rule r, *v;
-	char b[24];
+	char b[24], rs[112], what[128];
 
 	if (parse_rule(x, x->req.argv + 2, x->req.argc - 2, ADD_USAGE, &r) < 0)
 		return -EINVAL;
@@ -236,7 +255,8 @@ static int policy_add(struct ctx *x)
 	if (x->n->n_rt_rules)
 		memcpy(v, x->n->rt_rules, x->n->n_rt_rules * sizeof(*v));
 	v[x->n->n_rt_rules] = r;
-	return apply(x, v, x->n->n_rt_rules + 1);
+	snprintf(what, sizeof(what), "add %s", rule_str(x, &r, rs, sizeof(rs)));
+	return apply(x, v, x->n->n_rt_rules + 1, what);
 }
 
 static int policy_del(struct ctx *x)
@@ -244,7 +264,7 @@ static int policy_del(struct ctx *x)
 	struct sn_policy_rule *v;
 	struct sn_prefix p;
 	uint32_t k = 0;
-	char b[24];
+	char b[24], rs[112], what[128];
 	int at;
 
 	if (x->req.argc != 3)
@@ -261,7 +281,8 @@ static int policy_del(struct ctx *x)
 	for (uint32_t i = 0; i < x->n->n_rt_rules; i++)
 		if ((int)i != at)
 			v[k++] = x->n->rt_rules[i];
-	return apply(x, v, k);
+	snprintf(what, sizeof(what), "del %s", rule_str(x, &x->n->rt_rules[at], rs, sizeof(rs)));
+	return apply(x, v, k, what);
 }
 
 /* Split s at sep into at most max pieces (in place); count returned. */
@@ -338,6 +359,7 @@ static int policy_replace(struct ctx *x)
 {
 	const char *rest = x->req.argc > 2 ? x->req.rest[2] : "";
 	uint32_t max = count_char(rest, ';') + 1, cnt = 0, k;
+	char what[64];
 	char *text = sn_arena_strdup(x->o->arena, rest);
 	char **items = sn_arena_alloc(x->o->arena, max * sizeof(char *));
 	struct sn_policy_rule *v = rules_alloc(x, max);
@@ -354,7 +376,9 @@ static int policy_replace(struct ctx *x)
 	}
 	if (check_dups(x, v, cnt) < 0)
 		return -EEXIST;
-	return apply(x, v, cnt);
+	snprintf(what, sizeof(what), "replace: %u run-time rule%s (was %u)", cnt,
+		 cnt == 1 ? "" : "s", x->n->n_rt_rules);
+	return apply(x, v, cnt, what);
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -419,6 +443,7 @@ static int cmd_status(struct ctx *x)
 struct reload_wait {
 	struct sn_ctl_out *o;
 	bool json;
+	char who[48];            /* for the log: "control socket, uid N" */
 	struct sn_ctl_later later;
 };
 
@@ -430,6 +455,7 @@ static void reload_done(struct sn_node *n, int rc, const char *err, void *arg)
 	const struct sn_policy *t = sn_policy_active(&n->policy);
 	unsigned long long v = t ? sn_policy_version(t) : 0;
 
+	sn_nodelog_reload(n, w->who, rc, err);
 	sn__ctl_out_reset(w->o);
 	if (rc < 0)
 		error_line(w->o, err);
@@ -451,6 +477,7 @@ static int cmd_reload(struct ctx *x)
 		return fail(x, -ENOMEM, "out of memory");
 	w->o = x->o;
 	w->json = x->req.json;
+	snprintf(w->who, sizeof(w->who), "control socket, uid %u", (unsigned)x->uid);
 	if (x->later) {
 		w->later = *x->later;
 		x->later->pending = w;
@@ -459,11 +486,13 @@ static int cmd_reload(struct ctx *x)
 	}
 	r = sn_node_reload_start(x->n, reload_done, w);
 	if (r == -EBUSY)
-		return fail(x, r, "a reload is running already (a SIGHUP or another client's); "
-			    "run it again when that one is done");
+		fail(x, r, "a reload is running already (a SIGHUP or another client's); "
+		     "run it again when that one is done");
+	else if (r < 0)
+		fail(x, r, "cannot start a reload: %s", strerror(-r));
 	if (r < 0)
-		return fail(x, r, "cannot start a reload: %s", strerror(-r));
-	return 1;
+		sn_nodelog_reload(x->n, w->who, r, x->err);
+	return r < 0 ? r : 1;
 }
 
 static int dispatch(struct ctx *x)
@@ -512,10 +541,10 @@ static void error_line(struct sn_ctl_out *o, const char *err)
 	sn__ctl_put(o, "\n");
 }
 
-int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uint64_t now_ns,
+int sn__ctl_exec(struct sn_node *n, const char *line, size_t len, uid_t uid, uint64_t now_ns,
 		 struct sn_ctl_out *o, struct sn_ctl_later *later)
 {
-	struct ctx x = { .n = n, .o = o, .now = now_ns, .later = later };
+	struct ctx x = { .n = n, .uid = uid, .o = o, .now = now_ns, .later = later };
 	int r = sn__ctl_parse(&x.req, line, len, o->arena, x.err, sizeof(x.err));
 
 	if (r == -ENOMEM)

@@ -49,6 +49,7 @@ struct sn__ctl_conn {
 	bool closing;
 	bool replying;      /* the request is read; no more reads */
 	bool waiting;       /* its reply comes later (a reload) */
+	uid_t uid;          /* the client's, from SO_PEERCRED (for the log) */
 	struct sn_ctl_later later;
 	size_t len;         /* bytes in buf */
 	char buf[SN_CTL_MAX_LINE + 2];
@@ -151,7 +152,7 @@ static void run_request(struct sn__ctl_conn *c, size_t len)
 	c->later.pending = NULL;
 	c->replying = true;
 	uv_read_stop((uv_stream_t *)&c->pipe);
-	if (sn__ctl_exec(c->ctl->node, c->buf, len, uv_hrtime(), &c->out, &c->later) == 1) {
+	if (sn__ctl_exec(c->ctl->node, c->buf, len, c->uid, uv_hrtime(), &c->out, &c->later) == 1) {
 		c->waiting = true; /* the idle timeout no longer applies: a reload is bounded */
 		uv_timer_stop(&c->timer);
 		return;
@@ -286,8 +287,10 @@ static const char *refusal(struct sn__ctl_conn *c, char *why, size_t len)
 	struct sn_ctl *ctl = c->ctl;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
+	int r = peer_cred(&c->pipe, &uid, &gid);
 
-	if (peer_cred(&c->pipe, &uid, &gid) < 0)
+	c->uid = uid;
+	if (r < 0)
 		snprintf(why, len, "permission denied: cannot read the client's credentials");
 	else if (uid == 0 || (ctl->has_group && client_in_group(&c->pipe, gid, ctl->gid)))
 		return NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "build_config.h"
+#include "log.h"
 #include "node.h"
 
 static const char *plugin_dir(const struct sn_daemon_opts *o, const struct sn_config *c)
@@ -22,7 +23,7 @@ static int load_config(const struct sn_daemon_opts *o, struct sn_config **c)
 	char err[2048];
 
 	if (sn_config_load(o->config, c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		return -1;
 	}
 	return 0;
@@ -95,7 +96,7 @@ int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 	sn_policy_slot_init(&n.policy);
 	if (sn__node_load_plugins(&n, err, sizeof(err)) < 0 ||
 	    sn_policy_from_config(n.cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		goto out;
 	}
 	sn_policy_publish(&n.policy, t);
@@ -117,6 +118,17 @@ static void warn_unlocked(struct sn_node *n)
 		       "(RLIMIT_MEMLOCK too low?); continuing unlocked: keys may reach swap");
 }
 
+/* $NOTIFY_SOCKET, when a service manager started us (notify.h); a bad
+ * one is logged and the node runs without telling anyone. */
+static void open_notify(struct sn_node *n)
+{
+	char err[256];
+
+	n->notify.log = &n->host;
+	if (sn_notify_open(&n->notify, getenv("NOTIFY_SOCKET"), err, sizeof(err)) < 0)
+		sn_log(&n->host, SN_LOG_WARN, "%s", err);
+}
+
 int sn_daemon_run(const struct sn_daemon_opts *o)
 {
 	static struct sn_node n; /* large; lives for the whole run */
@@ -125,18 +137,22 @@ int sn_daemon_run(const struct sn_daemon_opts *o)
 
 	if (node_init(&n, o) < 0)
 		return 1;
+	open_notify(&n);
 	if (sn_node_setup(&n, err, sizeof(err)) < 0) {
-		fprintf(stderr, "subnetrad: %s\n", err);
+		sn_log_fatal("subnetrad", err);
 		goto out;
 	}
-	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s)",
+	sn_log(&n.host, SN_LOG_INFO, "node %u (%s) up on %s, epoch %u, %u peer(s), crypto %s",
 	       n.cfg->node_id, n.is_hub ? "hub" : "spoke", n.os_ops->tun_name(n.os.inst), n.epoch,
-	       n.peers.n);
+	       n.peers.n, n.crypto.desc->name);
 	warn_unlocked(&n);
+	sn_node_notify_ready(&n);
 	sn_node_run(&n);
+	sn_node_notify_stopping(&n);
 	rc = 0;
 out:
 	sn_node_teardown(&n);
+	sn_notify_close(&n.notify);
 	sn_config_free(n.cfg);
 	return rc;
 }

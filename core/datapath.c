@@ -25,6 +25,7 @@ void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t
 void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer)
 {
 	sn__dp_count(n, peer, reason, 1);
+	sn_droplog_note(&n->drops, reason, &p->addr);
 	sn_pool_put(&n->pool, p);
 }
 
@@ -50,7 +51,7 @@ static void stage_tun(struct sn_node *n, struct sn_pkt *p)
 /* Seal p's plaintext (inner packet, or nothing for a keepalive) for a
  * verified peer with the next sequenced seq and stage it for the underlay.
  * A seq that would reach 2^63 asks for a new epoch first (docs/protocol.md,
- * "Epochs and sequence numbers"); the packet is dropped meanwhile. */
+ * section 5); the packet is dropped meanwhile. */
 static void seal_and_send(struct sn_node *n, struct sn_peer *peer, struct sn_pkt *p, uint8_t flags)
 {
 	struct sn_session *s = &peer->s;

@@ -17,7 +17,7 @@
 #define PATH_LEN (sizeof(((struct sn_state *)0)->dir) + 16)
 #define RECOVER "to recover, remove it (rm %s): the node then starts from the clock and " \
 	"moves past any later epoch its peers report having accepted (docs/protocol.md, " \
-	"section 5a)"
+	"section 7)"
 
 /* uid's name for a message ("subnetra"), or the number. */
 static const char *user_name(uid_t uid, char *buf, size_t len)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "host.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "subnetra/version.h"
@@ -63,51 +64,10 @@ const char *sn_counter_name(uint32_t id)
 	return id < SN_CTR_MAX && counter_names[id] ? counter_names[id] : "unknown";
 }
 
-/* Rate limit: per call site (format pointer), at most BURST lines per
- * second; the number suppressed is reported with the next line let through. */
-#define RL_SLOTS 64
-#define RL_BURST 5
-static struct {
-	const char *fmt;
-	time_t sec;
-	uint32_t n;
-	uint32_t suppressed;
-} rl[RL_SLOTS];
-
-static int rate_ok(const char *fmt, uint32_t *suppressed)
-{
-	size_t i = ((uintptr_t)fmt >> 3) % RL_SLOTS;
-	time_t now = time(NULL);
-
-	if (rl[i].fmt != fmt || rl[i].sec != now) {
-		*suppressed = rl[i].fmt == fmt ? rl[i].suppressed : 0;
-		rl[i].fmt = fmt;
-		rl[i].sec = now;
-		rl[i].n = 0;
-		rl[i].suppressed = 0;
-	}
-	if (++rl[i].n > RL_BURST) {
-		rl[i].suppressed++;
-		return 0;
-	}
-	return 1;
-}
-
 static void vlog(struct sn_host *h, int level, const char *fmt, va_list ap)
 {
-	static const char *const lvl[] = {"error", "warning", "info", "debug"};
-	uint32_t suppressed = 0;
-
-	if (h && level > h->log_level)
-		return;
-	if (!rate_ok(fmt, &suppressed))
-		return;
-	fprintf(stderr, "%s: %s: ", h && h->log_name ? h->log_name : "subnetrad",
-		lvl[level < 0 ? 0 : level > 3 ? 3 : level]);
-	vfprintf(stderr, fmt, ap);
-	if (suppressed)
-		fprintf(stderr, " (%u similar messages suppressed)", suppressed);
-	fputc('\n', stderr);
+	sn_log_v(h && h->log_name ? h->log_name : "subnetrad", h ? h->log_level : SN_LOG_DEBUG,
+		 level, fmt, ap);
 }
 
 void sn_log(struct sn_host *h, int level, const char *fmt, ...)

@@ -39,11 +39,13 @@ const struct sn_host_api *sn_host_api_table(void);
 /* Count for the node and, when peer_id != 0 and known, the peer. */
 void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n);
 
-/* Log through the host (same rate limit as plugins). */
+/* Log through the host (same rate limit as plugins; core/log.h says how
+ * lines look). */
 void sn_log(struct sn_host *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The spec's name of a counter ("auth_fail", "rx_packets", ...). */
+/* The name of a counter as status shows it ("auth_fail", "rx_packets", ...;
+ * docs/control.md, "Drop reasons"). */
 const char *sn_counter_name(uint32_t id);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "build_config.h"
 #include "daemon.h"
+#include "log.h"
 #include "netplan.h"
 #include "subnetra/host.h"
 #include "subnetra/version.h"
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	umask(077);
+	sn_log_setup();
 	if (no_core_dumps() < 0)
 		return 1;
 	if (o.check)

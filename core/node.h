@@ -13,9 +13,12 @@
 #include <uv.h>
 
 #include "config.h"
+#include "droplog.h"
 #include "epoch.h"
 #include "host.h"
 #include "loader.h"
+#include "nodelog.h"
+#include "notify.h"
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
@@ -26,6 +29,7 @@
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 
 struct sn_ctl; /* control server (ctl_server.c) */
+struct sn_http; /* metrics over HTTP (http.c) */
 struct sn_reload; /* a reload in progress (reload.c) */
 
 /* The session of a peer identity (id + pair key) that left the registry on
@@ -121,6 +125,9 @@ struct sn_node {
 
 	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
 
+	struct sn_droplog drops;   /* who sends what we drop (droplog.h) */
+	struct sn_nodelog log;     /* what was logged about each peer (nodelog.h) */
+
 	/* routes this node added and must remove at exit (malloc'd, control path) */
 	struct sn_prefix *routes;
 	uint32_t n_routes, cap_routes;
@@ -129,7 +136,7 @@ struct sn_node {
 	uv_loop_t loop;
 	uv_poll_t tun_poll, udp_poll;
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t keepalive, verify;
+	uv_timer_t keepalive, verify, logtick;
 	uint32_t verify_cursor;    /* the next peer the verification round visits */
 	bool verify_pending;       /* the round so far found something to do */
 	bool verify_first;         /* the first round after a start or reload: fast */
@@ -137,6 +144,8 @@ struct sn_node {
 	uv_check_t reclaim;
 	bool running;
 	struct sn_ctl *ctl;
+	struct sn_notify notify;   /* the service manager (notify.c; zeroed: none) */
+	struct sn_http *http;      /* metrics over HTTP (http.c); NULL when off */
 
 	/* staging for the data path: outputs collected during one batch */
 	struct sn_pkt *tun_out[SN_BATCH];
@@ -207,7 +216,8 @@ void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 /* The prefixes config c routes through the overlay (FORWARD, outside the
  * subnet); *n set; malloc'd array the caller frees. */
-/* timers.c: (re)start the keepalive and verification timers (setup, reload). */
+/* timers.c: (re)start the keepalive, verification and log timers (setup,
+ * reload; the log's peer list follows the registry). */
 void sn__node_timers_restart(struct sn_node *n);
 /* The verification round in a second, unless it is running already. */
 void sn__node_verify_start(struct sn_node *n);

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "nodelog.h"
 #include "replay.h"
 #include "seal.h"
 #include "slab.h"
@@ -103,6 +104,8 @@ struct sn_peer {
 	void *cand_key;
 
 	uint64_t counters[SN_CTR_MAX];
+
+	struct sn_peer_watch watch; /* what the log said about it (nodelog.c) */
 };
 
 /* The index of a registry: open addressing on id, the id kept in the slot

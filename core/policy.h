@@ -93,7 +93,7 @@ int sn_policy_build(const struct sn_policy_rule *rules, uint32_t n, const uint32
 		    size_t err_len);
 
 /*
- * Build the tree of a node from its config (roles-and-security.md, Policy):
+ * Build the tree of a node from its config (docs/control.md, "policy"):
  * LOCAL: own overlay /32 and own LANs; hub: each peer's overlay /32 and
  * routes -> FORWARD that peer; spoke: the overlay subnet and the hub's routes
  * -> FORWARD hub (all origin LOCAL or PEER); then c->rules (origin CONFIG),
@@ -109,7 +109,8 @@ int sn_policy_from_config(const struct sn_config *c, const struct sn_policy_rule
 /* The rule that matches addr (host order) longest, or NULL for no route. */
 const struct sn_policy_rule *sn_policy_lookup(const struct sn_policy *t, uint32_t addr);
 
-/* Inner-source check (wire-protocol.md 5.10): src routes to FORWARD peer_id. */
+/* Inner-source check (docs/protocol.md, section 6 step 10): src routes to
+ * FORWARD peer_id. */
 bool sn_policy_src_ok(const struct sn_policy *t, uint32_t src, uint32_t peer_id);
 
 /* The rule for exactly this prefix, or NULL (for "policy delete"). */

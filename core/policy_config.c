@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/policy_config.c: the rule list a node's config implies
- * (roles-and-security.md, Policy), built into a tree by sn__policy_build.
+ * (docs/control.md, "policy"), built into a tree by sn__policy_build.
  * When a rule is refused, the message says where in the config (or which
  * runtime rule) it came from.
  */

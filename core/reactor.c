@@ -3,8 +3,9 @@
  * core/reactor.c: the single-threaded libuv reactor. It owns the loop and
  * its handles, sets the node up (plugins, pool, epoch, peers, policy, TUN,
  * underlay, routes), runs it, and tears it down in the order of STYLE rule
- * 20: stop reads, remove routes, close the control socket, destroy plugins
- * in reverse, close every handle, run the loop dry, uv_loop_close() == 0.
+ * 20: stop reads, remove routes, close the control socket and the metrics
+ * server, destroy plugins in reverse, close every handle, run the loop dry,
+ * uv_loop_close() == 0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "epoch.h"
 #include "fileperm.h"
+#include "http.h"
 #include "node.h"
 #include "wire.h"
 
@@ -48,12 +50,29 @@ static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const
 	return sn_plugin_create(p, &n->host, plugin_options(n, name, &o, items, 64), err, err_len);
 }
 
+/* plugins.crypto unset: the build's default (crypto_openssl where it was
+ * built), else crypto_chacha, the same protocol on libsodium, which the
+ * daemon links anyway. Named in the config: that one or nothing. */
+static int load_crypto(struct sn_node *n, char *err, size_t err_len)
+{
+	const char *name = n->cfg->crypto;
+	int r = load_one(n, &n->crypto, SN_KIND_CRYPTO, name, err, err_len);
+
+	if (r == 0 || (n->cfg->has & SN_CONF_HAS_CRYPTO) || !strcmp(name, SN_CONF_FALLBACK_CRYPTO))
+		return r;
+	sn_log(&n->host, SN_LOG_WARN, "plugins.crypto is not set and the default crypto plugin "
+	       "'%s' cannot be used: %s; using '%s' instead (the same protocol; set "
+	       "plugins.crypto to choose)", name, err, SN_CONF_FALLBACK_CRYPTO);
+	sn_plugin_unload(&n->crypto);
+	return load_one(n, &n->crypto, SN_KIND_CRYPTO, SN_CONF_FALLBACK_CRYPTO, err, err_len);
+}
+
 int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
 
 	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
-	    (r = load_one(n, &n->crypto, SN_KIND_CRYPTO, n->cfg->crypto, err, err_len)) < 0 ||
+	    (r = load_crypto(n, err, err_len)) < 0 ||
 	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
 		return r;
 	n->os_ops = sn_plugin_ops(&n->os);
@@ -282,7 +301,9 @@ static void on_udp(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
+	n->drops.receiving = true; /* the drop summary notes these (droplog.h) */
 	lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, sn_dp_underlay_rx);
+	n->drops.receiving = false;
 }
 
 static void on_tun(uv_poll_t *h, int status, int events)
@@ -374,10 +395,11 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_init(&n->loop, &n->sig_hup);
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
+	uv_timer_init(&n->loop, &n->logtick);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
-		n->emove_work.data = n;
+		n->logtick.data = n->emove_work.data = n;
 	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
@@ -478,7 +500,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	    (r = add_routes(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
-	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = drop_privileges(n, err, err_len)) < 0)
+	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0 ||
+	    (r = drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;
@@ -520,6 +543,7 @@ void sn_node_teardown(struct sn_node *n)
 	if (n->peers.v)
 		sn_endpoints_save(n);
 	sn_ctl_stop(n);
+	sn_http_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);
 		uv_run(&n->loop, UV_RUN_DEFAULT);

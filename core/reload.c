@@ -214,6 +214,8 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 	if (!str_eq(o->control_socket, c->control_socket) ||
 	    !str_eq(o->control_group, c->control_group))
 		return "control";
+	if (!addr_eq(&o->metrics_listen, &c->metrics_listen))
+		return "metrics.listen";
 	return NULL;
 }
 
@@ -273,7 +275,8 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 }
 
 /*
- * A reload runs in three steps (docs/configuration.md, "Reloading"):
+ * A reload runs in three steps (what it may change: docs/control.md,
+ * "reload"):
  *
  *   worker thread   read, parse and check the config (file reads, user and
  *                   name lookups may block), build the policy tree and the
@@ -552,19 +555,20 @@ void sn_node_reload_forget_cb(struct sn_node *n, void *arg)
 
 static void signal_done(struct sn_node *n, int rc, const char *err, void *arg)
 {
-	if (rc < 0)
-		sn_log(&n->host, SN_LOG_ERROR, "reload rejected, running state unchanged: %s", err);
-	else
-		sn_log(&n->host, SN_LOG_INFO, "reloaded %s (%u peers; the switch took %.3f ms)",
-		       n->config_path, n->peers.n, (double)n->commit_ns / 1e6);
+	sn_nodelog_reload(n, "SIGHUP", rc, err);
+	sn_node_notify_ready(n); /* the service manager waits for it (notify.h) */
 }
 
 void sn_node_reload_signal(struct sn_node *n)
 {
-	int r = sn_node_reload_start(n, signal_done, NULL);
+	int r;
 
-	if (r == -EBUSY)
+	sn_node_notify_reloading(n);
+	r = sn_node_reload_start(n, signal_done, NULL);
+	if (r == -EBUSY) {
 		n->reload_again = true; /* once the running one is done */
-	else if (r < 0)
+	} else if (r < 0) {
 		sn_log(&n->host, SN_LOG_ERROR, "cannot start a reload: %s", strerror(-r));
+		sn_node_notify_ready(n);
+	}
 }

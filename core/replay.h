@@ -4,9 +4,10 @@
  * (steps 6 and 8), an RFC 6479 bitmap of SN_REPLAY_BITS bits kept as a ring
  * of 64-bit blocks.
  *
- * Check and update are separate because the spec checks the window before
- * the tag is verified and changes state only after: a forged datagram must
- * not move the window. Both cost constant time whatever seq is.
+ * Check and update are separate because the receive steps check the window
+ * before the tag is verified and change state only after (docs/protocol.md,
+ * section 6): a forged datagram must not move the window. Both cost
+ * constant time whatever seq is.
  */
 #ifndef SN_REPLAY_H
 #define SN_REPLAY_H

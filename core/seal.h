@@ -2,7 +2,7 @@
 /*
  * core/seal.h: turning a plaintext packet into a datagram and back, in
  * place, with a crypto plugin and a direction key context the caller
- * derived beforehand (wire-protocol.md section 3). Nothing here allocates
+ * derived beforehand (docs/protocol.md, section 3). Nothing here allocates
  * or derives keys: that happens once per (peer, direction, epoch).
  */
 #ifndef SN_SEAL_H

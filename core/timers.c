@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/timers.c: the node's timers (STYLE rule 26): the spokes' keepalives
- * and the once-a-second verification round (docs/protocol.md, "Endpoints,
- * NAT and keepalive" and "Verifying a peer"). The reactor owns the handles;
- * this file decides when they fire and what they do.
+ * core/timers.c: the node's timers (STYLE rule 26): the spokes' keepalives,
+ * the once-a-second verification round (docs/protocol.md, "Endpoints, NAT
+ * and keepalive" and "Verifying a peer"), and the once-a-second look for
+ * the log (nodelog.h) with the drop summary every SN_DROPLOG_WINDOW_S
+ * seconds (droplog.h). The reactor owns the handles; this file decides
+ * when they fire and what they do.
  */
 #include "node.h"
 
@@ -49,12 +51,19 @@ static void on_keepalive(uv_timer_t *t)
  * 10,000 remembered spokes in 40 ms, with packets in between); later
  * rounds spread over the second. Stops after a round with nothing
  * pending. */
-static uint64_t slice_ms(const struct sn_node *n)
+/* The time between two slices so that a round over every peer takes
+ * SN_VERIFY_RETRY_MS (fast: one millisecond). */
+static uint64_t period_ms(const struct sn_node *n, bool fast)
 {
 	uint32_t slices = (n->peers.n + SN_VERIFY_SLICE - 1) / SN_VERIFY_SLICE;
 	uint64_t ms = SN_VERIFY_RETRY_MS / (slices ? slices : 1);
 
-	return ms && !n->verify_first ? ms : 1;
+	return ms && !fast ? ms : 1;
+}
+
+static uint64_t slice_ms(const struct sn_node *n)
+{
+	return period_ms(n, n->verify_first);
 }
 
 static void on_verify(uv_timer_t *t)
@@ -75,6 +84,35 @@ static void on_verify(uv_timer_t *t)
 	uv_timer_start(t, on_verify, slice_ms(n), 0);
 }
 
+/* The log's look at the peers, and every SN_DROPLOG_WINDOW_S looks the
+ * drop summary (at most SN_DROPLOG_TOP + 1 lines). */
+static void drop_summary(struct sn_node *n)
+{
+	char lines[SN_DROPLOG_TOP + 1][SN_DROPLOG_LINE];
+	uint32_t k = sn_droplog_flush(&n->drops, lines);
+
+	for (uint32_t i = 0; i < k; i++)
+		sn_log(&n->host, SN_LOG_WARN, "dropped: %s", lines[i]);
+}
+
+/* The look runs in slices of SN_VERIFY_SLICE peers like the verification
+ * round, a whole look once a second. */
+static void on_logtick(uv_timer_t *t)
+{
+	struct sn_node *n = t->data;
+	uint32_t from = n->log.cursor < n->peers.n ? n->log.cursor : 0, count;
+
+	count = n->peers.n - from < SN_VERIFY_SLICE ? n->peers.n - from : SN_VERIFY_SLICE;
+	sn_nodelog_look(n, uv_hrtime(), from, count);
+	n->log.cursor = from + count;
+	if (n->log.cursor >= n->peers.n) {
+		n->log.cursor = 0;
+		if (++n->log.ticks % SN_DROPLOG_WINDOW_S == 0)
+			drop_summary(n);
+	}
+	uv_timer_start(t, on_logtick, period_ms(n, false), 0);
+}
+
 void sn__node_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
@@ -85,6 +123,9 @@ void sn__node_timers_restart(struct sn_node *n)
 {
 	if (!n->verify.loop)
 		return; /* the handles are not set up (tests): nothing runs by itself */
+	sn_nodelog_sync(n, uv_hrtime());
+	if (!uv_is_active((uv_handle_t *)&n->logtick))
+		uv_timer_start(&n->logtick, on_logtick, period_ms(n, false), 0);
 	uv_timer_stop(&n->keepalive);
 	if (!n->is_hub && n->cfg->keepalive)
 		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);

@@ -162,8 +162,7 @@ inline int sn_wire_decode(const uint8_t *buf, uint32_t len, struct sn_wire_hdr *
 }
 
 /* The AEAD nonce: be32(epoch) || be64(seq). Unique per direction key as
- * long as seq never repeats within an epoch (docs/protocol.md, "Epochs and
- * sequence numbers"). */
+ * long as seq never repeats within an epoch (docs/protocol.md, section 5). */
 inline void sn_wire_nonce(uint8_t out[static SN_WIRE_NONCE_LEN], uint32_t epoch, uint64_t seq)
 {
 	sn__store_be32(out, epoch);

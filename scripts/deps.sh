@@ -3,7 +3,7 @@
 # Debian's archive, when it is missing. Idempotent; needs root to install.
 set -euo pipefail
 
-PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev
+PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-dev libssl-dev
       iproute2 iputils-ping nftables iperf3 python3 procps valgrind binutils coreutils
       util-linux podman runc qemu-user-static)
 # (tests/e2e/container.sh runs the image with podman and runc and the arm
@@ -13,6 +13,12 @@ PKGS=(gcc cmake make pkg-config libuv1-dev libsodium-dev libyaml-dev libcmocka-d
 # dependencies' Debian sources, autotools makes libsodium's configure, npm
 # fetches zig (any npm will do: one that came with nodejs counts)
 PKGS+=(dpkg-dev autoconf automake libtool)
+# packaging and service checks: the man pages (mandoc), the completions
+# (bash-completion, zsh), the Debian package (debhelper, lintian, fakeroot),
+# systemd-analyze verify looks up the units' man pages (man-db),
+# the unit (systemd for systemd-analyze; nothing is started), the unit's
+# sandbox emulated (libcap2-bin, python3-seccomp)
+PKGS+=(mandoc man-db bash-completion zsh debhelper lintian fakeroot systemd libcap2-bin python3-seccomp)
 command -v npm >/dev/null || PKGS+=(npm)
 [ "${SN_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SN_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 

@@ -180,7 +180,7 @@ static const struct err_case node_cases[] = {
 	{ HUB, "\"0.0.0.0:51820\"", "\"0.0.0.0:70000\"", 0, "t.yaml:5:11: node.listen: '0.0.0.0:70000' has a bad port (expected 0..65535)" },
 	{ HUB, "  role: hub\n", "  role: hub\n  user: \"bad user\"\n", 0, "t.yaml:4:9: node.user: 'bad user' is not a user name (letters, digits, '_', '.' and '-', at most 32)" },
 	{ HUB, "node:\n", "nodes:\n", 0, "t.yaml:1:1: nodes: unknown key (did you mean 'node'?)" },
-	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, peers_dir, hub, keepalive, policy, control)" },
+	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, peers_dir, hub, keepalive, policy, control, metrics)" },
 	{ HUB, "node:\n  id: 1\n  role: hub\n  private_key_file: keys/hub.key\n  listen: \"0.0.0.0:51820\"\n", "node: 1\n", 0, "t.yaml:1:7: node: expected a mapping of key: value lines, got '1'" },
 	{ HUB, "overlay:\n", "", 1, "t.yaml:1:1: missing required section 'overlay' (it holds subnet and address)" },
 	{ HUB, "node:\n", "", 1, "t.yaml:1:1: the file is empty (expected the sections node: and overlay:)" },
@@ -268,6 +268,11 @@ static const struct err_case plugin_cases[] = {
 	{ HUB, NULL, "control:\n  socket: /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n", 0,
 	  "t.yaml:20:11: control.socket: /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock is 119 bytes long (a socket path holds at most 107; use a shorter one)" },
 	{ HUB, NULL, "control: [a]\n", 0, "t.yaml:19:10: control: expected a mapping of key: value lines, got a list" },
+	{ HUB, NULL, "metrics:\n  listen: \"127.0.0.1:0\"\n", 0, "t.yaml:20:11: metrics.listen: the metrics need a fixed port, not 0 (e.g. \"127.0.0.1:9586\")" },
+	{ HUB, NULL, "metrics:\n  listen: 9586\n", 0, "t.yaml:20:11: metrics.listen: 9586 has no address part (did you mean \":9586\"?)" },
+	{ HUB, NULL, "metrics:\n  listen: \"localhost:9586\"\n", 0, "t.yaml:20:11: metrics.listen: 'localhost' is not an IPv4 address (listen takes \"ADDRESS:PORT\" with an IPv4 address, or \":PORT\")" },
+	{ HUB, NULL, "metrics:\n  port: 9586\n", 0, "t.yaml:20:3: metrics.port: unknown key (expected one of: listen)" },
+	{ HUB, NULL, "metrics: {}\n", 0, "t.yaml:19:10: metrics: missing required key 'listen' (where GET /metrics is served, e.g. \"127.0.0.1:9586\")" },
 };
 
 static const struct err_case peer_cases[] = {
@@ -496,7 +501,9 @@ static const char FULL_EXTRA[] =
 	"    action: drop\n"
 	"control:\n"
 	"  socket: sock/s.sock\n"
-	"  group: wheel\n";
+	"  group: wheel\n"
+	"metrics:\n"
+	"  listen: \"127.0.0.1:9586\"\n";
 
 static void test_config_has_bits_and_values(void **state)
 {
@@ -507,7 +514,11 @@ static void test_config_has_bits_and_values(void **state)
 	free(text);
 	assert_int_equal(c->has, SN_CONF_HAS_LISTEN | SN_CONF_HAS_MTU | SN_CONF_HAS_KEEPALIVE |
 					 SN_CONF_HAS_IFNAME | SN_CONF_HAS_STATE_DIR | SN_CONF_HAS_SOCKET |
-					 SN_CONF_HAS_GROUP | SN_CONF_HAS_PLUGIN_DIR | SN_CONF_HAS_USER);
+					 SN_CONF_HAS_GROUP | SN_CONF_HAS_PLUGIN_DIR | SN_CONF_HAS_USER |
+					 SN_CONF_HAS_METRICS | SN_CONF_HAS_CRYPTO);
+	assert_int_equal(c->metrics_listen.family, SN_AF_INET);
+	assert_int_equal(c->metrics_listen.port, 9586);
+	assert_memory_equal(c->metrics_listen.ip, "\x7f\x00\x00\x01", 4);
 	assert_int_equal(c->keepalive, 0);
 	assert_int_equal(c->mtu, 576);
 	assert_int_equal(c->listen.family, SN_AF_INET);
@@ -519,6 +530,7 @@ static void test_config_has_bits_and_values(void **state)
 	assert_false(c->manage_routes);
 	assert_int_equal(c->n_lans, 0);
 	assert_string_equal(c->egress, "my_egress");
+	assert_string_equal(c->crypto, "chacha");
 	assert_int_equal(c->n_plugin_opts, 2);
 	o = sn_config_plugin_opts(c, "raw_direct");
 	assert_non_null(o);
@@ -600,7 +612,7 @@ static void test_config_json_same_as_yaml(void **state)
 	assert_string_equal(err, "t.json:1:17: node.id: expected an integer 1..4294967294, got the string \"2\" (remove the quotes)");
 	assert_int_equal(sn_config_load_buffer("t.json", bad2, strlen(bad2), false, &c, err,
 					       sizeof(err)), -EINVAL);
-	assert_string_equal(err, "t.json:1:19: syntax error: did not find expected node content (while parsing a flow node at line 1 column 19)");
+	assert_string_equal(err, "t.json:1:19: invalid JSON: expected a member name in double quotes, got ','");
 }
 
 /* ---- prefixes and addresses -------------------------------------------- */

@@ -195,7 +195,7 @@ static int teardown(void **state)
 static const char *exec(struct fx *f, const char *line)
 {
 	sn__ctl_out_reset(&f->o);
-	sn__ctl_exec(f->n, line, strlen(line), NOW, &f->o, NULL);
+	sn__ctl_exec(f->n, line, strlen(line), 0, NOW, &f->o, NULL);
 	assert_int_equal(f->o.err, 0);
 	return f->o.buf;
 }
@@ -370,7 +370,7 @@ static void test_ctl_exec_garbage(void **state)
 		}
 		line[len] = '\0';
 		sn__ctl_out_reset(&f->o);
-		sn__ctl_exec(f->n, line, len, NOW, &f->o, NULL);
+		sn__ctl_exec(f->n, line, len, 0, NOW, &f->o, NULL);
 		r = f->o.buf;
 		assert_true(ends_with(r, "\n"));
 		last = r + strlen(r) - 1;
@@ -554,7 +554,8 @@ static void check_exposition(const char *s)
 
 			assert_true(len > k && !strncmp(line, fam, k) &&
 				    (line[k] == ' ' || line[k] == '{'));
-			assert_true(line[len - 1] >= '0' && line[len - 1] <= '9');
+			assert_true((line[len - 1] >= '0' && line[len - 1] <= '9') ||
+				    (!strcmp(type, "gauge") && len > 5 && !strncmp(nl - 5, " +Inf", 5)));
 		}
 		line = nl + 1;
 	}
@@ -587,7 +588,11 @@ static void test_ctl_metrics(void **state)
 	assert_has(s, "\nsubnetra_peer_drops_total{peer=\"spoke-a\",id=\"2\",reason=\"replay\"} 1\n");
 	assert_has(s, "\nsubnetra_peer_drops_total{peer=\"spoke-a\",id=\"2\",reason=\"auth_fail\"} 3\n");
 	assert_has(s, "\nsubnetra_peer_last_rx_age_seconds{peer=\"spoke-a\",id=\"2\"} 3\n");
-	assert_lacks(s, "subnetra_peer_last_rx_age_seconds{peer=\"spoke-b\"");
+	/* every peer has its age and up gauges from the start: never heard is +Inf */
+	assert_has(s, "\nsubnetra_peer_last_rx_age_seconds{peer=\"spoke-b\",id=\"3\"} +Inf\n");
+	assert_has(s, "# TYPE subnetra_peer_up gauge\n");
+	assert_has(s, "\nsubnetra_peer_up{peer=\"spoke-a\",id=\"2\"} 1\n");
+	assert_has(s, "\nsubnetra_peer_up{peer=\"spoke-b\",id=\"3\"} 0\n");
 	assert_has(s, "\nsubnetra_peer_rx_epoch{peer=\"spoke-a\",id=\"2\"} 1700000100\n");
 	assert_has(s, "\nsubnetra_peer_epochs_accepted_total{peer=\"spoke-b\",id=\"3\"} 0\n");
 	assert_has(s, "# TYPE subnetra_peer_verified gauge\n");

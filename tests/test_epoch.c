@@ -34,7 +34,7 @@
 #define T0 1700000000u
 #define RECOVER(f) "to recover, remove it (rm " f "): the node then starts from the clock " \
 	"and moves past any later epoch its peers report having accepted (docs/protocol.md, " \
-	"section 5a)"
+	"section 7)"
 
 struct fx {
 	char base[64];
@@ -533,7 +533,7 @@ static void test_epoch_next_none_left(void **state)
 		   fmt("%s holds 4294967294, the last usable epoch: none is left after it; %s",
 		       f->file, fmt("to recover, remove it (rm %s): the node then starts from the "
 				    "clock and moves past any later epoch its peers report having "
-				    "accepted (docs/protocol.md, section 5a)", f->file)));
+				    "accepted (docs/protocol.md, section 7)", f->file)));
 	assert_int_equal(unlink(f->file), 0);
 	next_ok(f, T0, 0, T0);
 }

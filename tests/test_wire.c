@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/test_wire.c: the header codec, the receive checks of wire-protocol.md
- * section 5 steps 1-3 and 9, and the nonce layout. */
+/* tests/test_wire.c: the header codec, the receive checks of docs/protocol.md,
+ * section 6 steps 1-3 and 9, and the nonce layout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * crypto_chacha: the AEAD and key schedule of wire-protocol.md, version 1,
+ * crypto_chacha: the AEAD and key schedule of docs/protocol.md, version 1,
  * on libsodium: X25519, keyed BLAKE2b-256, ChaCha20-Poly1305 (RFC 8439).
  *
  * Keys are derived on the control path only (pair_key, dir_key); seal and
@@ -15,7 +15,7 @@
 
 #include "subnetra/sdk.h"
 
-/* The datagram framing sealed around the plaintext (wire-protocol.md
+/* The datagram framing sealed around the plaintext (docs/protocol.md,
  * section 3): the 20-byte header in front is the AEAD's aad, the tag
  * follows the ciphertext. The header is encoded by the host (core/wire.h);
  * it is declared here so that a pool sized from the descriptors alone
@@ -95,7 +95,9 @@ static int pair_key(void *inst, uint8_t out[static SN_KEY_LEN],
 
 	(void)inst;
 	/* libsodium already fails on an all-zero result (a low-order peer
-	 * key); the explicit check keeps the spec's MUST independent of that. */
+	 * key); the explicit check keeps the rule of docs/protocol.md,
+	 * section 1 (an all-zero dh refuses the peer key), independent of
+	 * that. */
 	if (crypto_scalarmult(dh, own_priv, peer_pub) != 0 || sodium_is_zero(dh, sizeof(dh)))
 		goto out;
 	crypto_generichash_init(&st, dh, sizeof(dh), SN_KEY_LEN);

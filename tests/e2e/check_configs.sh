@@ -3,9 +3,9 @@
 # JSON), from a temp copy with the keys at mode 0600: each passes, and so
 # do MTUs at the bounds (576, 9000). Corrupted copies fail, exit non-zero,
 # with an error at FILE:LINE:COL pointing at the broken line
-# (roles-and-security.md: "a clear error naming the file, the key and what
-# is wrong"): MTU 100, 575 and 9001, a misspelled key, and a private key
-# file that group and others can read (mode 0644).
+# (docs/configuration.md: one line naming the file, the place, what is
+# wrong and what would be right): MTU 100, 575 and 9001, a misspelled key,
+# and a private key file that group and others can read (mode 0644).
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin check_configs --no-netns

@@ -6,17 +6,23 @@
 # (every one sealed by spoke A, opened and resealed by the hub, opened by
 # spoke B, and back). malloc + calloc + realloc + memalign must not move at
 # all in either window, nor free. The control socket is not queried inside
-# a window (a request allocates in its arena by design).
+# a window (a request allocates in its arena by design). The hub runs the
+# default crypto plugin (crypto_openssl where it is built), spoke A
+# crypto_chacha: both plugins are counted.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 SO=$SN_BUILD/tests/malloc_count.so
 [ -f "$SO" ] || skip "$SO not built (sanitizer builds leave it out)"
 e2e_begin no_malloc
 
+sed -i -E '/^\s+#?\s*crypto:/d; s/^plugins:$/plugins:\n  crypto: chacha/' "$STAR_DIR/spoke-a.yaml"
 STAR_WRAP="env LD_PRELOAD=$SO SN_MALLOC_COUNT_FILE=$T/mc.hub" star_start hub
 STAR_WRAP="env LD_PRELOAD=$SO SN_MALLOC_COUNT_FILE=$T/mc.spoke-a" star_start spoke-a
 star_start spoke-b
 e2e_wait_all
+crypto_of() { sed -n 's/.* up on .*, crypto \([a-z_]*\)$/\1/p' "$STAR_DIR/$1.log"; }
+echo "  hub on crypto $(crypto_of hub)"
+expect_eq "spoke A: crypto plugin" "$(crypto_of spoke-a)" chacha
 
 # counts NODE TAG: SIGUSR2 NODE, wait for its dump, keep it as $T/TAG.NODE
 counts() {

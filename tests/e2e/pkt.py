@@ -59,6 +59,24 @@ A slow name server:
       thread of its own, so one slow answer holds back nothing else). --log
       gets one line per query: "<monotonic seconds> <name> <type>".
 
+Metrics over HTTP (core/http.c):
+  scrape --to ADDR:PORT [--from ADDR] [--secs S] [--every SECS] [--out FILE]
+      GET /metrics (HTTP/1.1) from ADDR:PORT, every SECS for S seconds (once
+      with S = 0). Each reply must be 200, say Connection: close, carry as
+      many bytes as its Content-Length and hold a body that passes the
+      `metrics` checks below. Prints JSON: scrapes, ok, failed (a reason for
+      each other), max_ms; --out keeps the last body. Exit 1 if any failed.
+  http --to ADDR:PORT [--from ADDR] [--request TEXT]
+      One request (TEXT with \r and \n escapes; default GET /metrics
+      HTTP/1.1); prints the reply's status code and its body's first line.
+  http-abuse --to ADDR:PORT [--from ADDR] --mode MODE --conns N --secs S
+        [--ready FILE]
+      N connections at once: idle (send nothing), slow (send a request one
+      byte every 0.5 s), huge (send a 1 MiB request head as fast as it
+      goes). FILE is created once all are connected. Waits up to S seconds
+      for each to be answered and closed; prints the status codes, sorted
+      ("none" for a connection that got no reply).
+
 Reading results:
   intervals
       Read sniff JSON lines on stdin, print as JSON: count, median, min and
@@ -625,6 +643,111 @@ def cmd_dns(a):
         threading.Thread(target=answer, args=(q, peer), daemon=True).start()
 
 
+# ---- metrics over HTTP -----------------------------------------------------
+
+def http_conn(a, timeout=10):
+    c = socket.create_connection(addr(a.to), timeout=timeout,
+                                 source_address=(a.from_, 0) if a.from_ else None)
+    return c
+
+
+def http_read(c, timeout):
+    """The whole reply until the server closes: (status, headers, body, raw)."""
+    c.settimeout(timeout)
+    raw = b""
+    try:
+        while True:
+            b = c.recv(1 << 16)
+            if not b:
+                break
+            raw += b
+    except (ConnectionResetError, socket.timeout):
+        pass
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"^HTTP/1\.[01] ([0-9]{3}) ", lines[0]) if lines else None
+    hdrs = dict(l.split(": ", 1) for l in lines[1:] if ": " in l)
+    return (int(m.group(1)) if m else None), hdrs, body, raw
+
+
+def one_scrape(a):
+    """None when the scrape is good, else why not; and the body."""
+    c = http_conn(a)
+    c.sendall(b"GET /metrics HTTP/1.1\r\nHost: subnetra\r\nUser-Agent: pkt.py\r\n\r\n")
+    status, hdrs, body, _ = http_read(c, 10)
+    c.close()
+    if status != 200:
+        return f"status {status}", body
+    if hdrs.get("Connection") != "close":
+        return "no Connection: close", body
+    if int(hdrs.get("Content-Length", -1)) != len(body):
+        return f"Content-Length {hdrs.get('Content-Length')} but {len(body)} bytes", body
+    _, probs = parse_metrics(body.decode())
+    return (f"invalid exposition: {probs[0]}" if probs else None), body
+
+
+def cmd_scrape(a):
+    n, ok, failed, worst, body = 0, 0, [], 0.0, b""
+    end = time.monotonic() + a.secs
+    while True:
+        t0 = time.monotonic()
+        why, body = one_scrape(a)
+        worst = max(worst, time.monotonic() - t0)
+        n += 1
+        ok += why is None
+        if why:
+            failed.append(why)
+        if time.monotonic() >= end:
+            break
+        time.sleep(max(0, a.every - (time.monotonic() - t0)))
+    if a.out:
+        open(a.out, "wb").write(body)
+    print(json.dumps({"scrapes": n, "ok": ok, "failed": failed[:5],
+                      "max_ms": round(worst * 1000, 1)}))
+    sys.exit(1 if failed else 0)
+
+
+def cmd_http(a):
+    c = http_conn(a)
+    c.sendall(a.request.replace("\\r", "\r").replace("\\n", "\n").encode())
+    status, _, body, _ = http_read(c, 10)
+    c.close()
+    print(status, body.decode("latin-1").split("\n")[0])
+
+
+def abuse_one(a, c, out, i):
+    """Send in pieces, each after a look whether the server answered
+    (then stop: a reset from sending on would discard the answer)."""
+    import select
+    data, step, pause = b"", 1, 0
+    if a.mode == "slow":
+        data, pause = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 0.5
+    elif a.mode == "huge":
+        data, step = b"GET /metrics HTTP/1.1\r\nX: " + b"a" * (1 << 20), 1024
+    try:
+        for k in range(0, len(data), step):
+            if select.select([c], [], [], pause)[0]:
+                break
+            c.sendall(data[k:k + step])
+    except OSError:
+        pass
+    out[i] = http_read(c, a.secs)[0]
+
+
+def cmd_http_abuse(a):
+    import threading
+    conns = [http_conn(a) for _ in range(a.conns)]
+    if a.ready:
+        open(a.ready, "w").close()
+    out = [None] * a.conns
+    ts = [threading.Thread(target=abuse_one, args=(a, c, out, i)) for i, c in enumerate(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(" ".join(sorted(str(x) if x else "none" for x in out)))
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -686,13 +809,29 @@ def parser():
     s = sub.add_parser("metrics")
     s.add_argument("file")
     s.add_argument("key", nargs="*")
+    for name in ("scrape", "http", "http-abuse"):
+        s = sub.add_parser(name)
+        s.add_argument("--to", required=True)
+        s.add_argument("--from", dest="from_", metavar="ADDR")
+        if name == "scrape":
+            s.add_argument("--secs", type=float, default=0)
+            s.add_argument("--every", type=float, default=1)
+            s.add_argument("--out")
+        elif name == "http":
+            s.add_argument("--request", default="GET /metrics HTTP/1.1\\r\\n\\r\\n")
+        else:
+            s.add_argument("--mode", choices=("idle", "slow", "huge"), required=True)
+            s.add_argument("--conns", type=int, required=True)
+            s.add_argument("--secs", type=float, default=15)
+            s.add_argument("--ready")
     return p
 
 
 CMDS = {"sniff": cmd_sniff, "headers": cmd_headers, "replay": cmd_replay,
         "udp-replay": cmd_udp_replay, "udp": cmd_udp, "tcp-recv": cmd_tcp_recv,
         "tcp-send": cmd_tcp_send, "relay": cmd_relay, "intervals": cmd_intervals,
-        "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics, "dns": cmd_dns}
+        "ping": cmd_ping, "iperf": cmd_iperf, "metrics": cmd_metrics, "dns": cmd_dns,
+        "scrape": cmd_scrape, "http": cmd_http, "http-abuse": cmd_http_abuse}
 
 if __name__ == "__main__":
     a = parser().parse_args()

@@ -66,9 +66,9 @@ fi
 expect_eq "spoke-a's key file" "$(stat -c '%U %a' "$STAR_DIR/keys/spoke-a.key")" "root 600"
 printf 'policy:\n  - { prefix: 192.168.77.0/24, action: forward, peer: 1 }\n' >>"$STAR_DIR/spoke-a.yaml"
 kill -HUP "$(star_pid spoke-a)"
-wait_for 5 "spoke-a's SIGHUP reload" grep -q "reload" "$STAR_DIR/spoke-a.log"
-grep "reload" "$STAR_DIR/spoke-a.log" | tail -1 | grep -q "reloaded" ||
-	fail "SIGHUP reload as nobody failed: $(grep reload "$STAR_DIR/spoke-a.log" | tail -1)"
+wait_for 5 "spoke-a's SIGHUP reload" grep -q "reload (SIGHUP)" "$STAR_DIR/spoke-a.log"
+grep "reload (SIGHUP)" "$STAR_DIR/spoke-a.log" | tail -1 | grep -q "applied" ||
+	fail "SIGHUP reload as nobody failed: $(grep "reload (SIGHUP)" "$STAR_DIR/spoke-a.log" | tail -1)"
 nsx "$NS_A" ip route | grep -q "192.168.77.0/24 dev subnetra0" || fail "SIGHUP reload did not add its route"
 echo "  - { prefix: 192.168.78.0/24, action: forward, peer: 1 }" >>"$STAR_DIR/spoke-a.yaml"
 out=$(sctl spoke-a reload 2>&1) || fail "subnetra reload as nobody failed: $out"

@@ -17,10 +17,10 @@ C=$STAR_DIR
 e2e_start_all
 
 reload_hub() {
-	local before; before=$(grep -c "reload" "$C/hub.log" || true)
+	local before; before=$(grep -c "reload (SIGHUP)" "$C/hub.log" || true)
 	kill -HUP "$(star_pid hub)"
 	for _ in $(seq 50); do
-		[ "$(grep -c "reload" "$C/hub.log" || true)" -gt "$before" ] && return 0
+		[ "$(grep -c "reload (SIGHUP)" "$C/hub.log" || true)" -gt "$before" ] && return 0
 		sleep 0.1
 	done
 	fail "the hub logged nothing after SIGHUP"
@@ -37,7 +37,7 @@ newpub=$("$SUBNETRA" pubkey <"$T/spoke-b.new")
 oldpub=$(cat "$C/keys/spoke-b.pub")
 sed -i "s|$oldpub|$newpub|" "$C/hub.yaml"
 reload_hub
-grep -q "reloaded" <(tail -1 "$C/hub.log") || { tail -3 "$C/hub.log"; fail "re-key reload refused"; }
+grep "reload (SIGHUP)" "$C/hub.log" | tail -1 | grep -q "applied" || { tail -3 "$C/hub.log"; fail "re-key reload refused"; }
 snap hub k0
 if nsx "$NS_LA" ping -c 3 -W 1 -q 192.168.2.10 >/dev/null 2>&1; then
 	fail "LAN B still reachable with spoke-b's old key"
@@ -63,7 +63,7 @@ rb() { nsx "$NS_HUB" ss -uamn "sport = :51820" | grep -o 'rb[0-9]*' | head -1; }
 rb_before=$(rb)
 sed -i '/^plugins:/a\  options:\n    raw_direct: { rcvbuf: 1048576 }' "$C/hub.yaml"
 reload_hub
-grep -q "reloaded" <(tail -1 "$C/hub.log") || { tail -3 "$C/hub.log"; fail "rcvbuf reload refused"; }
+grep "reload (SIGHUP)" "$C/hub.log" | tail -1 | grep -q "applied" || { tail -3 "$C/hub.log"; fail "rcvbuf reload refused"; }
 rb_after=$(rb)
 echo "  hub socket receive buffer: $rb_before -> $rb_after"
 expect_eq "hub socket receive buffer (rcvbuf 1 MiB; the kernel doubles it)" "$rb_after" rb2097152

@@ -136,7 +136,7 @@ t_ok=$(date +%s.%N)
 dt=$(awk "BEGIN { printf \"%.2f\", $t_ok - $t_hup }")
 expect_le "seconds from SIGHUP to LAN C's first answered ping to the hub" "$dt" 2
 NR=$((NR + 1))
-log_wait $NR "subnetrad: info: reloaded $C/hub.yaml"
+log_wait $NR "subnetrad: info: reload (SIGHUP) applied: $C/hub.yaml"
 expect_eq "LAN C -> LAN A (of 3)" "$(ping_n "$NS_LC" 192.168.1.10 3 -i 0.1 -W 1)" 3
 snap hub r1
 expect_eq "hub peers after adding spoke-c" "$(jv r1 peer.2.id peer.3.id peer.4.id | tr '\n' ' ')" "2 3 4 "
@@ -150,7 +150,7 @@ snap hub b0
 use hub hub.mtu100
 kill -HUP "$(hub_pid)"
 WANT="$C/hub.yaml:$MTU_LINE:$MTU_COL: overlay.mtu: 100 is out of range (expected 576..9000)"
-log_wait 1 "subnetrad: error: reload rejected, running state unchanged: $WANT"
+log_wait 1 "subnetrad: error: reload (SIGHUP) refused, running state unchanged: $WANT"
 echo "  hub.log: $(grep -F "$WANT" "$C/hub.log" | tail -1)"
 rc=0
 err=$(sctl hub reload 2>&1 >/dev/null) || rc=$?
@@ -164,7 +164,7 @@ echo "  subnetra reload -> exit $rc: $err"
 WANT="$C/hub.yaml: overlay.mtu changed: restart subnetrad to apply that change"
 expect_eq "subnetra reload with mtu: 1400" "$rc: $err" "1: subnetra: $WANT"
 kill -HUP "$(hub_pid)"
-log_wait 1 "subnetrad: error: reload rejected, running state unchanged: $WANT"
+log_wait 1 "subnetrad: error: reload (SIGHUP) refused, running state unchanged: $WANT"
 echo "  hub.log: $(grep -F "$WANT" "$C/hub.log" | tail -1)"
 use hub hub.abc
 snap hub b1
@@ -181,7 +181,7 @@ echo "== 5. spoke-c is removed: config + SIGHUP"
 use hub hub.ab
 kill -HUP "$(hub_pid)"
 NR=$((NR + 1))
-log_wait $NR "subnetrad: info: reloaded $C/hub.yaml"
+log_wait $NR "subnetrad: info: reload (SIGHUP) applied: $C/hub.yaml"
 snap hub c0
 expect_eq "hub peer 4 after the removal" "$(jv c0 peer.4.id)" absent
 expect_eq "hub route to LAN C after the removal" "$(ip -n "$NS_HUB" route show 192.168.3.0/24)" ""
@@ -240,7 +240,7 @@ echo "  LAN A -> LAN C: $got_a of 3 answered, then LAN C -> hub: $got of 3; the 
 if [ "$(drops e0 e1)" != none ] || [ "$got" != 3 ] || [ "$got_a" != 3 ]; then
 	fail "spoke-c rejects the hub's datagrams after it was added back ($(drops e0 e1)):" \
 		"the hub restarted its sequence numbers for spoke-c at 0 in the same epoch with the" \
-		"same key, reusing (key, nonce) pairs (wire-protocol.md section 4)"
+		"same key, reusing (key, nonce) pairs (docs/protocol.md, sections 5 and 9)"
 fi
 expect_eq "hub drops for spoke-c since it is back" "$(drops e1h e2h 4)" none
 echo "  ok  LAN A reaches LAN C and LAN C the hub at once, spoke-c drops nothing"

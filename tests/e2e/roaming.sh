@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Roaming (wire-protocol.md section 5 step 8, section 6): the hub follows a
+# Roaming (docs/protocol.md, section 6 step 8, section 8): the hub follows a
 # spoke to a new underlay source address, but only on an authenticated
 # datagram. First, datagrams carrying spoke A's key_id but a broken tag
 # arrive from the new address (before any authentic one from there): each

@@ -7,7 +7,8 @@ e2e_begin sdk_example --no-netns
 PREFIX=$T/prefix
 
 cmake --install "$SN_BUILD" --prefix "$PREFIX" >"$T/install.log" || fail "cmake --install"
-for f in include/subnetra/sdk.h include/subnetra/plugin.h; do
+for f in include/subnetra/sdk.h include/subnetra/plugin.h share/doc/subnetra/sdk/plugin-sdk.md \
+	share/doc/subnetra/sdk/examples/egress_udp_basic/udp_basic.c; do
 	[ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
 PC=$(find "$PREFIX" -name subnetra-sdk.pc | head -1)
@@ -40,8 +41,8 @@ syms=$(nm -D --defined-only "$SO" | awk '$2 == "T" {print $3}')
 
 # A node config choosing the example egress; everything else from the prefix.
 mkdir -p "$T/node"
-(umask 077; "$PREFIX/sbin/subnetra" genkey >"$T/node/key")
-HUBPUB=$("$PREFIX/sbin/subnetra" genkey | "$PREFIX/sbin/subnetra" pubkey)
+(umask 077; "$PREFIX/bin/subnetra" genkey >"$T/node/key")
+HUBPUB=$("$PREFIX/bin/subnetra" genkey | "$PREFIX/bin/subnetra" pubkey)
 cat >"$T/node/spoke.yaml" <<YAML
 node:
   id: 2

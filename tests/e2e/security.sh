@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# An attacker on the underlay (roles-and-security.md, Trust) gets nothing
-# through the hub, and every datagram is counted under the reason
-# wire-protocol.md section 5 names, exactly once:
+# An attacker on the underlay (docs/trust.md, "An attacker on the underlay")
+# gets nothing through the hub, and every datagram is counted under the
+# reason docs/protocol.md, section 6 (Receiving) names, exactly once:
 #   - spoke B's real datagrams, captured at the hub and replayed byte for
 #     byte (same source port), and resealed copies of the same seqs: replay
 #   - a valid seal in an older epoch: stale_epoch

@@ -63,7 +63,7 @@ echo "== 2. drops with known counts"
 A_EPOCH=$(jv after.hub peer.2.rx_epoch)   # spoke-a's session, as the hub accepted it
 HUB_PUB=$(cat "$STAR_DIR/keys/hub.pub")
 as_a=(--to "$HUB_UDP" --key "$STAR_DIR/keys/spoke-a.key" --peer-pub "$HUB_PUB" --id 2 --peer-id 1)
-# wire-protocol.md section 3: version 1, flags, 2 reserved bytes, key_id,
+# docs/protocol.md, section 3: version 1, flags, 2 reserved bytes, key_id,
 # epoch, seq; 36 bytes is the shortest well-formed length.
 hdr() { printf '%02x%02x0000%08x%08x%016x' "$1" "$2" "$3" "$A_EPOCH" 0; }
 tag=$(printf '00%.0s' $(seq 16))

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz/fuzz_config.c: the config loader (core/config*.c) on any
- * bytes, YAML or JSON, through sn_config_load_buffer() without key files
- * (nothing on disk is opened: a fuzzed private_key_file could name a device).
+ * bytes, through sn_config_load_buffer() without key files (nothing on
+ * disk is opened: a fuzzed private_key_file could name a device). Every
+ * input is loaded twice, as fuzz.yaml (libyaml, config_tree.c) and as
+ * fuzz.json (the strict JSON reader, config_json.c).
  *
- * Invariants:
+ * Invariants, for both names:
  * - a load either succeeds, and the config holds what the rules promise
  *   (role, ids, MTU, address in the subnet, prefixes without host bits,
  *   one peer on a spoke, distinct peer ids) and its policy tree builds, or
@@ -13,6 +15,11 @@
  * - loading again with a 16-byte error buffer gives the same result and the
  *   same error cut short (no overflow: both buffers are exact-size);
  * - nothing leaks (LeakSanitizer under SN_SANITIZE or SN_FUZZ).
+ * And for the JSON reader itself (sn__conf_parse_json on the input): a
+ * tree it builds has every node at a line and column inside the input,
+ * written back as JSON (strings escaped, numbers and literals as read) it
+ * reads again into the same tree, and that text is read to the same tree
+ * once more (the canonical integers are a fixed point).
  *
  * Host names in endpoints go through getaddrinfo(); the link wraps it
  * (-Wl,--wrap, STYLE rule 22) with a resolver that answers from the name
@@ -26,10 +33,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "config_priv.h"
 #include "fuzz.h"
 #include "node.h"
 
-#define NAME "fuzz.yaml"
 #define ERR_LEN 1024
 #define SHORT_ERR_LEN 16
 
@@ -84,7 +91,7 @@ static bool in_prefix(const struct sn_prefix *p, uint32_t a)
 	return p->len == 0 || !((p->addr ^ a) >> (32 - p->len));
 }
 
-static void check_loaded(const struct sn_config *c)
+static void check_loaded(const struct sn_config *c, const char *name)
 {
 	struct sn_policy *t = NULL;
 	struct sn_prefix *routes;
@@ -92,7 +99,7 @@ static void check_loaded(const struct sn_config *c)
 	uint32_t k;
 	int r;
 
-	FZ_CHECK(!strcmp(c->path, NAME), "path '%s'", c->path);
+	FZ_CHECK(!strcmp(c->path, name), "path '%s'", c->path);
 	FZ_CHECK(c->role == SN_ROLE_HUB || c->role == SN_ROLE_SPOKE, "role %d", c->role);
 	FZ_CHECK(c->node_id >= 1 && c->node_id <= 0xfffffffeu, "node id %u", c->node_id);
 	FZ_CHECK(c->mtu >= 576 && c->mtu <= 9000, "mtu %u", c->mtu);
@@ -135,35 +142,37 @@ static void check_loaded(const struct sn_config *c)
 	free(routes);
 }
 
-static void check_error(int r, const char *err)
+static void check_error(int r, const char *err, const char *name)
 {
+	size_t n = strlen(name);
+
 	FZ_CHECK(r < 0 && r > -4096, "load returned %d", r);
-	FZ_CHECK(!strncmp(err, NAME ":", sizeof(NAME)), "error does not start with the name: %s",
+	FZ_CHECK(!strncmp(err, name, n) && err[n] == ':', "error does not start with the name: %s",
 		 err);
-	FZ_CHECK(strlen(err) > sizeof(NAME) + 1, "empty error: %s", err);
+	FZ_CHECK(strlen(err) > n + 1, "empty error: %s", err);
 	for (const char *s = err; *s; s++)
 		FZ_CHECK((unsigned char)*s >= 0x20 && *s != 0x7f,
 			 "control character 0x%02x in error: %s", (unsigned char)*s, err);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void load_as(const char *name, const uint8_t *data, size_t size)
 {
 	char *err = malloc(ERR_LEN), *short_err = malloc(SHORT_ERR_LEN);
 	struct sn_config *c = NULL, *c2 = NULL;
 	int r, r2;
 
 	FZ_SETUP(err && short_err, "out of memory");
-	r = sn_config_load_buffer(NAME, (const char *)data, size, false, &c, err, ERR_LEN);
+	r = sn_config_load_buffer(name, (const char *)data, size, false, &c, err, ERR_LEN);
 	if (fz_verbose())
-		fprintf(stderr, "%s\n", r ? err : "loaded");
+		fprintf(stderr, "%s: %s\n", name, r ? err : "loaded");
 	if (r == 0) {
 		FZ_CHECK(c, "success without a config");
-		check_loaded(c);
+		check_loaded(c, name);
 	} else {
 		FZ_CHECK(!c, "a config on failure");
-		check_error(r, err);
+		check_error(r, err, name);
 	}
-	r2 = sn_config_load_buffer(NAME, (const char *)data, size, false, &c2, short_err,
+	r2 = sn_config_load_buffer(name, (const char *)data, size, false, &c2, short_err,
 				   SHORT_ERR_LEN);
 	FZ_CHECK(r2 == r, "second load returned %d, first %d", r2, r);
 	if (r) {
@@ -176,5 +185,139 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sn_config_free(c2);
 	free(err);
 	free(short_err);
+}
+
+/* ---- the JSON reader's round trip ------------------------------------------ */
+
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void emit(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->buf = realloc(t->buf, t->cap);
+		FZ_SETUP(t->buf, "out of memory");
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void emit_str(struct text *t, const struct sn__cn *n)
+{
+	char esc[8];
+
+	emit(t, "\"", 1);
+	for (size_t i = 0; i < n->len; i++) {
+		unsigned char c = (unsigned char)n->s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\') {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			emit(t, esc, 6);
+		} else {
+			emit(t, n->s + i, 1);
+		}
+	}
+	emit(t, "\"", 1);
+}
+
+static void emit_tree(struct text *t, const struct sn__cn *n)
+{
+	if (n->kind == SN__CN_SCALAR) {
+		if (n->plain)
+			emit(t, n->s, n->len);
+		else
+			emit_str(t, n);
+		return;
+	}
+	emit(t, n->kind == SN__CN_MAP ? "{" : "[", 1);
+	for (const struct sn__cn *k = n->first; k; k = k->next) {
+		if (k != n->first)
+			emit(t, ",\n", 2);
+		emit_tree(t, k);
+		if (n->kind == SN__CN_MAP) {
+			emit(t, ":", 1);
+			emit_tree(t, k->val);
+		}
+	}
+	emit(t, n->kind == SN__CN_MAP ? "}" : "]", 1);
+}
+
+static void same_tree(const struct sn__cn *a, const struct sn__cn *b)
+{
+	FZ_CHECK(a->kind == b->kind && a->n == b->n && a->plain == b->plain, "tree shape differs");
+	FZ_CHECK(a->len == b->len && !memcmp(a->s, b->s, a->len), "scalar '%s' became '%s'", a->s,
+		 b->s);
+	FZ_CHECK(!a->val == !b->val, "a key lost its value");
+	if (a->val)
+		same_tree(a->val, b->val);
+	for (a = a->first, b = b->first; a && b; a = a->next, b = b->next)
+		same_tree(a, b);
+	FZ_CHECK(!a && !b, "a container lost an item");
+}
+
+static void check_places(const struct sn__cn *n, uint32_t lines)
+{
+	FZ_CHECK(n->line >= 1 && n->line <= lines && n->col >= 1, "node at %u:%u of %u lines",
+		 n->line, n->col, lines);
+	if (n->val)
+		check_places(n->val, lines);
+	for (const struct sn__cn *k = n->first; k; k = k->next)
+		check_places(k, lines);
+}
+
+struct tree {
+	struct sn_config c;
+	struct sn__ld ld;
+	char err[ERR_LEN];
+	int rc;
+};
+
+static void tree_parse(struct tree *t, const char *buf, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->ld.c = &t->c;
+	t->ld.name = "fuzz.json";
+	t->ld.err = t->err;
+	t->ld.err_len = sizeof(t->err);
+	sn_arena_init(&t->ld.tmp, 0);
+	t->rc = sn__conf_parse_json(&t->ld, NULL, buf, len, &t->ld.root);
+}
+
+static void json_round_trip(const uint8_t *data, size_t size)
+{
+	struct tree *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct text t1 = { 0 }, t2 = { 0 };
+	uint32_t lines = 1;
+
+	FZ_SETUP(a && b, "out of memory");
+	for (size_t i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	tree_parse(a, (const char *)data, size);
+	if (a->rc == 0 && a->ld.root) {
+		check_places(a->ld.root, lines);
+		emit_tree(&t1, a->ld.root);
+		tree_parse(b, t1.buf, t1.len);
+		FZ_CHECK(b->rc == 0, "the written tree does not read back: %s\n%s", b->err, t1.buf);
+		same_tree(a->ld.root, b->ld.root);
+		emit_tree(&t2, b->ld.root);
+		FZ_CHECK(t1.len == t2.len && !memcmp(t1.buf, t2.buf, t1.len), "not a fixed point");
+		sn_arena_free(&b->ld.tmp);
+	}
+	sn_arena_free(&a->ld.tmp);
+	free(t1.buf);
+	free(t2.buf);
+	free(a);
+	free(b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	load_as("fuzz.yaml", data, size);
+	load_as("fuzz.json", data, size);
+	json_round_trip(data, size);
 	return 0;
 }

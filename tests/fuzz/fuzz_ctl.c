@@ -502,7 +502,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sn_arena_init(&a, 0);
 	check_parse(line, len, &a);
 	sn__ctl_out_init(&o, &a);
-	sn__ctl_exec(node, line, len, NOW, &o, NULL);
+	sn__ctl_exec(node, line, len, 0, NOW, &o, NULL);
 	check_reply(&o);
 	if (!strncmp(line + strspn(line, " \t"), "json", 4) && !strncmp(o.buf + o.len - 3, "ok\n", 3))
 		check_json_lines(o.buf);

@@ -7,7 +7,7 @@
  *
  * Invariants:
  * - decode returns 0 or one of SHORT, BAD_VERSION, BAD_HEADER, the one the
- *   rules of wire-protocol.md section 5 steps 1-3 give, restated here
+ *   rules of docs/protocol.md, section 6 steps 1-3 give, restated here
  *   independently of wire.h;
  * - after 0, the decoded fields encode to the same 20 bytes, and the nonce
  *   is be32(epoch) || be64(seq) read straight from the header bytes;

@@ -40,9 +40,16 @@ static int fake_tun_write(void *inst, struct sn_pkt *const *v, uint32_t cnt)
 	return (int)cnt;
 }
 
+static const char *fake_tun_name(void *inst)
+{
+	(void)inst;
+	return "subnetra0";
+}
+
 static const struct sn_os_ops fake_os = {
 	.struct_size = sizeof(struct sn_os_ops),
 	.tun_write_batch = fake_tun_write,
+	.tun_name = fake_tun_name,
 };
 
 static const struct sn_egress_ops fake_egress = {

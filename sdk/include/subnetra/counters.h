@@ -19,9 +19,9 @@ extern "C" {
 
 enum sn_counter {
 	/* traffic */
-	SN_CTR_RX_PACKETS = 0, /* datagrams accepted from the underlay (authenticated) */
+	SN_CTR_RX_PACKETS = 0, /* data and keepalive datagrams accepted (receive step 8) */
 	SN_CTR_RX_BYTES,       /* inner bytes of accepted datagrams */
-	SN_CTR_TX_PACKETS,     /* datagrams sent to the underlay */
+	SN_CTR_TX_PACKETS,     /* data and keepalive datagrams sent to the underlay */
 	SN_CTR_TX_BYTES,       /* inner bytes of datagrams sent */
 	SN_CTR_TUN_RX,         /* packets read from the TUN device */
 	SN_CTR_TUN_TX,         /* packets written to the TUN device */
@@ -36,9 +36,9 @@ enum sn_counter {
 	/* drops on receive, in the order of the receive steps */
 	SN_CTR_DROP_SHORT,        /* shorter than 36 bytes */
 	SN_CTR_DROP_BAD_VERSION,  /* version != 1 */
-	SN_CTR_DROP_BAD_HEADER,   /* reserved bit/byte set, or empty data datagram */
+	SN_CTR_DROP_BAD_HEADER,   /* reserved bit/byte, kinds, length, epoch or seq range */
 	SN_CTR_DROP_UNKNOWN_PEER, /* key_id not a configured peer, or our own id */
-	SN_CTR_DROP_UNVERIFIED,   /* from or to a peer not verified since our start (step 4b) */
+	SN_CTR_DROP_UNVERIFIED,   /* from (step 4b) or to (step 11, TUN) a peer not verified */
 	SN_CTR_DROP_STALE_EPOCH,  /* epoch older than the accepted one */
 	SN_CTR_DROP_REPLAY,       /* seq outside the window or already seen */
 	SN_CTR_DROP_AUTH_FAIL,    /* tag does not verify */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * subnetra/crypto.h: the crypto operations: the AEAD and the key schedule
- * of wire-protocol.md section 1.
+ * of docs/protocol.md, section 1.
  *
  * The host derives direction keys once per (peer, direction, epoch) with
  * dir_key() into a key context of key_ctx_size bytes it allocates (never
