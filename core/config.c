@@ -561,7 +561,9 @@ static int load_buffer(const char *name, const char *buf, size_t len, bool check
 			snprintf(err, err_len, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	sn_arena_init(&ld.tmp, 0);
+	/* the tree of a big config is megabytes, made on a reload's worker:
+	 * pages of its own, given back when the load is done */
+	sn_arena_init_mapped(&ld.tmp, 1u << 20);
 	ld.asg_tail = &ld.asg;
 	rc = load(&ld, buf, len);
 	sn_arena_free(&ld.tmp);

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -397,11 +394,6 @@ static void retire_work(uv_work_t *w)
 		sn_peers_free_index(&r->peers);
 	sn_policy_free(r->t);
 	sn_config_free(r->cfg);
-#ifdef __GLIBC__
-	/* a reload's worker allocates in a glibc arena of its thread, which
-	 * keeps what was freed: give it back (10,000 peers: 4 MiB a reload) */
-	malloc_trim(0);
-#endif
 }
 
 static void retire_done(uv_work_t *w, int status)
