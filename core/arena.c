@@ -31,14 +31,21 @@ void sn_arena_init(struct sn_arena *a, size_t chunk_size)
 	a->unlocked = 0;
 }
 
+void sn_arena_init_mapped(struct sn_arena *a, size_t chunk_size)
+{
+	sn_arena_init(a, chunk_size);
+	a->flags = SN_ARENA_MAPPED;
+}
+
 void sn_arena_init_secret(struct sn_arena *a, size_t chunk_size)
 {
 	sn_arena_init(a, chunk_size);
 	a->flags = SN_ARENA_SECRET;
 }
 
-/* A chunk of its own pages: locked, out of core dumps. */
-static struct sn_arena_chunk *map_secret(struct sn_arena *a, size_t size)
+/* A chunk of its own pages; a secret arena's are locked and out of core
+ * dumps. */
+static struct sn_arena_chunk *map_chunk(struct sn_arena *a, size_t size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
 	struct sn_arena_chunk *c;
@@ -49,13 +56,17 @@ static struct sn_arena_chunk *map_secret(struct sn_arena *a, size_t size)
 	c = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c == MAP_FAILED)
 		return NULL;
+	c->locked = false;
+	c->mapped = len;
+	c->size = len - sizeof(*c);
+	if (!(a->flags & SN_ARENA_SECRET))
+		return c;
 #ifdef MADV_DONTDUMP
 	madvise(c, len, MADV_DONTDUMP);
 #endif
 	c->locked = mlock(c, len) == 0;
 	if (!c->locked)
 		a->unlocked++;
-	c->mapped = len;
 	c->size = len - sizeof(*c);
 	return c;
 }
@@ -65,8 +76,8 @@ static struct sn_arena_chunk *grow(struct sn_arena *a, size_t n)
 	size_t size = n > a->chunk_size ? n : a->chunk_size;
 	struct sn_arena_chunk *c;
 
-	if (a->flags & SN_ARENA_SECRET) {
-		c = map_secret(a, size);
+	if (a->flags & (SN_ARENA_SECRET | SN_ARENA_MAPPED)) {
+		c = map_chunk(a, size);
 	} else {
 		if (size > SIZE_MAX - sizeof(*c))
 			return NULL;
@@ -139,15 +150,17 @@ char *sn_arena_printf(struct sn_arena *a, const char *fmt, ...)
 	return d;
 }
 
-/* The whole mapping, header too, is wiped before it goes back. */
-static void unmap_secret(struct sn_arena_chunk *c)
+/* A secret chunk's whole mapping, header too, is wiped before it goes back. */
+static void unmap_chunk(struct sn_arena_chunk *c, bool secret)
 {
 	size_t len = c->mapped;
 	bool locked = c->locked;
 
-	sodium_memzero(c, len);
-	if (sn_arena_wiped_hook)
-		sn_arena_wiped_hook(c, len);
+	if (secret) {
+		sodium_memzero(c, len);
+		if (sn_arena_wiped_hook)
+			sn_arena_wiped_hook(c, len);
+	}
 	if (locked)
 		munlock(c, len);
 	munmap(c, len);
@@ -160,7 +173,7 @@ void sn_arena_free(struct sn_arena *a)
 	for (; c; c = next) {
 		next = c->next;
 		if (c->mapped)
-			unmap_secret(c);
+			unmap_chunk(c, a->flags & SN_ARENA_SECRET);
 		else
 			free(c);
 	}

@@ -23,6 +23,7 @@ struct sn_arena_chunk;
 
 /* sn_arena.flags */
 #define SN_ARENA_SECRET 0x1u
+#define SN_ARENA_MAPPED 0x2u /* chunks mmap()ed (not locked, not wiped) */
 
 struct sn_arena {
 	struct sn_arena_chunk *head; /* newest chunk first */
@@ -34,6 +35,11 @@ struct sn_arena {
 
 /* Initialise an empty arena; chunk_size 0 picks 16 KiB. Allocates nothing yet. */
 void sn_arena_init(struct sn_arena *a, size_t chunk_size);
+/* An arena whose chunks are pages of their own (mmap), given back to the
+ * system when it is freed: for a large short-lived arena made on a worker
+ * thread (a reload's parse tree), whose malloc()ed chunks would stay in
+ * that thread's malloc arena. */
+void sn_arena_init_mapped(struct sn_arena *a, size_t chunk_size);
 /* The same for an arena that will hold keys (see above). Locking is best
  * effort and silent: the caller asks sn_arena_locked() and warns once. */
 void sn_arena_init_secret(struct sn_arena *a, size_t chunk_size);

@@ -366,6 +366,7 @@ static const struct sn__field top_fields[] = {
 	{ "overlay", seen, true, "it holds subnet and address" },
 	{ "plugins", seen, false, NULL },
 	{ "peers", seen, false, NULL },
+	{ "peers_dir", seen, false, NULL },
 	{ "hub", seen, false, NULL },
 	{ "keepalive", seen, false, NULL },
 	{ "aqm", seen, false, NULL },
@@ -405,7 +406,7 @@ static int keepalive(struct sn__ld *ld)
 
 static int hub_listen(struct sn__ld *ld)
 {
-	struct sn_conf_loc none = { 0, 0 };
+	struct sn_conf_loc none = { 0, 0, NULL };
 
 	if (ld->c->role != SN_ROLE_HUB)
 		return 0;
@@ -424,7 +425,7 @@ static int decode(struct sn__ld *ld)
 	int rc;
 
 	if (!r || (r->kind == SN__CN_SCALAR && r->plain && !r->len))
-		return sn__conf_fail_at(ld, -EINVAL, NULL, (struct sn_conf_loc){ 1, 1 },
+		return sn__conf_fail_at(ld, -EINVAL, NULL, (struct sn_conf_loc){ 1, 1, NULL },
 					"the file is empty (expected the sections node: and overlay:)");
 	if (r->kind != SN__CN_MAP)
 		return sn__conf_fail(ld, r, "expected a mapping of sections (node:, overlay:, ...), got %s",
@@ -533,10 +534,10 @@ static int load(struct sn__ld *ld, const char *buf, size_t len)
 	if (!ld->dir)
 		return sn__conf_oom(ld);
 	if (len > SN__CONF_MAX_SIZE)
-		return sn__conf_fail_at(ld, -EFBIG, NULL, (struct sn_conf_loc){ 0, 0 },
+		return sn__conf_fail_at(ld, -EFBIG, NULL, (struct sn_conf_loc){ 0, 0, NULL },
 					"the file is larger than %u bytes (is it really a config?)",
 					SN__CONF_MAX_SIZE);
-	rc = sn__conf_parse(ld, buf, len);
+	rc = sn__conf_parse(ld, NULL, buf, len, &ld->root);
 	if (rc == 0)
 		rc = decode(ld);
 	if (rc == 0)
@@ -563,7 +564,9 @@ static int load_buffer(const char *name, const char *buf, size_t len, bool check
 			snprintf(err, err_len, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	sn_arena_init(&ld.tmp, 0);
+	/* the tree of a big config is megabytes, made on a reload's worker:
+	 * pages of its own, given back when the load is done */
+	sn_arena_init_mapped(&ld.tmp, 1u << 20);
 	ld.asg_tail = &ld.asg;
 	rc = load(&ld, buf, len);
 	sn_arena_free(&ld.tmp);
@@ -581,7 +584,6 @@ int sn_config_load_buffer(const char *name, const char *buf, size_t len, bool ch
 	return load_buffer(name, buf, len, check_key_file, NULL, out, err, err_len);
 }
 
-static int read_all(int fd, char **out, size_t *len);
 
 /* Only control.socket, for the subnetra tool: the file is parsed (a syntax
  * error is still an error) but nothing else is decoded, checked, read or
@@ -594,7 +596,7 @@ static int socket_only(struct sn__ld *ld, const char *buf, size_t len)
 	ld->dir = dir_of(&ld->c->arena, ld->name);
 	if (!ld->dir)
 		return sn__conf_oom(ld);
-	if ((rc = sn__conf_parse(ld, buf, len)) < 0)
+	if ((rc = sn__conf_parse(ld, NULL, buf, len, &ld->root)) < 0)
 		return rc;
 	ctl = ld->root && ld->root->kind == SN__CN_MAP ? sn__conf_get(ld->root, "control") : NULL;
 	v = ctl && ctl->kind == SN__CN_MAP ? sn__conf_get(ctl, "socket") : NULL;
@@ -614,7 +616,7 @@ int sn_config_load_socket(const char *path, struct sn_config **out, char *err, s
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
+	rc = fd < 0 ? -errno : sn__conf_read_all(fd, SN__CONF_MAX_SIZE, &buf, &len);
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0) {
@@ -637,7 +639,7 @@ int sn_config_load_socket(const char *path, struct sn_config **out, char *err, s
 	return rc;
 }
 
-static int read_all(int fd, char **out, size_t *len)
+int sn__conf_read_all(int fd, size_t max, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf;
@@ -648,7 +650,7 @@ static int read_all(int fd, char **out, size_t *len)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if ((uint64_t)st.st_size > SN__CONF_MAX_SIZE) /* off_t is 32 bits on armhf */
+	if ((uint64_t)st.st_size > max) /* off_t is 32 bits on armhf */
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
@@ -694,12 +696,13 @@ static int load_path(const char *path, const struct sn_config *running, struct s
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
+	rc = fd < 0 ? -errno : sn__conf_read_all(fd, SN__CONF_MAX_SIZE, &buf, &len);
 	if (rc < 0) {
 		char why[128] = "";
 
 		if (rc == -EFBIG)
-			snprintf(why, sizeof(why), " (a config is at most 1 MiB)");
+			snprintf(why, sizeof(why), " (a config is at most %u MiB)",
+				 SN__CONF_MAX_SIZE >> 20);
 		else if (rc == -EACCES && running && running->user)
 			snprintf(why, sizeof(why), " (a reload runs as node.user '%.32s': make the "
 				 "file readable by that user)", running->user);
@@ -738,16 +741,6 @@ void sn_config_free(struct sn_config *c)
 		sodium_memzero(c->peers[i].psk, sizeof(c->peers[i].psk));
 	a = c->arena;
 	sn_arena_free(&a);
-}
-
-const struct sn_conf_peer *sn_config_peer(const struct sn_config *c, uint32_t id)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->n_peers; i++)
-		if (c->peers[i].id == id)
-			return &c->peers[i];
-	return NULL;
 }
 
 const struct sn_conf_plugin_opts *sn_config_plugin_opts(const struct sn_config *c,

@@ -53,6 +53,8 @@ enum sn_action { SN_ACT_LOCAL = 1, SN_ACT_FORWARD = 2, SN_ACT_DROP = 3 };
 struct sn_conf_loc {
 	uint32_t line;   /* 1-based; 0 = unknown */
 	uint32_t column; /* 1-based */
+	const char *file; /* the file it is in when not the config itself
+			   * (a peers_dir file); NULL = the config */
 };
 
 /* sn_conf_peer.has */
@@ -73,7 +75,11 @@ struct sn_conf_peer {
 	struct sn_prefix *routes;      /* prefixes routed to this peer (LANs behind it) */
 	uint32_t n_routes;
 	struct sn_conf_loc loc;        /* where the peer's entry starts */
-	const char *key_path;          /* "peers[1]" or "hub", for messages */
+	const char *key_path;          /* "peers[1]" or "hub", or the peers_dir file's
+					* path, for messages */
+	const char *file;              /* the peers_dir file it came from; NULL when the
+					* config itself holds it (its keys are then named
+					* KEY alone in messages, not key_path.KEY) */
 	const char *psk_file;          /* resolved path of psk_file; NULL when unset */
 };
 
@@ -137,9 +143,12 @@ struct sn_config {
 	struct sn_conf_plugin_opts *plugin_opts;
 	uint32_t n_plugin_opts;
 
-	/* peers: every spoke on a hub; exactly the hub on a spoke */
+	/* peers: every spoke on a hub (peers: first, then peers_dir's files in
+	 * name order); exactly the hub on a spoke */
 	struct sn_conf_peer *peers;
 	uint32_t n_peers;
+	uint32_t *by_id;           /* indexes into peers, sorted by id (sn_config_peer) */
+	const char *peers_dir;     /* resolved peers_dir; NULL when unset */
 
 	uint32_t keepalive;        /* seconds, 0 = off */
 
@@ -199,7 +208,7 @@ int sn_config_load_socket(const char *path, struct sn_config **out, char *err, s
 
 void sn_config_free(struct sn_config *c);
 
-/* The peer with this id, or NULL. */
+/* The peer with this id, or NULL (a binary search: O(log n)). */
 const struct sn_conf_peer *sn_config_peer(const struct sn_config *c, uint32_t id);
 
 /* The options of plugin name, or NULL. */

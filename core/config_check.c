@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * core/config_check.c: the rules of docs/configuration.md that need more
- * than one value (ids, overlay addresses, overlapping prefixes, keys),
+ * core/config_check.c: the checks that need the whole config, in order
+ * (those between peers, docs/configuration.md's rules that need more than
+ * one value, are in config_cross.c), the prefixes assigned to nodes,
  * endpoints and their name resolution, and reading key files.
  */
 #include <errno.h>
@@ -36,10 +37,12 @@ int sn__conf_add_asg(struct sn__ld *ld, const struct sn__cn *v, const struct sn_
 	a->owner = owner;
 	a->loc = sn__conf_loc(v);
 	a->path = sn_arena_strdup(&ld->tmp, ld->path);
-	if (!a->path)
+	a->ref = v->file ? sn_arena_printf(&ld->tmp, "%s in %s", ld->path, v->file) : a->path;
+	if (!a->path || !a->ref)
 		return sn__conf_oom(ld);
 	*ld->asg_tail = a;
 	ld->asg_tail = &a->next;
+	ld->n_asg++;
 	return 0;
 }
 
@@ -138,185 +141,6 @@ int sn__conf_endpoint(struct sn__ld *ld, const struct sn__cn *v, struct sn_addr 
 		return sn__conf_fail(ld, v, "'%.*s' is neither an IPv4 address nor a host name",
 				     ECHO_MAX, host);
 	return resolve(ld, v, host, port, out);
-}
-
-/* ---- ids and overlay addresses ----------------------------------------- */
-
-static const char *peer_path(char *buf, size_t len, const struct sn_conf_peer *p,
-			     const char *key)
-{
-	snprintf(buf, len, "%s.%s", p->key_path, key);
-	return buf;
-}
-
-static int check_ids(struct sn__ld *ld)
-{
-	const struct sn_config *c = ld->c;
-	char path[96];
-	uint32_t i, j;
-
-	for (i = 0; i < c->n_peers; i++) {
-		const struct sn_conf_peer *p = &c->peers[i];
-		struct sn_conf_loc at = sn__conf_loc(ld->peer_at[i].id);
-
-		peer_path(path, sizeof(path), p, "id");
-		if (p->id == c->node_id)
-			return sn__conf_fail_at(ld, -EINVAL, path, at,
-						"%u is this node's own id (node.id, line %u); every node needs its own id",
-						p->id, ld->at_id->line);
-		for (j = 0; j < i; j++)
-			if (c->peers[j].id == p->id)
-				return sn__conf_fail_at(ld, -EINVAL, path, at,
-							"%u is already the id of %s (line %u); every node needs its own id",
-							p->id, c->peers[j].key_path, ld->peer_at[j].id->line);
-	}
-	return 0;
-}
-
-static int check_host(struct sn__ld *ld, const char *path, const struct sn__cn *v, uint32_t a)
-{
-	const struct sn_prefix *s = &ld->c->subnet;
-	uint32_t last = s->addr | (s->len ? ~(0xffffffffu << (32 - s->len)) : 0xffffffffu);
-	char ab[16], sb[20], fb[16], lb[16];
-	const char *what = NULL;
-
-	sn__ipv4_str(a, ab, sizeof(ab));
-	sn_prefix_str(s, sb, sizeof(sb));
-	if (!sn__prefix_has(s, a))
-		return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
-					"%s is outside the overlay subnet %s (overlay.subnet, line %u)",
-					ab, sb, ld->at_subnet->line);
-	if (s->len <= 30 && a == s->addr)
-		what = "network";
-	else if (s->len <= 30 && a == last)
-		what = "broadcast";
-	if (!what)
-		return 0;
-	return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
-				"%s is the %s address of %s (use one from %s to %s)", ab, what, sb,
-				sn__ipv4_str(s->addr + 1, fb, sizeof(fb)),
-				sn__ipv4_str(last - 1, lb, sizeof(lb)));
-}
-
-static int check_peer_address(struct sn__ld *ld, uint32_t i)
-{
-	const struct sn_config *c = ld->c;
-	const struct sn_conf_peer *p = &c->peers[i];
-	const struct sn__cn *v = ld->peer_at[i].address;
-	char path[96], ab[16];
-	uint32_t j;
-	int rc;
-
-	peer_path(path, sizeof(path), p, "address");
-	rc = check_host(ld, path, v, p->address);
-	if (rc < 0)
-		return rc;
-	sn__ipv4_str(p->address, ab, sizeof(ab));
-	if (p->address == c->address)
-		return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
-					"%s is this node's own overlay address (overlay.address, line %u)",
-					ab, ld->at_address->line);
-	for (j = 0; j < i; j++)
-		if ((c->peers[j].has & SN_PEER_HAS_ADDRESS) && c->peers[j].address == p->address)
-			return sn__conf_fail_at(ld, -EINVAL, path, sn__conf_loc(v),
-						"%s is already the address of %s (line %u)", ab,
-						c->peers[j].key_path, ld->peer_at[j].address->line);
-	return 0;
-}
-
-static int check_addresses(struct sn__ld *ld)
-{
-	const struct sn_config *c = ld->c;
-	uint32_t i;
-	int rc;
-
-	if (c->subnet.len == 32)
-		return sn__conf_fail_at(ld, -EINVAL, "overlay.subnet", sn__conf_loc(ld->at_subnet),
-					"a /32 has room for one node only (use a shorter prefix such as /24)");
-	rc = check_host(ld, "overlay.address", ld->at_address, c->address);
-	for (i = 0; i < c->n_peers && rc == 0; i++)
-		if (c->peers[i].has & SN_PEER_HAS_ADDRESS)
-			rc = check_peer_address(ld, i);
-	return rc;
-}
-
-/* ---- overlapping prefixes ---------------------------------------------- */
-
-static const char *owner_str(const struct sn__ld *ld, uint32_t owner, char *buf, size_t len)
-{
-	if (owner == 0)
-		snprintf(buf, len, "this node");
-	else
-		snprintf(buf, len, "node %u", ld->c->peers[owner - 1].id);
-	return buf;
-}
-
-static int overlap_pair(struct sn__ld *ld, const struct sn__asg *a, const struct sn__asg *b)
-{
-	char pa[20], pb[20], who[32];
-	bool same = a->p.addr == b->p.addr && a->p.len == b->p.len;
-
-	sn_prefix_str(&a->p, pa, sizeof(pa));
-	sn_prefix_str(&b->p, pb, sizeof(pb));
-	if (a->owner != b->owner)
-		return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
-					"%s overlaps %s at %s (line %u), which belongs to %s; a prefix can belong to one node only",
-					pa, pb, b->path, b->loc.line,
-					owner_str(ld, b->owner, who, sizeof(who)));
-	if (same)
-		return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
-					"%s is listed twice (also at %s, line %u)", pa, b->path,
-					b->loc.line);
-	return 0;
-}
-
-static int check_overlaps(struct sn__ld *ld)
-{
-	const struct sn__asg *a, *b;
-	char pa[20], ps[20];
-	int rc;
-
-	for (a = ld->asg; a; a = a->next) {
-		if (sn__prefix_overlap(&a->p, &ld->c->subnet))
-			return sn__conf_fail_at(ld, -EINVAL, a->path, a->loc,
-						"%s overlaps the overlay subnet %s (overlay.subnet, line %u); a LAN or route must lie outside it",
-						sn_prefix_str(&a->p, pa, sizeof(pa)),
-						sn_prefix_str(&ld->c->subnet, ps, sizeof(ps)),
-						ld->at_subnet->line);
-		for (b = ld->asg; b != a; b = b->next) {
-			if (!sn__prefix_overlap(&a->p, &b->p))
-				continue;
-			rc = overlap_pair(ld, a, b);
-			if (rc < 0)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/* ---- keys -------------------------------------------------------------- */
-
-static int check_public_keys(struct sn__ld *ld, const uint8_t *own)
-{
-	const struct sn_config *c = ld->c;
-	char path[96];
-	uint32_t i, j;
-
-	for (i = 0; i < c->n_peers; i++) {
-		struct sn_conf_loc at = sn__conf_loc(ld->peer_at[i].public_key);
-
-		peer_path(path, sizeof(path), &c->peers[i], "public_key");
-		if (own && !sodium_memcmp(own, c->peers[i].public_key, 32))
-			return sn__conf_fail_at(ld, -EINVAL, path, at,
-						"is this node's own public key (node.private_key_file); every node needs its own key pair");
-		for (j = 0; j < i; j++)
-			if (!sodium_memcmp(c->peers[j].public_key, c->peers[i].public_key, 32))
-				return sn__conf_fail_at(ld, -EINVAL, path, at,
-							"is the same key as %s.public_key (line %u); every node needs its own key pair",
-							c->peers[j].key_path,
-							ld->peer_at[j].public_key->line);
-	}
-	return 0;
 }
 
 static int key_open(struct sn__ld *ld, const char *file, const char *kp,
@@ -494,23 +318,23 @@ static int check_key_files(struct sn__ld *ld)
 {
 	struct sn_config *c = ld->c;
 	uint8_t pub[32];
-	char path[96];
+	char path[1100];
 	uint32_t i;
 	int rc;
 
 	key_owners(c, &ld->key_owners);
 	rc = private_key(ld);
 	if (rc == 0 && sodium_init() < 0)
-		rc = sn__conf_fail_at(ld, -EIO, NULL, (struct sn_conf_loc){ 0, 0 },
+		rc = sn__conf_fail_at(ld, -EIO, NULL, (struct sn_conf_loc){ 0, 0, NULL },
 				      "cannot initialise libsodium");
 	if (rc == 0 && crypto_scalarmult_base(pub, c->private_key) == 0)
-		rc = check_public_keys(ld, pub);
+		rc = sn__conf_check_public_keys(ld, pub);
 	for (i = 0; i < c->n_peers && rc == 0; i++) {
 		struct sn_conf_peer *p = &c->peers[i];
 
 		if (!p->psk_file)
 			continue;
-		peer_path(path, sizeof(path), p, "psk_file");
+		sn__conf_peer_path(path, sizeof(path), p, "psk_file");
 		rc = sn__conf_key_file(ld, p->psk_file, path, ld->peer_at[i].psk_file, "wg genpsk",
 				       p->psk);
 		if (rc == 0)
@@ -550,14 +374,14 @@ static int check_ifname(struct sn__ld *ld)
 
 int sn__conf_check(struct sn__ld *ld)
 {
-	int rc = check_ids(ld);
+	int rc = sn__conf_check_ids(ld);
 
 	if (rc == 0)
-		rc = check_addresses(ld);
+		rc = sn__conf_check_addresses(ld);
 	if (rc == 0)
-		rc = check_overlaps(ld);
+		rc = sn__conf_check_overlaps(ld);
 	if (rc == 0)
-		rc = check_public_keys(ld, NULL);
+		rc = sn__conf_check_public_keys(ld, NULL);
 	if (rc == 0)
 		rc = check_ifname(ld);
 	if (rc == 0 && ld->check_keys)

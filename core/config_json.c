@@ -37,6 +37,7 @@
 
 struct jp {
 	struct sn__ld *ld;
+	const char *file;          /* a peers_dir file; NULL: the config itself */
 	const unsigned char *p, *end;
 	uint32_t line, col;
 	int depth;
@@ -61,7 +62,7 @@ static int fail_at(struct jp *j, uint32_t line, uint32_t col, const char *fmt, .
 
 static int fail_at(struct jp *j, uint32_t line, uint32_t col, const char *fmt, ...)
 {
-	struct sn_conf_loc loc = { line, col };
+	struct sn_conf_loc loc = { line, col, j->file };
 	char msg[256];
 	va_list ap;
 
@@ -135,6 +136,7 @@ static struct sn__cn *node(struct jp *j, enum sn__cn_kind kind, uint32_t line, u
 		n->kind = kind;
 		n->line = line;
 		n->col = col;
+		n->file = j->file;
 		n->s = "";
 	}
 	return n;
@@ -659,9 +661,10 @@ static int value(struct jp *j, struct sn__cn **out)
 	return literal(j, out);
 }
 
-int sn__conf_parse_json(struct sn__ld *ld, const char *buf, size_t len)
+int sn__conf_parse_json(struct sn__ld *ld, const char *file, const char *buf, size_t len,
+			struct sn__cn **root)
 {
-	struct jp j = { .ld = ld, .p = (const unsigned char *)buf,
+	struct jp j = { .ld = ld, .file = file, .p = (const unsigned char *)buf,
 			.end = (const unsigned char *)buf + len, .line = 1, .col = 1 };
 	int rc;
 
@@ -670,7 +673,7 @@ int sn__conf_parse_json(struct sn__ld *ld, const char *buf, size_t len)
 	skip_ws(&j);
 	if (j.p == j.end)
 		return 0; /* no value: the loader says the file is empty */
-	if ((rc = value(&j, &ld->root)) < 0)
+	if ((rc = value(&j, root)) < 0)
 		return rc;
 	skip_ws(&j);
 	if (j.p < j.end)

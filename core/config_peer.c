@@ -144,46 +144,113 @@ static int one_peer(struct sn__ld *ld, const struct sn__cn *m, uint32_t i,
 	struct sn_conf_peer *p = &ld->c->peers[i];
 
 	p->loc = sn__conf_loc(m);
-	p->key_path = sn_arena_strdup(&ld->c->arena, ld->path);
+	if (!p->key_path)
+		p->key_path = sn_arena_strdup(&ld->c->arena, ld->path);
 	if (!p->key_path)
 		return sn__conf_oom(ld);
 	return sn__conf_map(ld, m, f, n, &i);
 }
 
-static int hub_peers(struct sn__ld *ld, const struct sn__cn *v)
+int sn__conf_spoke(struct sn__ld *ld, const struct sn__cn *m, uint32_t i)
+{
+	return one_peer(ld, m, i, spoke_fields, N(spoke_fields));
+}
+
+/* The peers: list into c->peers[0 .. v->n). */
+static int peer_list(struct sn__ld *ld, const struct sn__cn *v)
 {
 	const struct sn__cn *it;
 	uint32_t i = 0;
 	size_t mark;
-	int rc;
+	int rc = 0;
 
-	rc = sn__conf_seq(ld, v, "a list of spokes");
-	if (rc == 0 && v->n == 0)
-		rc = sn__conf_fail(ld, v, "a hub needs at least one peer (the list is empty)");
-	if (rc == 0)
-		rc = alloc_peers(ld, v->n);
-	for (it = rc == 0 ? v->first : NULL; it && rc == 0; it = it->next, i++) {
+	for (it = v->first; it && rc == 0; it = it->next, i++) {
 		mark = sn__conf_path_idx(ld, i);
-		rc = one_peer(ld, it, i, spoke_fields, N(spoke_fields));
+		rc = sn__conf_spoke(ld, it, i);
 		sn__conf_path_pop(ld, mark);
 	}
 	return rc;
 }
 
+/* peers_dir's files into c->peers[first ..]: each file is a peer of its
+ * own, named by its path, its keys named alone in messages. */
+static int peer_files(struct sn__ld *ld, struct sn__cn **roots, const char **names, uint32_t n,
+		      uint32_t first)
+{
+	char saved[sizeof(ld->path)];
+	size_t plen = ld->plen;
+	int rc = 0;
+
+	memcpy(saved, ld->path, sizeof(saved));
+	sn__conf_path_pop(ld, 0);
+	for (uint32_t f = 0; f < n && rc == 0; f++) {
+		struct sn_conf_peer *p = &ld->c->peers[first + f];
+
+		p->file = p->key_path = names[f]; /* in the config's arena */
+		if (!roots[f] || (roots[f]->kind == SN__CN_SCALAR && roots[f]->plain && !roots[f]->len))
+			rc = sn__conf_fail_at(ld, -EINVAL, NULL, (struct sn_conf_loc){ 1, 1, p->file },
+					      "the file is empty (expected one peer: id, public_key, address, ...)");
+		else
+			rc = sn__conf_spoke(ld, roots[f], first + f);
+	}
+	memcpy(ld->path, saved, sizeof(saved));
+	ld->plen = plen;
+	return rc;
+}
+
+/* A hub's spokes: the peers: list, then one per peers_dir file. */
+static int hub_peers(struct sn__ld *ld, const struct sn__cn *list, const struct sn__cn *dir)
+{
+	struct sn__cn **roots = NULL;
+	const char **names = NULL;
+	uint32_t nf = 0, nl;
+	size_t mark;
+	int rc = 0;
+
+	if (list) {
+		mark = sn__conf_path_key(ld, "peers");
+		rc = sn__conf_seq(ld, list, "a list of spokes");
+		if (rc == 0 && list->n == 0 && !dir)
+			rc = sn__conf_fail(ld, list, "a hub needs at least one peer (the list is empty)");
+		sn__conf_path_pop(ld, mark);
+	}
+	if (rc == 0 && dir) {
+		mark = sn__conf_path_key(ld, "peers_dir");
+		rc = sn__conf_path(ld, dir, &ld->c->peers_dir);
+		if (rc == 0)
+			rc = sn__conf_peers_dir(ld, dir, &roots, &names, &nf);
+		sn__conf_path_pop(ld, mark);
+	}
+	nl = list ? list->n : 0;
+	if (rc == 0)
+		rc = alloc_peers(ld, nl + nf);
+	if (rc == 0 && list) {
+		mark = sn__conf_path_key(ld, "peers");
+		rc = peer_list(ld, list);
+		sn__conf_path_pop(ld, mark);
+	}
+	return rc == 0 ? peer_files(ld, roots, names, nf, nl) : rc;
+}
+
 static int spoke_hub(struct sn__ld *ld, const struct sn__cn *v)
 {
 	int rc = alloc_peers(ld, 1);
+	size_t mark;
 
-	return rc < 0 ? rc : one_peer(ld, v, 0, hub_fields, N(hub_fields));
+	if (rc < 0)
+		return rc;
+	mark = sn__conf_path_key(ld, "hub");
+	rc = one_peer(ld, v, 0, hub_fields, N(hub_fields));
+	sn__conf_path_pop(ld, mark);
+	return rc;
 }
 
 int sn__conf_peers(struct sn__ld *ld)
 {
 	const struct sn__cn *peers = sn__conf_key(ld->root, "peers");
 	const struct sn__cn *hub = sn__conf_key(ld->root, "hub");
+	const struct sn__cn *dir = sn__conf_key(ld->root, "peers_dir");
 	bool is_hub = ld->c->role == SN_ROLE_HUB;
-	const struct sn__cn *k = is_hub ? peers : hub;
-	size_t mark;
 	int rc;
 
 	if (is_hub && hub)
@@ -192,16 +259,18 @@ int sn__conf_peers(struct sn__ld *ld)
 	if (!is_hub && peers)
 		return sn__conf_fail_at(ld, -EINVAL, "peers", sn__conf_loc(peers),
 					"not allowed on a spoke (a spoke has one peer, its hub: write it under hub:)");
-	if (!k && is_hub)
+	if (!is_hub && dir)
+		return sn__conf_fail_at(ld, -EINVAL, "peers_dir", sn__conf_loc(dir),
+					"not allowed on a spoke (a spoke has one peer, its hub: write it under hub:)");
+	if (is_hub && !peers && !dir)
 		return sn__conf_fail(ld, ld->root,
 				     "missing required section 'peers' (a hub lists its spokes there)");
-	if (!k)
+	if (!is_hub && !hub)
 		return sn__conf_fail(ld, ld->root,
 				     "missing required section 'hub' (a spoke names its hub there: id, public_key, endpoint)");
-	mark = sn__conf_path_key(ld, k->s);
-	rc = is_hub ? hub_peers(ld, k->val) : spoke_hub(ld, k->val);
-	sn__conf_path_pop(ld, mark);
-	return rc;
+	rc = is_hub ? hub_peers(ld, peers ? peers->val : NULL, dir ? dir->val : NULL)
+		    : spoke_hub(ld, hub->val);
+	return rc < 0 ? rc : sn__conf_index_ids(ld);
 }
 
 /* ---- policy ------------------------------------------------------------ */

@@ -33,6 +33,7 @@ static void vput(struct sn__ld *ld, const char *path, struct sn_conf_loc loc, co
 		 va_list ap)
 {
 	size_t len = ld->err_len;
+	const char *file;
 	int n;
 
 	if (ld->failed || !ld->err || !len) {
@@ -40,10 +41,11 @@ static void vput(struct sn__ld *ld, const char *path, struct sn_conf_loc loc, co
 		return;
 	}
 	ld->failed = true;
+	file = loc.file ? loc.file : ld->name;
 	if (loc.line)
-		n = snprintf(ld->err, len, "%s:%u:%u: ", ld->name, loc.line, loc.column);
+		n = snprintf(ld->err, len, "%s:%u:%u: ", file, loc.line, loc.column);
 	else
-		n = snprintf(ld->err, len, "%s: ", ld->name);
+		n = snprintf(ld->err, len, "%s: ", file);
 	if (n >= 0 && (size_t)n < len && path && *path)
 		n += snprintf(ld->err + n, len - (size_t)n, "%s: ", path);
 	if (n >= 0 && (size_t)n < len)
@@ -73,20 +75,31 @@ int sn__conf_fail(struct sn__ld *ld, const struct sn__cn *at, const char *fmt, .
 	return -EINVAL;
 }
 
+int sn__conf_fail_raw(struct sn__ld *ld, int rc, const char *msg)
+{
+	if (!ld->failed && ld->err && ld->err_len) {
+		snprintf(ld->err, ld->err_len, "%s", msg);
+		clean(ld->err);
+	}
+	ld->failed = true;
+	return rc;
+}
+
 int sn__conf_oom(struct sn__ld *ld)
 {
-	struct sn_conf_loc none = { 0, 0 };
+	struct sn_conf_loc none = { 0, 0, NULL };
 
 	return sn__conf_fail_at(ld, -ENOMEM, NULL, none, "out of memory");
 }
 
 struct sn_conf_loc sn__conf_loc(const struct sn__cn *v)
 {
-	struct sn_conf_loc loc = { 0, 0 };
+	struct sn_conf_loc loc = { 0, 0, NULL };
 
 	if (v) {
 		loc.line = v->line;
 		loc.column = v->col;
+		loc.file = v->file;
 	}
 	return loc;
 }
@@ -126,6 +139,8 @@ struct frame {
 
 struct builder {
 	struct sn__ld *ld;
+	const char *file;     /* NULL: the config itself */
+	struct sn__cn **root;
 	const char *buf;
 	size_t len;
 	struct frame st[SN__CONF_MAX_DEPTH];
@@ -138,7 +153,7 @@ static int fail_mark(struct builder *b, const yaml_mark_t *m, const char *fmt, .
 
 static int fail_mark(struct builder *b, const yaml_mark_t *m, const char *fmt, ...)
 {
-	struct sn_conf_loc loc = { (uint32_t)m->line + 1, (uint32_t)m->column + 1 };
+	struct sn_conf_loc loc = { (uint32_t)m->line + 1, (uint32_t)m->column + 1, b->file };
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -155,6 +170,7 @@ static struct sn__cn *new_node(struct builder *b, enum sn__cn_kind kind, const y
 		n->kind = kind;
 		n->line = (uint32_t)m->line + 1;
 		n->col = (uint32_t)m->column + 1;
+		n->file = b->file;
 		n->s = "";
 	}
 	return n;
@@ -165,7 +181,7 @@ static int attach(struct builder *b, struct sn__cn *n, const yaml_mark_t *m)
 	struct frame *f;
 
 	if (b->depth == 0) {
-		b->ld->root = n;
+		*b->root = n;
 		return 0;
 	}
 	f = &b->st[b->depth - 1];
@@ -308,16 +324,17 @@ static bool json_name(const char *name)
 	return n >= 5 && !strcasecmp(name + n - 5, ".json");
 }
 
-int sn__conf_parse(struct sn__ld *ld, const char *buf, size_t len)
+int sn__conf_parse(struct sn__ld *ld, const char *file, const char *buf, size_t len,
+		   struct sn__cn **root)
 {
-	struct builder b = { .ld = ld, .buf = buf, .len = len };
+	struct builder b = { .ld = ld, .file = file, .root = root, .buf = buf, .len = len };
 	yaml_parser_t p;
 	yaml_event_t ev;
 	bool done = false;
 	int rc = 0;
 
-	if (json_name(ld->name))
-		return sn__conf_parse_json(ld, buf, len);
+	if (json_name(file ? file : ld->name))
+		return sn__conf_parse_json(ld, file, buf, len, root);
 	if (!yaml_parser_initialize(&p))
 		return sn__conf_oom(ld);
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
@@ -419,28 +436,58 @@ static const char *shape(const struct sn__cn *v)
 	return v->kind == SN__CN_SEQ ? "a list" : v->kind == SN__CN_MAP ? "a mapping" : "a value";
 }
 
+static int duplicate(struct sn__ld *ld, const struct sn__cn *k, const struct sn__cn *first)
+{
+	size_t mark = sn__conf_path_key(ld, k->s);
+
+	sn__conf_fail(ld, k, "duplicate key (first set at line %u)", first->line);
+	sn__conf_path_pop(ld, mark);
+	return -EINVAL;
+}
+
+/* Mappings of more keys than this are checked by sorting (O(n log n)). */
+#define KEYS_SCAN_MAX 16
+
+/* The first key of m (in order) that repeats an earlier one is refused,
+ * naming the first time it was set. */
+static int unique_keys(struct sn__ld *ld, const struct sn__cn *m)
+{
+	const struct sn__cn *k, *j, **v;
+	const char **keys;
+	uint32_t *first, i = 0;
+
+	if (m->n <= KEYS_SCAN_MAX) {
+		for (k = m->first; k; k = k->next)
+			for (j = m->first; j != k; j = j->next)
+				if (!strcmp(j->s, k->s))
+					return duplicate(ld, k, j);
+		return 0;
+	}
+	v = sn_arena_alloc(&ld->tmp, m->n * sizeof(*v));
+	keys = sn_arena_alloc(&ld->tmp, m->n * sizeof(*keys));
+	if (!v || !keys)
+		return sn__conf_oom(ld);
+	for (k = m->first; k; k = k->next, i++) {
+		v[i] = k;
+		keys[i] = k->s;
+	}
+	if (!(first = sn__conf_first_strs(ld, keys, i)))
+		return sn__conf_oom(ld);
+	for (uint32_t x = 0; x < i; x++)
+		if (first[x] != x)
+			return duplicate(ld, v[x], v[first[x]]);
+	return 0;
+}
+
 int sn__conf_keys(struct sn__ld *ld, const struct sn__cn *m, const char *what)
 {
-	const struct sn__cn *k, *j;
-	size_t mark;
-
 	if (is_null(m))
 		return sn__conf_fail(ld, m, "has no value (expected %s)", what);
 	if (m->kind == SN__CN_SCALAR)
 		return sn__conf_fail(ld, m, "expected %s, got '%.*s'", what, ECHO_MAX, m->s);
 	if (m->kind != SN__CN_MAP)
 		return sn__conf_fail(ld, m, "expected %s, got %s", what, shape(m));
-	for (k = m->first; k; k = k->next) {
-		for (j = m->first; j != k; j = j->next) {
-			if (strcmp(j->s, k->s))
-				continue;
-			mark = sn__conf_path_key(ld, k->s);
-			sn__conf_fail(ld, k, "duplicate key (first set at line %u)", j->line);
-			sn__conf_path_pop(ld, mark);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return unique_keys(ld, m);
 }
 
 static const struct sn__field *field(const struct sn__field *f, size_t n, const char *key)
@@ -457,7 +504,7 @@ static int missing(struct sn__ld *ld, const struct sn__cn *m, const struct sn__f
 {
 	const char *sep = f->hint ? " (" : "", *end = f->hint ? ")" : "";
 
-	if (!ld->plen)
+	if (!ld->plen && !m->file) /* the top of the config (a peer file's top holds keys) */
 		return sn__conf_fail(ld, m, "missing required section '%s'%s%s%s", f->key, sep,
 				     f->hint ? f->hint : "", end);
 	return sn__conf_fail(ld, m, "missing required key '%s'%s%s%s", f->key, sep,

@@ -84,8 +84,16 @@ void sn__ctl_printf(struct sn_ctl_out *o, const char *fmt, ...)
 /* s as a JSON string, quotes included */
 void sn__ctl_json_str(struct sn_ctl_out *o, const char *s);
 
+/* Which part of status to show: everything (zeroed), the node and the
+ * count of peers by state only (summary), or the node and one peer. */
+struct sn_ctl_sel {
+	bool summary;
+	const struct sn_peer *peer;
+};
+
 /* ctl_format.c: command output (no status line). now_ns is uv_hrtime(). */
-void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json);
+void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json,
+		    const struct sn_ctl_sel *sel);
 void sn__ctl_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json);
 void sn__ctl_metrics(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns);
 void sn__ctl_policy_list(struct sn_ctl_out *o, const struct sn_node *n, bool json);

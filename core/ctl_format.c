@@ -352,8 +352,18 @@ static const char *drops_str(struct sn_arena *a, const uint64_t *ctr)
 	return o.len ? o.buf : "-";
 }
 
+/* How many peers are in each state (enum sn_peer_state). */
+static void count_states(const struct sn_node *n, uint32_t k[3])
+{
+	k[0] = k[1] = k[2] = 0;
+	for (uint32_t i = 0; i < n->peers.n; i++)
+		if (n->peers.v[i]->s.state < 3)
+			k[n->peers.v[i]->s.state]++;
+}
+
 static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
+	uint32_t st[3];
 	const struct sn_config *c = n->cfg;
 	const uint64_t *k = n->host.counters;
 	struct sn_prefix ov = { c->address, c->subnet.len, { 0 } };
@@ -393,6 +403,9 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 	else
 		sn__ctl_put(o, "  aqm       off\n");
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
+	count_states(n, st);
+	sn__ctl_printf(o, "  peers     %u: %u verified, %u unverified, %u waiting for an epoch move\n",
+		       n->peers.n, st[SN_PEER_VERIFIED], st[SN_PEER_UNVERIFIED], st[SN_PEER_EPOCH_WAIT]);
 }
 
 static const char *state_name(const struct sn_peer *p)
@@ -409,7 +422,7 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
 
 	table_row(t);
 	cell(t, "%u", p->id);
-	cell(t, "%s", p->name ? p->name : "-");
+	cell(t, "%s", p->name[0] ? p->name : "-");
 	cell(t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 	cell(t, "%s", state_name(p));
 	if (p->s.last_rx_ns)
@@ -432,7 +445,8 @@ static void peer_row(struct table *t, const struct sn_peer *p, uint64_t now_ns)
  * the epoch count. */
 #define PEER_RIGHT ((1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 10))
 
-static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
+static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns,
+			      const struct sn_peer *only)
 {
 	struct table t;
 
@@ -440,7 +454,7 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 		sn__ctl_put(o, "no peers\n");
 		return;
 	}
-	if (table_init(&t, o, 12, n->peers.n + 1, PEER_RIGHT) < 0)
+	if (table_init(&t, o, 12, (only ? 1 : n->peers.n) + 1, PEER_RIGHT) < 0)
 		return;
 	table_row(&t);
 	cell(&t, "ID");
@@ -456,7 +470,8 @@ static void status_peers_text(struct sn_ctl_out *o, const struct sn_node *n, uin
 	cell(&t, "EPOCHS");
 	cell(&t, "DROPS");
 	for (uint32_t i = 0; i < n->peers.n; i++)
-		peer_row(&t, &n->peers.v[i], now_ns);
+		if (!only || n->peers.v[i] == only)
+			peer_row(&t, n->peers.v[i], now_ns);
 	table_print(&t);
 }
 
@@ -473,6 +488,28 @@ static void json_counters(struct sn_ctl_out *o, const uint64_t *k, uint32_t firs
 			       (unsigned long long)k[i]);
 		sep = true;
 	}
+}
+
+/* The peers by state, the last reload's switch, and the loop's longest
+ * iterations when they are measured (core/loopstat.c). */
+static void json_node_scale(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	const struct sn_loopstat *ls = &n->lstat;
+	uint32_t st[3];
+
+	count_states(n, st);
+	sn__ctl_printf(o, ",\"peers_total\":%u,\"peers_verified\":%u,\"peers_unverified\":%u,"
+		       "\"peers_epoch_wait\":%u,\"reload_switch_us\":%llu", n->peers.n,
+		       st[SN_PEER_VERIFIED], st[SN_PEER_UNVERIFIED], st[SN_PEER_EPOCH_WAIT],
+		       (unsigned long long)(n->commit_ns / 1000));
+	if (ls->on)
+		sn__ctl_printf(o, ",\"loop\":{\"iterations\":%llu,\"busy_max_us\":%llu,"
+			       "\"reload_busy_max_us\":%llu,\"cpu_max_us\":%llu,"
+			       "\"reload_cpu_max_us\":%llu}", (unsigned long long)ls->iterations,
+			       (unsigned long long)(ls->busy_max_ns / 1000),
+			       (unsigned long long)(ls->reload_busy_max_ns / 1000),
+			       (unsigned long long)(ls->cpu_max_ns / 1000),
+			       (unsigned long long)(ls->reload_cpu_max_ns / 1000));
 }
 
 static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
@@ -497,10 +534,12 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 		       n->tun_offload & SN_TUN_OFFLOAD_TX ? "true" : "false",
 		       n->eg_gso ? "true" : "false");
 	if (c->aqm_on)
-		sn__ctl_printf(o, ",\"aqm\":{\"target_us\":%u,\"interval_us\":%u}}",
+		sn__ctl_printf(o, ",\"aqm\":{\"target_us\":%u,\"interval_us\":%u}",
 			       c->aqm_target_us, c->aqm_interval_us);
 	else
-		sn__ctl_put(o, ",\"aqm\":null}");
+		sn__ctl_put(o, ",\"aqm\":null");
+	json_node_scale(o, n);
+	sn__ctl_put(o, "}");
 }
 
 static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t now_ns)
@@ -535,32 +574,44 @@ static void json_peer(struct sn_ctl_out *o, const struct sn_peer *p, uint64_t no
 	sn__ctl_put(o, "}}");
 }
 
-static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
+static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns,
+		       const struct sn_peer *only)
 {
+	bool sep = false;
+
 	sn__ctl_put(o, "\"peers\":[");
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		if (i)
+		if (only && n->peers.v[i] != only)
+			continue;
+		if (sep)
 			sn__ctl_put(o, ",");
-		json_peer(o, &n->peers.v[i], now_ns);
+		json_peer(o, n->peers.v[i], now_ns);
+		sep = true;
 	}
 	sn__ctl_put(o, "]");
 }
 
-void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json)
+void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json,
+		    const struct sn_ctl_sel *sel)
 {
 	if (json) {
 		sn__ctl_put(o, "{");
 		json_node(o, n, now_ns);
 		sn__ctl_put(o, ",\"drops\":{");
 		json_counters(o, n->host.counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
-		sn__ctl_put(o, "},");
-		json_peers(o, n, now_ns);
+		sn__ctl_put(o, "}");
+		if (!sel->summary) {
+			sn__ctl_put(o, ",");
+			json_peers(o, n, now_ns, sel->peer);
+		}
 		sn__ctl_put(o, "}\n");
 		return;
 	}
 	status_node_text(o, n, now_ns);
+	if (sel->summary)
+		return;
 	sn__ctl_put(o, "\n");
-	status_peers_text(o, n, now_ns);
+	status_peers_text(o, n, now_ns, sel->peer);
 }
 
 /* ---- peers --------------------------------------------------------------- */
@@ -573,12 +624,12 @@ static void peers_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	if (table_init(&t, o, 6, n->peers.n ? n->peers.n : 1, 0) < 0)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *p = &n->peers.v[i];
+		const struct sn_peer *p = n->peers.v[i];
 		const uint64_t *k = p->counters;
 
 		table_row(&t);
 		cell(&t, "%u", p->id);
-		cell(&t, "%s", p->name ? p->name : "-");
+		cell(&t, "%s", p->name[0] ? p->name : "-");
 		cell(&t, "%s", sn__ctl_addr_str(&p->s.endpoint, b, sizeof(b)));
 		if (p->s.last_rx_ns)
 			cell(&t, "last rx %s ago",
@@ -600,7 +651,7 @@ void sn__ctl_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_n
 		return;
 	}
 	sn__ctl_put(o, "{");
-	json_peers(o, n, now_ns);
+	json_peers(o, n, now_ns, NULL);
 	sn__ctl_put(o, "}\n");
 }
 
@@ -691,17 +742,17 @@ static void metrics_peer_counters(struct sn_ctl_out *o, const struct sn_node *n)
 		family(o, name, "counter", traffic_help[i] ? traffic_help[i] : sn_counter_name(i));
 		for (uint32_t j = 0; j < n->peers.n; j++) {
 			sn__ctl_printf(o, "subnetra_%s{", name);
-			peer_labels(o, &n->peers.v[j]);
-			sn__ctl_printf(o, "} %llu\n", (unsigned long long)n->peers.v[j].counters[i]);
+			peer_labels(o, n->peers.v[j]);
+			sn__ctl_printf(o, "} %llu\n", (unsigned long long)n->peers.v[j]->counters[i]);
 		}
 	}
 	family(o, "peer_drops_total", "counter", "Packets from or to the peer dropped, by reason.");
 	for (uint32_t j = 0; j < n->peers.n; j++)
 		for (uint32_t i = SN_CTR_FIRST_DROP; i < SN_CTR_MAX; i++) {
 			sn__ctl_put(o, "subnetra_peer_drops_total{");
-			peer_labels(o, &n->peers.v[j]);
+			peer_labels(o, n->peers.v[j]);
 			sn__ctl_printf(o, ",reason=\"%s\"} %llu\n", sn_counter_name(i),
-				       (unsigned long long)n->peers.v[j].counters[i]);
+				       (unsigned long long)n->peers.v[j]->counters[i]);
 		}
 }
 
@@ -719,40 +770,40 @@ static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, u
 	       "intervals; on a spoke: its data to the hub answered), else 0.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_up{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %d\n", sn_nodelog_peer_up(n, &ps->v[j], now_ns));
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", sn_nodelog_peer_up(n, ps->v[j], now_ns));
 	}
 	family(o, "peer_last_rx_age_seconds", "gauge",
 	       "Seconds since the last authenticated datagram from the peer (+Inf: never).");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_last_rx_age_seconds{");
-		peer_labels(o, &ps->v[j]);
-		if (ps->v[j].s.last_rx_ns)
+		peer_labels(o, ps->v[j]);
+		if (ps->v[j]->s.last_rx_ns)
 			sn__ctl_printf(o, "} %llu\n",
-				       (unsigned long long)secs(now_ns, ps->v[j].s.last_rx_ns));
+				       (unsigned long long)secs(now_ns, ps->v[j]->s.last_rx_ns));
 		else
 			sn__ctl_put(o, "} +Inf\n");
 	}
 	family(o, "peer_rx_epoch", "gauge", "The peer's accepted epoch (absent: none yet).");
 	for (uint32_t j = 0; j < ps->n; j++) {
-		if (!ps->v[j].s.rx_has_epoch)
+		if (!ps->v[j]->s.rx_has_epoch)
 			continue;
 		sn__ctl_put(o, "subnetra_peer_rx_epoch{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %u\n", ps->v[j].s.rx_epoch);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %u\n", ps->v[j]->s.rx_epoch);
 	}
 	family(o, "peer_verified", "gauge",
 	       "1 when the peer is verified since this node's start (challenge answered), else 0.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_verified{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %d\n", ps->v[j].s.state == SN_PEER_VERIFIED);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %d\n", ps->v[j]->s.state == SN_PEER_VERIFIED);
 	}
 	family(o, "peer_epochs_accepted_total", "counter", "Epochs accepted from the peer.");
 	for (uint32_t j = 0; j < ps->n; j++) {
 		sn__ctl_put(o, "subnetra_peer_epochs_accepted_total{");
-		peer_labels(o, &ps->v[j]);
-		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j].s.epochs_accepted);
+		peer_labels(o, ps->v[j]);
+		sn__ctl_printf(o, "} %llu\n", (unsigned long long)ps->v[j]->s.epochs_accepted);
 	}
 }
 
@@ -819,7 +870,7 @@ static void policy_text(struct sn_ctl_out *o, const struct sn_node *n,
 		cell(&t, "%s", action_name(r[i].action));
 		if (r[i].action != SN_ACT_FORWARD)
 			cell(&t, "-");
-		else if (p && p->name)
+		else if (p && p->name[0])
 			cell(&t, "%u (%s)", r[i].peer_id, p->name);
 		else
 			cell(&t, "%u", r[i].peer_id);

@@ -135,9 +135,8 @@ static void peer_list(struct ctx *x, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < x->n->peers.n && k < len; i++) {
-		const struct sn_peer *p = &x->n->peers.v[i];
-		int w = snprintf(buf + k, len - k, "%s%u %s", i ? ", " : "", p->id,
-				 p->name ? p->name : "");
+		const struct sn_peer *p = x->n->peers.v[i];
+		int w = snprintf(buf + k, len - k, "%s%u %s", i ? ", " : "", p->id, p->name);
 
 		k += w > 0 ? (size_t)w : 0;
 	}
@@ -151,8 +150,8 @@ static int parse_peer(struct ctx *x, const char *s, uint32_t *id)
 	if (parse_id(s, id) && sn_peer_find(&x->n->peers, *id))
 		return 0;
 	for (uint32_t i = 0; i < x->n->peers.n; i++) {
-		if (x->n->peers.v[i].name && !strcmp(x->n->peers.v[i].name, s)) {
-			*id = x->n->peers.v[i].id;
+		if (!strcmp(x->n->peers.v[i]->name, s)) {
+			*id = x->n->peers.v[i]->id;
 			return 0;
 		}
 	}
@@ -203,7 +202,7 @@ static const char *rule_str(const struct ctx *x, const struct sn_policy_rule *r,
 
 	sn_prefix_str(&r->prefix, b, sizeof(b));
 	if (r->action == SN_ACT_FORWARD)
-		snprintf(buf, len, "%s forward %s (%u)", b, p && p->name ? p->name : "?", r->peer_id);
+		snprintf(buf, len, "%s forward %s (%u)", b, p && p->name[0] ? p->name : "?", r->peer_id);
 	else
 		snprintf(buf, len, "%s drop", b);
 	return buf;
@@ -416,6 +415,30 @@ static int cmd_policy(struct ctx *x)
 		    ECHO_MAX, sub);
 }
 
+/* status, status summary, status peer PEER (docs/control.md). */
+static int cmd_status(struct ctx *x)
+{
+	struct sn_ctl_sel sel = { 0 };
+	const char *sub = x->req.argc > 1 ? x->req.argv[1] : NULL;
+	uint32_t id;
+
+	if (sub && !strcmp(sub, "summary") && x->req.argc == 2) {
+		sel.summary = true;
+	} else if (sub && !strcmp(sub, "peer") && x->req.argc == 3) {
+		if (parse_peer(x, x->req.argv[2], &id) < 0)
+			return -EINVAL;
+		sel.peer = sn_peer_find(&x->n->peers, id);
+	} else if (sub && (!strcmp(sub, "summary") || !strcmp(sub, "peer"))) {
+		return fail(x, -EINVAL, "usage: status [summary | peer PEER]");
+	} else if (sub) {
+		return fail(x, -EINVAL, "'status' takes no arguments, 'summary' or 'peer PEER' "
+			    "(got '%.*s')", ECHO_MAX, sub);
+	}
+	sn_node_kernel_counters(x->n);
+	sn__ctl_status(x->o, x->n, x->now, x->req.json, &sel);
+	return 0;
+}
+
 /* What a reload's reply needs once the reload is done (in the reply's arena). */
 struct reload_wait {
 	struct sn_ctl_out *o;
@@ -482,16 +505,15 @@ static int dispatch(struct ctx *x)
 		return cmd_policy(x);
 	if (x->req.overflow)
 		return fail(x, -E2BIG, "too many arguments (max %d)", SN_CTL_MAX_ARGS);
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "peers") || !strcmp(cmd, "metrics") ||
-	    !strcmp(cmd, "reload")) {
+	if (!strcmp(cmd, "status"))
+		return cmd_status(x);
+	if (!strcmp(cmd, "peers") || !strcmp(cmd, "metrics") || !strcmp(cmd, "reload")) {
 		if (no_args(x) < 0)
 			return -EINVAL;
 	}
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "metrics"))
+	if (!strcmp(cmd, "metrics"))
 		sn_node_kernel_counters(x->n);
-	if (!strcmp(cmd, "status"))
-		sn__ctl_status(x->o, x->n, x->now, x->req.json);
-	else if (!strcmp(cmd, "peers"))
+	if (!strcmp(cmd, "peers"))
 		sn__ctl_peers(x->o, x->n, x->now, x->req.json);
 	else if (!strcmp(cmd, "metrics") && x->req.json)
 		return fail(x, -EINVAL, "metrics are only in the Prometheus text format (drop --json)");

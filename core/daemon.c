@@ -2,6 +2,9 @@
 #include "daemon.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +116,7 @@ out:
  * like the packet pool's. */
 static void warn_unlocked(struct sn_node *n)
 {
-	if (!sn_arena_locked(&n->cfg->arena) || !sn_arena_locked(&n->peers.arena))
+	if (!sn_arena_locked(&n->cfg->arena) || !sn_arena_locked(&n->peer_slab.arena))
 		sn_log(&n->host, SN_LOG_WARN, "could not mlock() the memory holding keys "
 		       "(RLIMIT_MEMLOCK too low?); continuing unlocked: keys may reach swap");
 }
@@ -129,12 +132,24 @@ static void open_notify(struct sn_node *n)
 		sn_log(&n->host, SN_LOG_WARN, "%s", err);
 }
 
+/* Large blocks (a reload's arrays and policy tree of a 10,000-peer hub)
+ * are pages of their own, given back when freed: glibc's default raises
+ * that threshold after each such free, and a reload's worker thread then
+ * keeps megabytes in its malloc arena (bench/README.md, "Memory"). */
+static void malloc_big_blocks_mapped(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
 int sn_daemon_run(const struct sn_daemon_opts *o)
 {
 	static struct sn_node n; /* large; lives for the whole run */
 	char err[2048];
 	int rc = 1;
 
+	malloc_big_blocks_mapped();
 	if (node_init(&n, o) < 0)
 		return 1;
 	open_notify(&n);

@@ -5,7 +5,7 @@
  * datagrams. Challenges and responses go to verify.c. No allocation, no
  * system call except through the plugins' batch operations in
  * sn_dp_flush(), no key derivation except once per new candidate epoch of a
- * peer.
+ * peer (and at most one such per peer per 100 ms).
  */
 #include <string.h>
 
@@ -129,13 +129,23 @@ static void route(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p
 	seal_and_send(n, to, p, 0);
 }
 
-void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch)
+void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch, uint64_t now,
+		       uint32_t *reason)
 {
+	*reason = SN_CTR_DROP_AUTH_FAIL;
 	if (peer->s.rx_has_epoch && epoch == peer->s.rx_epoch)
 		return peer->rx_key;
 	/* another epoch: derive its key once per candidate, change nothing
-	 * else until a tag verifies */
+	 * else until a tag verifies; a new candidate at most once per
+	 * SN_CAND_GAP_NS, so forgeries of ever new epochs cost no derivation
+	 * each (docs/protocol.md section 6, step 7) */
 	if (!peer->cand_valid || peer->cand_epoch != epoch) {
+		if (peer->cand_tried && now - peer->cand_ns < SN_CAND_GAP_NS) {
+			*reason = SN_CTR_DROP_EPOCH_LIMIT;
+			return NULL;
+		}
+		peer->cand_tried = true;
+		peer->cand_ns = now;
 		peer->cand_valid = n->cr.ops->dir_key(n->cr.inst, peer->cand_key, peer->pair_key,
 						      peer->id, n->cfg->node_id, epoch) == 0;
 		peer->cand_epoch = epoch;
@@ -161,10 +171,9 @@ void sn__dp_take_epoch(struct sn_peer *peer, uint32_t epoch, void *key)
 /* Steps 5-7 for a verified peer: which key opens this datagram; NULL with
  * *reason set if none. */
 static void *pick_key(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
-		      uint32_t *reason)
+		      uint64_t now, uint32_t *reason)
 {
 	const struct sn_session *s = &peer->s;
-	void *key;
 
 	if (s->rx_has_epoch && h->epoch < s->rx_epoch) {
 		*reason = SN_CTR_DROP_STALE_EPOCH;
@@ -174,9 +183,7 @@ static void *pick_key(struct sn_node *n, struct sn_peer *peer, const struct sn_w
 		*reason = SN_CTR_DROP_REPLAY;
 		return NULL;
 	}
-	key = sn__dp_epoch_key(n, peer, h->epoch);
-	*reason = SN_CTR_DROP_AUTH_FAIL;
-	return key;
+	return sn__dp_epoch_key(n, peer, h->epoch, now, reason);
 }
 
 /* Step 8: the datagram is authentic; only now does state change. A newer
@@ -237,7 +244,7 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 		return sn_verify_on_response(n, peer, &h, p, now);
 	if (peer->s.state == SN_PEER_UNVERIFIED)
 		return sn_verify_on_unverified(n, peer, &h, p, now);
-	key = pick_key(n, peer, &h, &reason);
+	key = pick_key(n, peer, &h, now, &reason);
 	if (!key || sn_open_pkt(&n->cr, key, &h, p) < 0)
 		return sn__dp_drop(n, p, reason, peer);
 	accept_datagram(peer, &h, key, &p->addr, now);

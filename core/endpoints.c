@@ -106,7 +106,7 @@ void sn_endpoints_save(struct sn_node *n)
 	len = (size_t)snprintf(buf, cap, "# the last verified address of each peer without a "
 			       "configured endpoint, written at exit (core/endpoints.c)\n");
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *p = &n->peers.v[i];
+		const struct sn_peer *p = n->peers.v[i];
 		char ip[INET_ADDRSTRLEN];
 
 		if (p->static_endpoint || p->s.state == SN_PEER_UNVERIFIED ||

@@ -45,6 +45,7 @@ static const char *const counter_names[SN_CTR_MAX] = {
 	[SN_CTR_DROP_STALE_EPOCH] = "stale_epoch",
 	[SN_CTR_DROP_REPLAY] = "replay",
 	[SN_CTR_DROP_AUTH_FAIL] = "auth_fail",
+	[SN_CTR_DROP_EPOCH_LIMIT] = "epoch_limit",
 	[SN_CTR_DROP_BAD_RESPONSE] = "bad_response",
 	[SN_CTR_DROP_BAD_INNER] = "bad_inner",
 	[SN_CTR_DROP_INNER_SRC] = "inner_src",

@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"\n"
 		"Talking to a running subnetrad (control socket, default %s):\n"
 		"  status                 node, peers, counters and drops by reason\n"
+		"  status summary         node and the number of peers in each state\n"
+		"  status peer PEER       node and one peer (id or name)\n"
 		"  peers                  one line per peer\n"
 		"  metrics                counters in the Prometheus text format\n"
 		"  policy list            the active policy rules\n"
@@ -41,6 +43,8 @@ static void usage(FILE *f)
 		"  -s, --socket PATH      control socket path\n"
 		"  -c, --config FILE      take the socket path from this config file\n"
 		"  -j, --json             JSON output for scripts\n"
+		"      --summary          status summary\n"
+		"      --peer PEER        status peer PEER\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          version\n",
 		SN_CONF_DEFAULT_SOCKET);
@@ -184,10 +188,33 @@ static int cmd_policy_replace(const struct sn_tool_opts *o, const char *file)
 	return sn_tool_control(o, 3, argv);
 }
 
+/* status --summary, status --peer PEER: the words the daemon takes. */
+static int control(const struct sn_tool_opts *o, int argc, char **argv, const char *peer,
+		   int summary)
+{
+	char *w[argc + 2];
+	int n = 0;
+
+	if ((peer || summary) && (argc != 1 || strcmp(argv[0], "status") || (peer && summary))) {
+		fprintf(stderr, "subnetra: --summary and --peer go with status only, one of them\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++)
+		w[n++] = argv[i];
+	if (summary)
+		w[n++] = "summary";
+	if (peer) {
+		w[n++] = "peer";
+		w[n++] = (char *)peer;
+	}
+	return sn_tool_control(o, n, w);
+}
+
 int main(int argc, char **argv)
 {
 	struct sn_tool_opts o = {.socket = NULL};
-	int i, words = 1;
+	const char *peer = NULL;
+	int i, words = 1, summary = 0;
 
 	umask(077);
 	/* Options may stand before or after the command ("subnetra status
@@ -207,6 +234,10 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			o.json = 1;
+		} else if (!strcmp(a, "--summary")) {
+			summary = 1;
+		} else if (!strcmp(a, "--peer") && i + 1 < argc) {
+			peer = argv[++i];
 		} else if ((!strcmp(a, "-s") || !strcmp(a, "--socket")) && i + 1 < argc) {
 			o.socket = argv[++i];
 		} else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
@@ -214,7 +245,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "subnetra: %s '%s' (see subnetra --help)\n",
 				!strcmp(a, "-s") || !strcmp(a, "--socket") || !strcmp(a, "-c") ||
-						!strcmp(a, "--config") ?
+						!strcmp(a, "--config") || !strcmp(a, "--peer") ?
 					"missing value after" : "unknown option", a);
 			return 2;
 		}
@@ -238,5 +269,5 @@ int main(int argc, char **argv)
 		}
 		return cmd_policy_replace(&o, argv[i + 2]);
 	}
-	return sn_tool_control(&o, argc - i, argv + i);
+	return control(&o, argc - i, argv + i, peer, summary);
 }

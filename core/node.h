@@ -49,6 +49,46 @@ struct sn_peer_saved {
 	uint64_t counters[SN_CTR_MAX];
 };
 
+/*
+ * What a reload changes about the peers (core/carry.c), worked out on the
+ * reload's worker thread and applied in the commit on the loop, where it
+ * costs O(changed peers): unchanged peers are shared between the old and
+ * the new registry (sn_peers_build) and need nothing at all.
+ */
+struct sn_carry {
+	struct sn_arena arena;   /* the arrays below */
+	struct sn_carry_move {   /* a session from a peer object to a saved one or back */
+		struct sn_peer *p;
+		struct sn_peer_saved *sv;
+	} *gone, *restore;       /* gone: old peers that leave (sv: their new saved
+				  * entry); restore: fresh peers that continue sv */
+	uint32_t n_gone, n_restore;
+	struct sn_carry_patch {  /* a shared peer whose config entry changed */
+		struct sn_peer *p;
+		char name[SN_PEER_NAME_MAX + 1];
+		bool static_endpoint;
+		bool set_endpoint;   /* the configured endpoint changed: take it */
+		struct sn_addr endpoint;
+	} *patch;
+	uint32_t n_patch;
+	struct sn_peer_saved **saved; /* the node's saved list after the commit (malloc'd) */
+	uint32_t n_saved;
+	bool applied;            /* the commit took it: what it replaced is to free */
+	struct sn_peer_saved **old_saved; /* after the commit: the list it replaced */
+};
+
+/* The loop's longest iterations (core/loopstat.c), with SUBNETRA_LOOP_STATS=1. */
+struct sn_loopstat {
+	bool on;
+	uv_prepare_t prep;
+	uint64_t last_ns, last_idle, last_cpu; /* at the last prepare */
+	uint64_t busy_max_ns;         /* the longest iteration outside the poll, since start */
+	uint64_t reload_busy_max_ns;  /* the same during the last reload */
+	uint64_t cpu_max_ns, reload_cpu_max_ns; /* the same in the thread's own CPU time */
+	uint64_t iterations;
+	uint32_t after;               /* iterations after a commit still counted */
+};
+
 struct sn_node {
 	struct sn_config *cfg;     /* active config (replaced on reload) */
 	const char *config_path;   /* as given on the command line */
@@ -59,6 +99,7 @@ struct sn_node {
 	const struct sn_os_ops *os_ops;
 	const struct sn_egress_ops *eg_ops;
 	struct sn_crypto cr;
+	struct sn_slab peer_slab;  /* every peer object (core/slab.h) */
 	struct sn_peers peers;
 	struct sn_policy_slot policy;
 	uint64_t policy_version;
@@ -78,11 +119,13 @@ struct sn_node {
 	uint64_t start_ns;         /* uv_hrtime() at start */
 	uint64_t start_unix;       /* wall clock at start */
 	uint64_t reloads;          /* successful reloads */
+	uint64_t commit_ns;        /* how long the last reload's commit took on the loop */
+	struct sn_loopstat lstat;
 	struct sn_reload *reload;  /* the reload running, NULL when none (reload.c) */
 	bool reload_again;         /* a SIGHUP came during it */
 	bool stopping;             /* shutting down: nothing more is committed */
-	struct sn_peer_saved *saved; /* malloc'd; see struct sn_peer_saved */
-	uint32_t n_saved, cap_saved;
+	struct sn_peer_saved **saved; /* malloc'd, each entry too; see struct sn_peer_saved */
+	uint32_t n_saved;
 
 	uint64_t tun_dropped_base; /* the TUN device's tx_dropped at start */
 
@@ -105,6 +148,9 @@ struct sn_node {
 	uv_idle_t udp_again;       /* the last underlay read filled every packet: read again */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t keepalive, verify, logtick;
+	uint32_t verify_cursor;    /* the next peer the verification round visits */
+	bool verify_pending;       /* the round so far found something to do */
+	bool verify_first;         /* the first round after a start or reload: fast */
 	uv_work_t emove_work;
 	uv_check_t reclaim;
 	bool running;
@@ -138,8 +184,12 @@ void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn
 void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p);
 void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer);
 /* The key for datagrams of peer in epoch: the accepted epoch's, else a
- * candidate derived once per epoch; NULL when it cannot be derived. */
-void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch);
+ * candidate derived once per epoch, a new candidate at most once per
+ * SN_CAND_GAP_NS; NULL with *reason (auth_fail: it cannot be derived;
+ * epoch_limit: the peer's last new candidate is too recent), else
+ * *reason is auth_fail for a tag that then fails. */
+void *sn__dp_epoch_key(struct sn_node *n, struct sn_peer *peer, uint32_t epoch, uint64_t now,
+		       uint32_t *reason);
 /* An authentic datagram of epoch opened with key: epoch becomes the
  * accepted one (a candidate key becomes the rx key). The window is the
  * caller's. */
@@ -183,15 +233,24 @@ void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_timers_restart(struct sn_node *n);
 /* The verification round in a second, unless it is running already. */
 void sn__node_verify_start(struct sn_node *n);
-/* carry.c: sessions across a reload. Reserve room to save every leaving
- * peer (before the commit, which cannot fail then); carry unchanged peers'
- * sessions into np and restore returning identities; save old peers whose
- * identity is not in np; free the saved sessions at exit. */
-int sn__carry_reserve(struct sn_node *n, uint32_t more);
-void sn__carry_peers(struct sn_node *n, const struct sn_config *oc, struct sn_peers *np);
-void sn__carry_save_leaving(struct sn_node *n, const struct sn_peers *np);
+/* carry.c: sessions across a reload (struct sn_carry). plan runs off the
+ * loop: it reads of n only what a commit alone changes (the registry, the
+ * saved list) and the crypto operations; np was built from n->peers for
+ * config nc, oc is the running config. apply runs in the commit, before
+ * n->peers becomes np, and cannot fail; epoch is the node's epoch np's
+ * fresh tx keys were derived for. release frees what is left (after the
+ * commit, or instead of it), off the loop. */
+int sn__carry_plan(const struct sn_node *n, const struct sn_config *oc, const struct sn_config *nc,
+		   const struct sn_peers *np, struct sn_carry *plan, char *err, size_t err_len);
+void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *np,
+		     uint32_t epoch);
+void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
 struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
+
+/* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
+int sn__loopstat_start(struct sn_node *n);
+void sn__loopstat_reload_started(struct sn_node *n);
 
 /* endpoints.c: remember the peers' last endpoints across a restart (the
  * state directory's endpoints file): load after the registry is built,

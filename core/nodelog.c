@@ -60,35 +60,15 @@ static bool fresh_session(const struct sn_peer_watch *w, const struct sn_peer *p
 
 void sn_nodelog_sync(struct sn_node *n, uint64_t now)
 {
-	struct sn_nodelog *l = &n->log;
-	struct sn_peer_watch *v = calloc(n->peers.n ? n->peers.n : 1, sizeof(*v));
-	uint64_t since = l->v ? now : n->start_ns; /* the first sync is at our start */
+	uint64_t since = n->log.synced ? now : n->start_ns; /* the first sync is at our start */
 
-	if (!v) {
-		sn_log(&n->host, SN_LOG_WARN, "out of memory for the peer log: peers' "
-		       "verification, endpoints, epochs and silence are not logged until a reload");
-		sn_nodelog_free(n);
-		return;
+	for (uint32_t i = 0; i < n->peers.n_fresh; i++) {
+		struct sn_peer *p = n->peers.fresh[i];
+
+		if (p->watch.id != p->id || fresh_session(&p->watch, p))
+			watch_init(&p->watch, p, since);
 	}
-	for (uint32_t i = 0; i < l->n; i++) {
-		struct sn_peer *p = sn_peer_find(&n->peers, l->v[i].id);
-
-		if (p && !fresh_session(&l->v[i], p))
-			v[p - n->peers.v] = l->v[i];
-	}
-	for (uint32_t i = 0; i < n->peers.n; i++)
-		if (v[i].id != n->peers.v[i].id)
-			watch_init(&v[i], &n->peers.v[i], since);
-	free(l->v);
-	l->v = v;
-	l->n = n->peers.n;
-}
-
-void sn_nodelog_free(struct sn_node *n)
-{
-	free(n->log.v);
-	n->log.v = NULL;
-	n->log.n = 0;
+	n->log.synced = true;
 }
 
 /* ---- peer events ----------------------------------------------------------- */
@@ -111,9 +91,7 @@ static uint64_t owed_since(const struct sn_node *n, const struct sn_peer *p,
 
 static const struct sn_peer_watch *watch_of(const struct sn_node *n, const struct sn_peer *p)
 {
-	size_t i = (size_t)(p - n->peers.v);
-
-	return i < n->log.n && n->log.v[i].id == p->id ? &n->log.v[i] : NULL;
+	return p->watch.id == p->id ? &p->watch : NULL;
 }
 
 bool sn_nodelog_peer_up(const struct sn_node *n, const struct sn_peer *p, uint64_t now)
@@ -213,9 +191,14 @@ static void look_silence(struct sn_node *n, const struct sn_peer *p, struct sn_p
 
 void sn_nodelog_tick(struct sn_node *n, uint64_t now)
 {
-	for (uint32_t i = 0; i < n->log.n && i < n->peers.n; i++) {
-		const struct sn_peer *p = &n->peers.v[i];
-		struct sn_peer_watch *w = &n->log.v[i];
+	sn_nodelog_look(n, now, 0, n->peers.n);
+}
+
+void sn_nodelog_look(struct sn_node *n, uint64_t now, uint32_t from, uint32_t count)
+{
+	for (uint32_t i = from; i < from + count && i < n->peers.n; i++) {
+		struct sn_peer *p = n->peers.v[i];
+		struct sn_peer_watch *w = &p->watch;
 
 		if (w->id != p->id)
 			continue;

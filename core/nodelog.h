@@ -9,9 +9,10 @@
  * return from it.
  *
  * The peer events are found off the packet path: once a second the timer
- * (timers.c) compares each peer's session with what was last logged about
- * it (struct sn_peer_watch, one per peer, kept by id across a reload).
- * The data path itself does nothing for them.
+ * (timers.c, in slices of SN_VERIFY_SLICE peers spread over the second)
+ * compares each peer's session with what was last logged about it (struct
+ * sn_peer_watch, part of the peer object, so a reload that keeps a peer
+ * keeps it without a copy). The data path itself does nothing for them.
  */
 #ifndef SN_NODELOG_H
 #define SN_NODELOG_H
@@ -44,18 +45,21 @@ struct sn_peer_watch {
 };
 
 struct sn_nodelog {
-	struct sn_peer_watch *v;  /* malloc'd, v[i] for peers.v[i] */
-	uint32_t n;
-	uint32_t ticks;           /* looks so far (the drop summary runs every 10th) */
+	bool synced;              /* the first sync (at our start) was made */
+	uint32_t cursor;          /* the next peer a sliced look visits */
+	uint32_t ticks;           /* whole looks so far (the drop summary runs every 10th) */
 };
 
-/* Match the watch list to n->peers after setup or a reload: entries kept
- * by id, new peers (and re-keyed ones, whose session is fresh) start at
- * now. Control path; on no memory the peer events stop (said once). */
+/* After setup or a reload: the watches of the peers the registry's build
+ * made (n->peers.fresh: new and re-keyed ones; at the start, all) start,
+ * at our start or now; a watch already started is kept unless its peer's
+ * session is new. O(fresh peers), control path. */
 void sn_nodelog_sync(struct sn_node *n, uint64_t now_ns);
 /* The once-a-second look: log what changed since the last. */
 void sn_nodelog_tick(struct sn_node *n, uint64_t now_ns);
-void sn_nodelog_free(struct sn_node *n);
+/* The same look for peers [from, from + count) of the registry (timers.c
+ * spreads a look over the second in slices). */
+void sn_nodelog_look(struct sn_node *n, uint64_t now_ns, uint32_t from, uint32_t count);
 
 /* Whether p is up: verified and not silent. On a hub a spoke is silent when
  * nothing came from it for SN_SILENT_INTERVALS keepalive intervals (spokes

@@ -85,7 +85,7 @@ void sn_node_status_line(const struct sn_node *n, char *buf, size_t len)
 	uint32_t verified = 0;
 
 	for (uint32_t i = 0; i < n->peers.n; i++)
-		verified += n->peers.v[i].s.state == SN_PEER_VERIFIED;
+		verified += n->peers.v[i]->s.state == SN_PEER_VERIFIED;
 	snprintf(buf, len, "epoch %u, %u peer%s, %u verified, %llu reload%s", n->epoch, n->peers.n,
 		 n->peers.n == 1 ? "" : "s", verified, (unsigned long long)n->reloads,
 		 n->reloads == 1 ? "" : "s");

@@ -4,8 +4,8 @@
  * epochs, sequence counters, replay window, verification) and counters,
  * with O(1) lookup by the key_id carried in every datagram.
  *
- * Built on the control path (start, reload) in an arena; the data path only
- * reads and updates fields in place.
+ * Built on the control path (start, reload); the data path only reads and
+ * updates fields in place.
  */
 #ifndef SN_PEER_H
 #define SN_PEER_H
@@ -15,8 +15,10 @@
 
 #include "arena.h"
 #include "config.h"
+#include "nodelog.h"
 #include "replay.h"
 #include "seal.h"
+#include "slab.h"
 #include "subnetra/counters.h"
 
 /* Where a peer stands after our start (docs/protocol.md, "Verifying a peer"). */
@@ -64,47 +66,98 @@ struct sn_session {
 	struct sn_addr endpoint;   /* family NONE until known */
 };
 
+#define SN_PEER_NAME_MAX 64 /* docs/configuration.md: a peer's name */
+/* At most one new candidate epoch per peer per this time (docs/protocol.md
+ * section 6, step 7): a flood of forged new epochs costs one derivation per
+ * 100 ms, not one per datagram. */
+#define SN_CAND_GAP_NS 100000000ull
+
+/*
+ * One peer. An object of its own (core/slab.h), not an element of the
+ * registry's array: a reload shares the objects of unchanged peers between
+ * the old and the new registry, so their sessions and counters go on
+ * without being copied. Its identity (id, public key, PSK, and so its
+ * pair key) never changes while it lives; the name and the static
+ * endpoint change only in a reload's commit on the loop (core/carry.c).
+ * The three key contexts follow the struct in the same object.
+ */
 struct sn_peer {
 	uint32_t id;
-	const char *name;
-	uint8_t public_key[32];
-	uint8_t pair_key[32];      /* docs/protocol.md, "Keys" */
 	bool has_psk;
-	uint8_t psk[32];
 	bool static_endpoint;      /* endpoint from config */
+	uint8_t public_key[32];
+	uint8_t psk[32];
+	uint8_t pair_key[32];      /* docs/protocol.md, "Keys" */
+	char name[SN_PEER_NAME_MAX + 1];
 
 	struct sn_session s;
 
-	/* key contexts (key_ctx_size bytes each, in the registry's arena) */
+	/* key contexts (key_ctx_size bytes each, behind the struct) */
 	void *tx_key;              /* dir_key(us, peer, s.tx_epoch) */
 	void *rx_key;              /* dir_key(peer, us, s.rx_epoch) when s.rx_has_epoch */
-	/* the key of the last other epoch tried, derived once per candidate */
+	/* the key of the last other epoch tried, derived once per candidate,
+	 * a new candidate at most once per SN_CAND_GAP_NS (cand_ns: when) */
 	bool cand_valid;
+	bool cand_tried;
 	uint32_t cand_epoch;
+	uint64_t cand_ns;
 	void *cand_key;
 
 	uint64_t counters[SN_CTR_MAX];
+
+	struct sn_peer_watch watch; /* what the log said about it (nodelog.c) */
 };
 
+/* The index of a registry: open addressing on id, the id kept in the slot
+ * so a lookup touches no peer but the one it finds. */
+struct sn_peer_slot {
+	uint32_t id;
+	uint32_t i; /* index into v; SN_PEER_SLOT_EMPTY: none */
+};
+#define SN_PEER_SLOT_EMPTY UINT32_MAX
+
+/* A registry: which peers the node has. Its arrays are its own (plain
+ * arena); its peers are objects of the node's slab, maybe shared with the
+ * registry it replaced. */
 struct sn_peers {
 	struct sn_arena arena;
-	struct sn_peer *v;
+	struct sn_peer **v;        /* config order */
 	uint32_t n;
-	uint32_t mask;      /* hash table size - 1 */
-	int32_t *slots;     /* index into v, -1 = empty */
+	uint32_t mask;             /* index size - 1 */
+	struct sn_peer_slot *slots;
 	uint32_t own_id;
 	uint32_t key_ctx_size;
+	/* what the build that made it made: peers that are not shared with the
+	 * old registry it was built from (all of them without one) */
+	struct sn_peer **fresh;
+	uint32_t n_fresh;
 };
 
+/* The size of one peer object with its key contexts. */
+size_t sn_peer_object_size(uint32_t key_ctx_size);
+
 /*
- * Build the registry for config c: one peer per configured peer, pair keys
- * derived with crypto, tx keys for our epoch, every session fresh
- * (unverified, with a new random challenge). 0 or a negative errno with a
- * reason in err.
+ * Build the registry for config c. A peer of old (NULL: none) with the
+ * same id, public key and PSK is shared: the new registry points to the
+ * same object (nothing derived, nothing copied). Every other peer is a
+ * fresh object from slab: pair key derived with crypto, tx key for epoch,
+ * a fresh session (unverified, a new random challenge), listed in
+ * ps->fresh. Reads of old only what never changes while it lives (ids,
+ * keys, the arrays), so a worker thread may run it while the loop uses
+ * old. 0 or a negative errno with a reason in err (nothing left behind).
  */
 int sn_peers_build(struct sn_peers *ps, const struct sn_config *c, const struct sn_crypto *crypto,
-		   uint32_t epoch, char *err, size_t err_len);
-void sn_peers_destroy(struct sn_peers *ps, const struct sn_crypto *crypto);
+		   struct sn_slab *slab, uint32_t epoch, const struct sn_peers *old, char *err,
+		   size_t err_len);
+/* Free the registry's arrays and its fresh peers (a build that is not
+ * used: its shared peers belong to the registry they came from). */
+void sn_peers_discard(struct sn_peers *ps, const struct sn_crypto *crypto, struct sn_slab *slab);
+/* Free the registry's arrays only. */
+void sn_peers_free_index(struct sn_peers *ps);
+/* Free the registry and every peer in it (exit). */
+void sn_peers_destroy(struct sn_peers *ps, const struct sn_crypto *crypto, struct sn_slab *slab);
+/* Wipe a peer's key contexts and give the object back. */
+void sn_peer_free(struct sn_peer *p, const struct sn_crypto *crypto, struct sn_slab *slab);
 
 /* O(1) lookup by node id; NULL when not a peer. */
 static inline struct sn_peer *sn_peer_find(const struct sn_peers *ps, uint32_t id)
@@ -114,12 +167,12 @@ static inline struct sn_peer *sn_peer_find(const struct sn_peers *ps, uint32_t i
 	if (!ps->slots)
 		return 0;
 	for (;;) {
-		int32_t i = ps->slots[h];
+		const struct sn_peer_slot *sl = &ps->slots[h];
 
-		if (i < 0)
+		if (sl->i == SN_PEER_SLOT_EMPTY)
 			return 0;
-		if (ps->v[i].id == id)
-			return &ps->v[i];
+		if (sl->id == id)
+			return ps->v[sl->i];
 		h = (h + 1) & ps->mask;
 	}
 }

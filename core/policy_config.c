@@ -135,10 +135,16 @@ static void key_of(const struct sn_config *c, const struct src *s, char *buf, si
 		snprintf(buf, len, "overlay.subnet");
 		break;
 	case SRC_PEER_ADDR:
-		snprintf(buf, len, "%s.address", p->key_path ? p->key_path : pk);
+		if (p->file) /* a peers_dir file: its keys are named alone */
+			snprintf(buf, len, "address");
+		else
+			snprintf(buf, len, "%s.address", p->key_path ? p->key_path : pk);
 		break;
 	case SRC_PEER_ROUTE:
-		snprintf(buf, len, "%s.routes[%u]", p->key_path ? p->key_path : pk, s->b);
+		if (p->file)
+			snprintf(buf, len, "routes[%u]", s->b);
+		else
+			snprintf(buf, len, "%s.routes[%u]", p->key_path ? p->key_path : pk, s->b);
 		break;
 	default:
 		*loc = c->rules[s->a].loc;
@@ -160,6 +166,8 @@ static void say_where(const struct sn_config *c, const struct src *s, const char
 		return;
 	}
 	key_of(c, s, key, sizeof(key), &loc);
+	if (loc.file)
+		file = loc.file;
 	if (loc.line)
 		snprintf(err, err_len, "%s:%u:%u: %s: %s", file, loc.line, loc.column, key, msg);
 	else

@@ -451,6 +451,8 @@ static int init_loop(struct sn_node *n, char *err, size_t err_len)
 
 static int start_handles(struct sn_node *n, char *err, size_t err_len)
 {
+	int r;
+
 	uv_poll_init(&n->loop, &n->tun_poll, n->os_ops->tun_fd(n->os.inst));
 	uv_poll_init(&n->loop, &n->udp_poll, n->eg_ops->fd(n->egress.inst));
 	uv_signal_init(&n->loop, &n->sig_int);
@@ -473,6 +475,9 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
 	uv_check_start(&n->reclaim, on_check);
 	sn__node_timers_restart(n);
+	if ((r = sn__loopstat_start(n)) < 0)
+		sn_log(&n->host, SN_LOG_WARN, "SUBNETRA_LOOP_STATS: cannot measure the loop: %s",
+		       uv_strerror(r));
 	return 0;
 }
 
@@ -528,7 +533,14 @@ static int open_state(struct sn_node *n, char *err, size_t err_len)
 
 static int build_peers(struct sn_node *n, char *err, size_t err_len)
 {
-	int r = sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, err_len);
+	uint32_t ks = n->cr.ops->key_ctx_size ? n->cr.ops->key_ctx_size : 16;
+	int r = sn_slab_init(&n->peer_slab, sn_peer_object_size(ks), 0);
+
+	if (r < 0) {
+		snprintf(err, err_len, "cannot set up the peer memory: %s", strerror(-r));
+		return r;
+	}
+	r = sn_peers_build(&n->peers, n->cfg, &n->cr, &n->peer_slab, n->epoch, NULL, err, err_len);
 
 	if (r == 0)
 		sn_endpoints_load(n);
@@ -611,9 +623,9 @@ void sn_node_teardown(struct sn_node *n)
 		n->host.loop = NULL;
 	}
 	if (n->cr.ops)
-		sn_peers_destroy(&n->peers, &n->cr);
+		sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
+	sn_slab_destroy(&n->peer_slab);
 	sn__node_forget_saved(n);
-	sn_nodelog_free(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn__node_unload_plugins(n);
 	sn_pool_destroy(&n->pool);

@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "node.h"
 
@@ -23,19 +28,21 @@ static bool same_prefix(const struct sn_prefix *a, const struct sn_prefix *b)
 	return a->addr == b->addr && a->len == b->len;
 }
 
-static bool in_list(const struct sn_prefix *v, uint32_t n, const struct sn_prefix *p)
+static int cmp_prefix(const void *x, const void *y)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (same_prefix(&v[i], p))
-			return true;
-	return false;
+	const struct sn_prefix *a = x, *b = y;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return (a->len > b->len) - (a->len < b->len);
 }
 
-/* Routes wanted by a config plus the FORWARD run-time rules. */
+/* Routes wanted by a config plus the FORWARD run-time rules: sorted, each
+ * once. */
 static struct sn_prefix *wanted(const struct sn_config *c, const struct sn_policy_rule *rt,
 				uint32_t n_rt, uint32_t *cnt)
 {
-	uint32_t k = 0;
+	uint32_t k = 0, u = 0;
 	struct sn_prefix *base = sn__node_wanted_routes(c, &k), *v;
 
 	if (!base)
@@ -46,10 +53,71 @@ static struct sn_prefix *wanted(const struct sn_config *c, const struct sn_polic
 		return NULL;
 	}
 	for (uint32_t i = 0; i < n_rt; i++)
-		if (rt[i].action == SN_ACT_FORWARD && !in_list(v, k, &rt[i].prefix))
+		if (rt[i].action == SN_ACT_FORWARD)
 			v[k++] = rt[i].prefix;
-	*cnt = k;
+	qsort(v, k, sizeof(*v), cmp_prefix);
+	for (uint32_t i = 0; i < k; i++)
+		if (!u || !same_prefix(&v[u - 1], &v[i]))
+			v[u++] = v[i];
+	*cnt = u;
 	return v;
+}
+
+/* The kernel routes to remove and to add to go from what (old config, old
+ * rules) wanted to what (new config, new rules) wants: a merge of two
+ * sorted lists, so a worker thread can work it out and the commit only
+ * makes the changes. */
+struct route_diff {
+	struct sn_prefix *add, *del; /* malloc'd */
+	uint32_t n_add, n_del;
+};
+
+static int route_diff(struct route_diff *d, const struct sn_config *oc,
+		      const struct sn_policy_rule *ort, uint32_t n_ort, const struct sn_config *nc,
+		      const struct sn_policy_rule *nrt, uint32_t n_nrt)
+{
+	uint32_t no = 0, nn = 0, i = 0, j = 0;
+	struct sn_prefix *o, *w;
+
+	memset(d, 0, sizeof(*d));
+	if (!nc->manage_routes)
+		return 0;
+	o = wanted(oc, ort, n_ort, &no);
+	w = wanted(nc, nrt, n_nrt, &nn);
+	d->del = o;
+	d->add = w;
+	if (!o || !w) {
+		free(o);
+		free(w);
+		memset(d, 0, sizeof(*d));
+		return -ENOMEM;
+	}
+	while (i < no || j < nn) {
+		int c = i == no ? 1 : j == nn ? -1 : cmp_prefix(&o[i], &w[j]);
+
+		if (c < 0)
+			o[d->n_del++] = o[i++]; /* only wanted before */
+		else if (c > 0)
+			w[d->n_add++] = w[j++]; /* only wanted now */
+		else
+			i++, j++;
+	}
+	return 0;
+}
+
+static void apply_routes(struct sn_node *n, struct route_diff *d)
+{
+	for (uint32_t i = 0; i < d->n_del; i++)
+		sn__node_route_del(n, &d->del[i]);
+	for (uint32_t i = 0; i < d->n_add; i++)
+		sn__node_route_add(n, &d->add[i]);
+}
+
+static void free_diff(struct route_diff *d)
+{
+	free(d->add);
+	free(d->del);
+	memset(d, 0, sizeof(*d));
 }
 
 /* Bring the kernel routes from what (old config, old rules) wanted to what
@@ -58,23 +126,12 @@ static void sync_routes(struct sn_node *n, const struct sn_config *oc,
 			const struct sn_policy_rule *ort, uint32_t n_ort, const struct sn_config *nc,
 			const struct sn_policy_rule *nrt, uint32_t n_nrt)
 {
-	uint32_t no = 0, nn = 0;
-	struct sn_prefix *o, *w;
+	struct route_diff d;
 
-	if (!nc->manage_routes)
-		return;
-	o = wanted(oc, ort, n_ort, &no);
-	w = wanted(nc, nrt, n_nrt, &nn);
-	if (o && w) {
-		for (uint32_t i = 0; i < no; i++)
-			if (!in_list(w, nn, &o[i]))
-				sn__node_route_del(n, &o[i]);
-		for (uint32_t i = 0; i < nn; i++)
-			if (!in_list(o, no, &w[i]))
-				sn__node_route_add(n, &w[i]);
-	}
-	free(o);
-	free(w);
+	if (route_diff(&d, oc, ort, n_ort, nc, nrt, n_nrt) < 0)
+		sn_log(&n->host, SN_LOG_ERROR, "out of memory: the kernel routes were not updated");
+	apply_routes(n, &d);
+	free_diff(&d);
 }
 
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,
@@ -220,14 +277,19 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
  *
  *   worker thread   read, parse and check the config (file reads, user and
  *                   name lookups may block), build the policy tree and the
- *                   new peer registry (key derivation). Touches nothing of
- *                   the running node but what never changes while a reload
- *                   runs: the running config, the plugins' operation
- *                   tables, the old registry's ids and keys.
- *   loop thread     the commit, between two packets: egress options,
- *                   sessions carried, one pointer swap for the policy,
- *                   routes.
- *   worker thread   the old registry and config wiped and freed.
+ *                   new peer registry (unchanged peers shared, new ones
+ *                   keyed), plan the sessions (carry.c) and the kernel
+ *                   route changes. Touches nothing of the running node
+ *                   but what only a commit changes: the running config,
+ *                   the plugins' operation tables, the old registry's
+ *                   arrays and its peers' ids, keys and names, the saved
+ *                   sessions.
+ *   loop thread     the commit, between two packets, in O(changed peers):
+ *                   egress options, the carry plan, the registry and the
+ *                   policy swapped (two pointer-sized stores), the route
+ *                   changes.
+ *   worker thread   what was replaced (the old registry's arrays, the
+ *                   peers that left, the old config) wiped and freed.
  *
  * One reload at a time; a node without a loop (tests, --check) runs all
  * three inline.
@@ -242,22 +304,47 @@ struct sn_reload {
 	uint32_t n_rt;
 	uint64_t policy_version;
 	uint32_t epoch;
+	uint64_t start_ns;
 	/* the worker's results */
 	int rc;
 	char err[2048];
 	struct sn_config *c;
 	struct sn_policy *t;
 	struct sn_peers np;
+	bool has_np;
+	struct sn_carry plan;
+	bool has_plan;
+	struct route_diff routes;
 	bool eg_changed;
 };
 
-/* The old registry and config, freed off the loop after a commit. */
+/* What a commit replaced, or what a refused reload built: freed off the
+ * loop (O(n) wipes and frees). */
 struct sn_retire {
 	uv_work_t work;
-	struct sn_peers peers;
 	struct sn_crypto cr;
+	struct sn_slab *slab;
+	struct sn_peers peers;  /* arrays freed; with discard, its fresh peers too */
+	bool discard;
+	struct sn_carry plan;   /* released; applied: its gone peers freed */
 	struct sn_config *cfg;
+	struct sn_policy *t;
 };
+
+/*
+ * The reload's work runs on a libuv worker thread at nice 10: on a machine
+ * with fewer cores than runnable threads the scheduler then gives the
+ * packet thread (nice 0) about nine times the worker's share, so parsing
+ * 10,000 peer files does not take the packet thread's turns. (Linux sets
+ * niceness per thread; once the daemon runs as node.user it cannot lower
+ * it again, so the worker stays at 10: only control-path jobs run there.)
+ */
+static void yield_to_packets(void)
+{
+#ifdef __linux__
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
+}
 
 static void build_work(uv_work_t *w)
 {
@@ -265,6 +352,8 @@ static void build_work(uv_work_t *w)
 	struct sn_node *n = j->n;
 	const char *what;
 
+	if (w->loop)
+		yield_to_packets(); /* a worker thread, not the loop's (inline) */
 	j->rc = sn_config_reload(n->config_path, n->cfg, &j->c, j->err, sizeof(j->err));
 	if (j->rc < 0)
 		return;
@@ -276,16 +365,34 @@ static void build_work(uv_work_t *w)
 	}
 	if ((j->rc = check_plugin_options(n, j->c, &j->eg_changed, j->err, sizeof(j->err))) < 0 ||
 	    (j->rc = sn_policy_from_config(j->c, j->rt, j->n_rt, j->policy_version + 1, &j->t,
-					   j->err, sizeof(j->err))) < 0)
+					   j->err, sizeof(j->err))) < 0 ||
+	    (j->rc = sn_peers_build(&j->np, j->c, &n->cr, &n->peer_slab, j->epoch, &n->peers,
+				    j->err, sizeof(j->err))) < 0)
 		return;
-	j->rc = sn_peers_build(&j->np, j->c, &n->cr, j->epoch, j->err, sizeof(j->err));
+	j->has_np = true;
+	if ((j->rc = sn__carry_plan(n, n->cfg, j->c, &j->np, &j->plan, j->err,
+				    sizeof(j->err))) < 0)
+		return;
+	j->has_plan = true;
+	if ((j->rc = route_diff(&j->routes, n->cfg, j->rt, j->n_rt, j->c, j->rt, j->n_rt)) < 0)
+		snprintf(j->err, sizeof(j->err), "out of memory planning the route changes");
 }
 
 static void retire_work(uv_work_t *w)
 {
 	struct sn_retire *r = w->data;
 
-	sn_peers_destroy(&r->peers, &r->cr);
+	if (w->loop)
+		yield_to_packets(); /* a worker thread, not the loop's (inline) */
+	if (r->plan.applied)
+		for (uint32_t i = 0; i < r->plan.n_gone; i++)
+			sn_peer_free(r->plan.gone[i].p, &r->cr, r->slab);
+	sn__carry_release(&r->plan);
+	if (r->discard)
+		sn_peers_discard(&r->peers, &r->cr, r->slab);
+	else
+		sn_peers_free_index(&r->peers);
+	sn_policy_free(r->t);
 	sn_config_free(r->cfg);
 }
 
@@ -294,40 +401,22 @@ static void retire_done(uv_work_t *w, int status)
 	free(w->data);
 }
 
-/* Free the old registry and config: off the loop when there is one. */
-static void retire(struct sn_node *n, const struct sn_peers *old, struct sn_config *oc)
+/* Free r's contents: off the loop when there is one. */
+static void retire(struct sn_node *n, struct sn_retire *r)
 {
-	struct sn_retire *r = malloc(sizeof(*r));
+	struct sn_retire *job = malloc(sizeof(*job));
 
-	if (!r) { /* no memory for the job: pay for it here */
-		struct sn_peers p = *old;
-
-		sn_peers_destroy(&p, &n->cr);
-		sn_config_free(oc);
+	r->cr = n->cr;
+	r->slab = &n->peer_slab;
+	if (!job) { /* no memory for the job: pay for it here */
+		retire_work(&(uv_work_t){ .data = r });
 		return;
 	}
-	r->peers = *old;
-	r->cr = n->cr;
-	r->cfg = oc;
-	r->work.data = r;
-	if (!n->host.loop || uv_queue_work(n->host.loop, &r->work, retire_work, retire_done) < 0) {
-		retire_work(&r->work);
-		free(r);
-	}
-}
-
-/* An epoch move finished while the job ran: its new peers' tx keys were
- * derived for the old epoch (carried peers bring their own). */
-static void catch_up_epoch(struct sn_node *n, struct sn_peers *np)
-{
-	for (uint32_t i = 0; i < np->n; i++) {
-		struct sn_peer *p = &np->v[i];
-
-		if (p->s.tx_epoch == n->epoch)
-			continue;
-		p->s.tx_epoch = n->epoch;
-		n->cr.ops->dir_key(n->cr.inst, p->tx_key, p->pair_key, n->cfg->node_id, p->id,
-				   n->epoch);
+	*job = *r;
+	job->work.data = job;
+	if (!n->host.loop || uv_queue_work(n->host.loop, &job->work, retire_work, retire_done) < 0) {
+		retire_work(&job->work);
+		free(job);
 	}
 }
 
@@ -335,49 +424,57 @@ static void catch_up_epoch(struct sn_node *n, struct sn_peers *np)
 static int commit(struct sn_reload *j)
 {
 	struct sn_node *n = j->n;
-	struct sn_config *old = n->cfg;
-	struct sn_peers oldp = n->peers;
+	struct sn_retire old = { .peers = n->peers, .cfg = n->cfg };
 	int r;
 
 	if (n->policy_version != j->policy_version) {
-		/* run-time rules changed meanwhile: the tree is built again */
+		/* run-time rules changed meanwhile: the tree and the route
+		 * changes are worked out again (here: rare) */
 		sn_policy_free(j->t);
 		j->t = NULL;
+		free_diff(&j->routes);
 		if ((r = sn_policy_from_config(j->c, n->rt_rules, n->n_rt_rules,
 					       n->policy_version + 1, &j->t, j->err,
 					       sizeof(j->err))) < 0)
 			return r;
-	}
-	if (sn__carry_reserve(n, n->peers.n) < 0) {
-		snprintf(j->err, sizeof(j->err), "out of memory");
-		return -ENOMEM;
+		if (route_diff(&j->routes, n->cfg, n->rt_rules, n->n_rt_rules, j->c, n->rt_rules,
+			       n->n_rt_rules) < 0) {
+			snprintf(j->err, sizeof(j->err), "out of memory planning the route changes");
+			return -ENOMEM;
+		}
 	}
 	if (j->eg_changed && (r = apply_egress_options(n, j->c, j->err, sizeof(j->err))) < 0)
 		return r;
 	/* nothing below can fail */
-	catch_up_epoch(n, &j->np);
-	sn__carry_peers(n, old, &j->np);
-	sn__carry_save_leaving(n, &j->np);
+	sn__carry_apply(n, &j->plan, &j->np, j->epoch);
 	n->peers = j->np;
 	n->policy_version++;
 	sn_policy_publish(&n->policy, j->t);
 	n->cfg = j->c;
-	sync_routes(n, old, n->rt_rules, n->n_rt_rules, j->c, n->rt_rules, n->n_rt_rules);
+	if (n->os.inst)
+		apply_routes(n, &j->routes);
 	n->reloads++;
 	sn__node_timers_restart(n);
+	old.plan = j->plan;
 	j->c = NULL;
 	j->t = NULL;
-	memset(&j->np, 0, sizeof(j->np));
-	retire(n, &oldp, old);
+	j->has_np = j->has_plan = false;
+	retire(n, &old);
 	return 0;
 }
 
+/* What the job still holds (a refused reload): freed off the loop. */
 static void job_free(struct sn_reload *j)
 {
-	if (j->np.v)
-		sn_peers_destroy(&j->np, &j->n->cr);
-	sn_policy_free(j->t);
-	sn_config_free(j->c);
+	struct sn_retire r = { .discard = j->has_np, .cfg = j->c, .t = j->t };
+
+	if (j->has_np)
+		r.peers = j->np;
+	if (j->has_plan)
+		r.plan = j->plan;
+	free_diff(&j->routes);
+	if (j->has_np || j->c || j->t)
+		retire(j->n, &r);
 	free(j->rt);
 	free(j);
 }
@@ -396,8 +493,12 @@ static void build_done(uv_work_t *w, int status)
 		snprintf(j->err, sizeof(j->err), "subnetrad is shutting down");
 		j->rc = -ECANCELED;
 	}
-	if (j->rc == 0)
+	if (j->rc == 0) {
+		uint64_t t0 = uv_hrtime();
+
 		j->rc = commit(j);
+		n->commit_ns = uv_hrtime() - t0;
+	}
 	if (j->cb)
 		j->cb(n, j->rc, j->err, j->arg);
 	job_free(j);
@@ -428,6 +529,7 @@ int sn_node_reload_start(struct sn_node *n, sn_reload_cb cb, void *arg)
 	j->epoch = n->epoch;
 	j->work.data = j;
 	n->reload = j;
+	sn__loopstat_reload_started(n);
 	if (n->host.loop &&
 	    uv_queue_work(n->host.loop, &j->work, build_work, build_done) == 0)
 		return 0;

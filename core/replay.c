@@ -4,7 +4,6 @@
 #include <string.h>
 
 _Static_assert(SN_REPLAY_WINDOW >= 2048, "docs/protocol.md: receive step 6");
-_Static_assert((SN_REPLAY_BLOCKS & (SN_REPLAY_BLOCKS - 1)) == 0, "ring index is a mask");
 
 static inline uint64_t block_of(uint64_t seq)
 {
@@ -14,7 +13,7 @@ static inline uint64_t block_of(uint64_t seq)
 /* The ring slot holding seq's block. */
 static inline uint64_t slot(uint64_t seq)
 {
-	return block_of(seq) & (SN_REPLAY_BLOCKS - 1);
+	return block_of(seq) % SN_REPLAY_BLOCKS;
 }
 
 static inline uint64_t mask(uint64_t seq)
@@ -68,7 +67,7 @@ static void advance(struct sn_replay *r, uint64_t seq)
 	if (n > SN_REPLAY_BLOCKS)
 		n = SN_REPLAY_BLOCKS;
 	for (i = 1; i <= n; i++)
-		r->bits[(from + i) & (SN_REPLAY_BLOCKS - 1)] = 0;
+		r->bits[(from + i) % SN_REPLAY_BLOCKS] = 0;
 	r->top = seq;
 }
 

@@ -16,15 +16,19 @@
 #include <stdint.h>
 
 #define SN_REPLAY_BLOCK_BITS 64
-#define SN_REPLAY_BLOCKS 64
-#define SN_REPLAY_BITS (SN_REPLAY_BLOCKS * SN_REPLAY_BLOCK_BITS) /* 4096 */
+/* 32 blocks of window and the one RFC 6479 gives up: the protocol's
+ * minimum of 2048 in 264 bytes, the size that lets a hub keep 10,000
+ * peers in 2 KiB each (bench/README.md, "Memory"). Not a power of two:
+ * the ring index is a remainder (a multiplication, constant time). */
+#define SN_REPLAY_BLOCKS 33
+#define SN_REPLAY_BITS (SN_REPLAY_BLOCKS * SN_REPLAY_BLOCK_BITS) /* 2112 */
 /*
  * Sequence numbers newer than top - SN_REPLAY_WINDOW are judged exactly;
  * older ones are refused. One block is given up (RFC 6479 section 3) so that
  * moving forward only ever clears whole blocks: the block holding top is
  * shared with numbers above it that have not arrived yet.
  */
-#define SN_REPLAY_WINDOW (SN_REPLAY_BITS - SN_REPLAY_BLOCK_BITS) /* 4032 */
+#define SN_REPLAY_WINDOW (SN_REPLAY_BITS - SN_REPLAY_BLOCK_BITS) /* 2048 */
 
 /* After a reset top is 0 with nothing marked: with an empty bitmap that
  * judges every seq exactly as "nothing seen yet" would, so no flag is kept. */

@@ -26,7 +26,7 @@ static void on_keepalive(uv_timer_t *t)
 	if (!k)
 		return;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *p = &n->peers.v[i];
+		struct sn_peer *p = n->peers.v[i];
 		uint64_t last, every = p->s.heard || k < SN_KEEPALIVE_EAGER_NS ? k : SN_KEEPALIVE_EAGER_NS;
 
 		if (p->s.state != SN_PEER_VERIFIED) {
@@ -43,36 +43,80 @@ static void on_keepalive(uv_timer_t *t)
 	uv_timer_start(t, on_keepalive, (next + 999999) / 1000000, 0);
 }
 
-/* Challenges to unverified peers and a failed epoch move retried, every
- * SN_VERIFY_RETRY_MS until nothing is pending. */
+/* The round of challenges to unverified peers (and a failed epoch move
+ * retried) visits every peer once each SN_VERIFY_RETRY_MS, in slices of
+ * SN_VERIFY_SLICE peers spread over that time, never all in one callback
+ * that would hold up packets. The first round after a start or a reload
+ * goes at a slice per millisecond (a hub that restarts challenges its
+ * 10,000 remembered spokes in 40 ms, with packets in between); later
+ * rounds spread over the second. Stops after a round with nothing
+ * pending. */
+/* The time between two slices so that a round over every peer takes
+ * SN_VERIFY_RETRY_MS (fast: one millisecond). */
+static uint64_t period_ms(const struct sn_node *n, bool fast)
+{
+	uint32_t slices = (n->peers.n + SN_VERIFY_SLICE - 1) / SN_VERIFY_SLICE;
+	uint64_t ms = SN_VERIFY_RETRY_MS / (slices ? slices : 1);
+
+	return ms && !fast ? ms : 1;
+}
+
+static uint64_t slice_ms(const struct sn_node *n)
+{
+	return period_ms(n, n->verify_first);
+}
+
 static void on_verify(uv_timer_t *t)
 {
 	struct sn_node *n = t->data;
+	uint32_t from = n->verify_cursor < n->peers.n ? n->verify_cursor : 0, count;
 
-	if (!sn_verify_tick(n, uv_hrtime()))
-		uv_timer_stop(t);
+	count = n->peers.n - from < SN_VERIFY_SLICE ? n->peers.n - from : SN_VERIFY_SLICE;
+	n->verify_pending |= sn_verify_round(n, uv_hrtime(), from, count);
+	n->verify_cursor = from + count;
+	if (n->verify_cursor >= n->peers.n) {
+		n->verify_cursor = 0;
+		n->verify_first = false;
+		if (!n->verify_pending)
+			return; /* a whole round with nothing to do: the timer rests */
+		n->verify_pending = false;
+	}
+	uv_timer_start(t, on_verify, slice_ms(n), 0);
 }
 
 /* The log's look at the peers, and every SN_DROPLOG_WINDOW_S looks the
  * drop summary (at most SN_DROPLOG_TOP + 1 lines). */
+static void drop_summary(struct sn_node *n)
+{
+	char lines[SN_DROPLOG_TOP + 1][SN_DROPLOG_LINE];
+	uint32_t k = sn_droplog_flush(&n->drops, lines);
+
+	for (uint32_t i = 0; i < k; i++)
+		sn_log(&n->host, SN_LOG_WARN, "dropped: %s", lines[i]);
+}
+
+/* The look runs in slices of SN_VERIFY_SLICE peers like the verification
+ * round, a whole look once a second. */
 static void on_logtick(uv_timer_t *t)
 {
 	struct sn_node *n = t->data;
-	char lines[SN_DROPLOG_TOP + 1][SN_DROPLOG_LINE];
-	uint32_t k;
+	uint32_t from = n->log.cursor < n->peers.n ? n->log.cursor : 0, count;
 
-	sn_nodelog_tick(n, uv_hrtime());
-	if (++n->log.ticks % SN_DROPLOG_WINDOW_S)
-		return;
-	k = sn_droplog_flush(&n->drops, lines);
-	for (uint32_t i = 0; i < k; i++)
-		sn_log(&n->host, SN_LOG_WARN, "dropped: %s", lines[i]);
+	count = n->peers.n - from < SN_VERIFY_SLICE ? n->peers.n - from : SN_VERIFY_SLICE;
+	sn_nodelog_look(n, uv_hrtime(), from, count);
+	n->log.cursor = from + count;
+	if (n->log.cursor >= n->peers.n) {
+		n->log.cursor = 0;
+		if (++n->log.ticks % SN_DROPLOG_WINDOW_S == 0)
+			drop_summary(n);
+	}
+	uv_timer_start(t, on_logtick, period_ms(n, false), 0);
 }
 
 void sn__node_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
-		uv_timer_start(&n->verify, on_verify, SN_VERIFY_RETRY_MS, SN_VERIFY_RETRY_MS);
+		uv_timer_start(&n->verify, on_verify, slice_ms(n), 0);
 }
 
 void sn__node_timers_restart(struct sn_node *n)
@@ -81,9 +125,12 @@ void sn__node_timers_restart(struct sn_node *n)
 		return; /* the handles are not set up (tests): nothing runs by itself */
 	sn_nodelog_sync(n, uv_hrtime());
 	if (!uv_is_active((uv_handle_t *)&n->logtick))
-		uv_timer_start(&n->logtick, on_logtick, 1000, 1000);
+		uv_timer_start(&n->logtick, on_logtick, period_ms(n, false), 0);
 	uv_timer_stop(&n->keepalive);
 	if (!n->is_hub && n->cfg->keepalive)
 		uv_timer_start(&n->keepalive, on_keepalive, 0, 0);
-	uv_timer_start(&n->verify, on_verify, 0, SN_VERIFY_RETRY_MS);
+	n->verify_cursor = 0;
+	n->verify_pending = false;
+	n->verify_first = true;
+	uv_timer_start(&n->verify, on_verify, 0, 0);
 }

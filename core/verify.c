@@ -100,23 +100,33 @@ void sn_verify_challenge(struct sn_node *n, struct sn_peer *peer, const struct s
 /* ---- receiving ---------------------------------------------------------------- */
 
 /* Open p with the key of h's epoch (the accepted one, or a candidate):
- * the key, or NULL when the tag does not verify. */
+ * the key, or NULL with *reason (auth_fail, epoch_limit) when it does not
+ * open. A candidate that opens a challenge or a response is an epoch the
+ * peer really used: it does not use up the peer's allowance of one new
+ * candidate per 100 ms, so a peer that challenges us in one epoch and
+ * then moves to a new one (a rolled-back state directory) gets its new
+ * epoch in at once (docs/protocol.md section 6, step 7). */
 static void *open_any_epoch(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
-			    struct sn_pkt *p)
+			    struct sn_pkt *p, uint64_t now, uint32_t *reason)
 {
-	void *key = sn__dp_epoch_key(n, peer, h->epoch);
+	void *key = sn__dp_epoch_key(n, peer, h->epoch, now, reason);
 
-	return key && sn_open_pkt(&n->cr, key, h, p) == 0 ? key : NULL;
+	if (!key || sn_open_pkt(&n->cr, key, h, p) < 0)
+		return NULL;
+	if (key == peer->cand_key)
+		peer->cand_tried = false;
+	return key;
 }
 
 void sn_verify_on_challenge(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
 			    struct sn_pkt *p, uint64_t now)
 {
 	const struct sn_session *s = &peer->s;
+	uint32_t reason;
 	uint8_t *d;
 
-	if (!open_any_epoch(n, peer, h, p))
-		return sn__dp_drop(n, p, SN_CTR_DROP_AUTH_FAIL, peer);
+	if (!open_any_epoch(n, peer, h, p, now, &reason))
+		return sn__dp_drop(n, p, reason, peer);
 	sn__dp_count(n, peer, SN_CTR_CHALLENGE_RX, 1);
 	if (!rl_allows(&n->verify_rl, peer->id, SN_WIRE_F_RESPONSE, &p->addr, now))
 		return sn_pool_put(&n->pool, p);
@@ -135,8 +145,9 @@ void sn_verify_on_unverified(struct sn_node *n, struct sn_peer *peer,
 			     const struct sn_wire_hdr *h, struct sn_pkt *p, uint64_t now)
 {
 	struct sn_addr src = p->addr;
+	uint32_t reason;
 	bool chal = rl_allows(&n->verify_rl, peer->id, SN_WIRE_F_CHALLENGE, &src, now) &&
-		    open_any_epoch(n, peer, h, p);
+		    open_any_epoch(n, peer, h, p, now, &reason);
 
 	sn__dp_drop(n, p, SN_CTR_DROP_UNVERIFIED, peer);
 	if (!chal)
@@ -216,10 +227,11 @@ static void verified(struct sn_node *n, struct sn_peer *peer, const struct sn_wi
 void sn_verify_on_response(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
 			   struct sn_pkt *p, uint64_t now)
 {
-	void *key = open_any_epoch(n, peer, h, p);
+	uint32_t reason;
+	void *key = open_any_epoch(n, peer, h, p, now, &reason);
 
 	if (!key)
-		return sn__dp_drop(n, p, SN_CTR_DROP_AUTH_FAIL, peer);
+		return sn__dp_drop(n, p, reason, peer);
 	if (peer->s.state != SN_PEER_UNVERIFIED ||
 	    sodium_memcmp(sn_pkt_data(p), peer->s.challenge, SN_WIRE_CHALLENGE_LEN))
 		return sn__dp_drop(n, p, SN_CTR_DROP_BAD_RESPONSE, peer);
@@ -229,12 +241,12 @@ void sn_verify_on_response(struct sn_node *n, struct sn_peer *peer, const struct
 
 /* ---- the once-a-second round ------------------------------------------------ */
 
-bool sn_verify_tick(struct sn_node *n, uint64_t now)
+bool sn_verify_round(struct sn_node *n, uint64_t now, uint32_t from, uint32_t count)
 {
 	bool pending = false;
 
-	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *peer = &n->peers.v[i];
+	for (uint32_t i = from; i < from + count && i < n->peers.n; i++) {
+		struct sn_peer *peer = n->peers.v[i];
 		struct sn_session *s = &peer->s;
 
 		if (s->state != SN_PEER_UNVERIFIED)
@@ -248,11 +260,16 @@ bool sn_verify_tick(struct sn_node *n, uint64_t now)
 		}
 	}
 	sn_dp_flush(n);
-	if (n->emove.target > n->epoch) {
+	if (from == 0 && n->emove.target > n->epoch) {
 		sn_verify_request_epoch(n, n->emove.target);
 		pending = true;
 	}
 	return pending;
+}
+
+bool sn_verify_tick(struct sn_node *n, uint64_t now)
+{
+	return sn_verify_round(n, now, 0, n->peers.n);
 }
 
 /* ---- moving to a new epoch ---------------------------------------------------- */
@@ -271,7 +288,7 @@ void sn_verify_epoch_moved(struct sn_node *n, uint32_t epoch)
 
 	n->epoch = epoch;
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *peer = &n->peers.v[i];
+		struct sn_peer *peer = n->peers.v[i];
 
 		peer->s.tx_epoch = epoch;
 		peer->s.tx_seq = 0;

@@ -34,6 +34,8 @@ struct sn_peer;
  * endpoint for as long as they stay unverified, at an address a datagram
  * came from (or remembered from the last run) SN_VERIFY_TRIES times. */
 #define SN_VERIFY_RETRY_MS 1000
+/* Peers one callback of the round visits (core/timers.c). */
+#define SN_VERIFY_SLICE 256
 #define SN_VERIFY_TRIES 30
 
 struct sn_verify_rl {
@@ -74,6 +76,9 @@ void sn_verify_challenge(struct sn_node *n, struct sn_peer *peer, const struct s
  * address to go to, retry a failed epoch move. Returns whether anything is
  * still pending (a timer may stop when not). */
 bool sn_verify_tick(struct sn_node *n, uint64_t now);
+/* The same for peers [from, from + count) of the registry (timers.c runs a
+ * round in slices); an epoch move is retried with the slice at 0. */
+bool sn_verify_round(struct sn_node *n, uint64_t now, uint32_t from, uint32_t count);
 
 /* Ask for a new epoch >= target (persisted first); peers wait meanwhile. */
 void sn_verify_request_epoch(struct sn_node *n, uint32_t target);

@@ -355,18 +355,20 @@ static void test_arena_peers_destroy_leaves_no_key(void **state)
 	struct fx *f = *state;
 	struct sn_config *c = load(f);
 	struct sn_peers ps;
+	struct sn_slab slab;
 	const void *at[2 * 5];
 	size_t len[2 * 5], n = 0, ks;
 	char err[512] = "";
 
-	if (sn_peers_build(&ps, c, &f->cr, 1700000000u, err, sizeof(err)) < 0)
+	assert_int_equal(sn_slab_init(&slab, sn_peer_object_size(f->cr.ops->key_ctx_size), 0), 0);
+	if (sn_peers_build(&ps, c, &f->cr, &slab, 1700000000u, NULL, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	sn_config_free(c);
-	assert_true(ps.arena.flags & SN_ARENA_SECRET);
+	assert_true(slab.arena.flags & SN_ARENA_SECRET); /* the peers' keys live there */
 	ks = ps.key_ctx_size;
 	watch_start();
 	for (uint32_t i = 0; i < ps.n; i++) {
-		struct sn_peer *p = &ps.v[i];
+		struct sn_peer *p = ps.v[i];
 
 		/* a receive and a candidate key as the data path derives them */
 		assert_int_equal(f->cr.ops->dir_key(f->cr.inst, p->rx_key, p->pair_key, p->id, 1,
@@ -382,7 +384,8 @@ static void test_arena_peers_destroy_leaves_no_key(void **state)
 			len[n++] = lens[k];
 		}
 	}
-	sn_peers_destroy(&ps, &f->cr);
+	sn_peers_destroy(&ps, &f->cr, &slab);
+	sn_slab_destroy(&slab);
 	watch_check(at, len, n);
 }
 

@@ -49,26 +49,40 @@ static char *edit(const char *text, const char *from, const char *to)
 	return out;
 }
 
-/* A new registry for the config text, the steps of a reload, the switch. */
+/* What the last reload_with() planned. */
+static struct {
+	uint32_t fresh, gone, restore, patch;
+} last;
+
+/* A new registry for the config text, the steps of a reload (the worker's
+ * build and plan, the commit's apply), the switch, and what the retire
+ * job frees. */
 static void reload_with(struct tn *t, const char *text)
 {
 	struct sn_node *n = t->n;
 	struct sn_config *c, *old = n->cfg;
-	struct sn_peers np;
+	struct sn_peers np, oldp = n->peers;
+	struct sn_carry plan;
 	char err[1024] = "";
 
 	if (sn_config_load_buffer(SN_TEST_SOURCE_DIR "/conf/hub.yaml", text, strlen(text), false, &c,
 				  err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	memcpy(c->private_key, old->private_key, 32);
-	if (sn_peers_build(&np, c, &n->cr, n->epoch, err, sizeof(err)) < 0)
+	if (sn_peers_build(&np, c, &n->cr, &n->peer_slab, n->epoch, &n->peers, err, sizeof(err)) < 0 ||
+	    sn__carry_plan(n, old, c, &np, &plan, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	assert_int_equal(sn__carry_reserve(n, n->peers.n), 0);
-	sn__carry_peers(n, old, &np);
-	sn__carry_save_leaving(n, &np);
-	sn_peers_destroy(&n->peers, &n->cr);
+	last.fresh = np.n_fresh;
+	last.gone = plan.n_gone;
+	last.restore = plan.n_restore;
+	last.patch = plan.n_patch;
+	sn__carry_apply(n, &plan, &np, n->epoch);
 	n->peers = np;
 	n->cfg = c;
+	for (uint32_t i = 0; i < plan.n_gone; i++)
+		sn_peer_free(plan.gone[i].p, &n->cr, &n->peer_slab);
+	sn__carry_release(&plan);
+	sn_peers_free_index(&oldp);
 	sn_config_free(old);
 }
 
@@ -123,6 +137,9 @@ static void test_carry_unchanged_peers_keep_everything(void **state)
 	memcpy(tx, a->tx_key, ks);
 	memcpy(rx, a->rx_key, ks);
 	reload_with(t, edit(hub_yaml(), "keepalive: 25", "keepalive: 30"));
+	assert_ptr_equal(tn_peer(t, 2), a); /* the same objects: nothing copied */
+	assert_ptr_equal(tn_peer(t, 3), b);
+	assert_int_equal(last.fresh + last.gone + last.restore + last.patch, 0);
 	a = tn_peer(t, 2);
 	b = tn_peer(t, 3);
 	assert_memory_equal(&a->s, &sa, sizeof(sa));
@@ -240,6 +257,83 @@ static void test_carry_saved_across_epoch_move(void **state)
 	assert_int_equal(b->s.state, SN_PEER_VERIFIED);
 }
 
+/* A renamed peer keeps its session: the commit changes the name in place. */
+static void test_carry_rename_in_place(void **state)
+{
+	struct tn *t = *state;
+	struct sn_peer *a = tn_peer(t, 2);
+	struct sn_session sa;
+
+	use(a, 1700000100, 5000, 2);
+	sa = a->s;
+	reload_with(t, edit(hub_yaml(), "name: spoke-a", "name: branch-0002"));
+	assert_ptr_equal(tn_peer(t, 2), a);
+	assert_string_equal(a->name, "branch-0002");
+	assert_memory_equal(&a->s, &sa, sizeof(sa));
+	assert_int_equal(last.patch, 1);
+	assert_int_equal(last.fresh, 0);
+}
+
+/* A hub of the ids ids[0..n) (keys[i] their public keys) in 10.0.0.0/16. */
+static const char *many(const uint32_t *ids, char (*keys)[SN_KEY_B64_LEN + 1], uint32_t n)
+{
+	static char text[1 << 20];
+	size_t k = (size_t)snprintf(text, sizeof(text),
+				    "node:\n  id: 1\n  role: hub\n  private_key_file: keys/hub.key\n"
+				    "  listen: \"0.0.0.0:51820\"\noverlay:\n  subnet: 10.0.0.0/16\n"
+				    "  address: 10.0.0.1\npeers:\n");
+
+	for (uint32_t i = 0; i < n; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+				      "  - id: %u\n    public_key: %s\n    address: 10.0.%u.%u\n", ids[i],
+				      keys[i], ids[i] / 250, 1 + ids[i] % 250);
+	return text;
+}
+
+static void new_key(char out[SN_KEY_B64_LEN + 1])
+{
+	uint8_t priv[32], pub[32];
+
+	assert_int_equal(sn_key_generate(priv), 0);
+	assert_int_equal(sn_key_public(pub, priv), 0);
+	sn_key_to_b64(out, pub);
+}
+
+/* Of 1,000 peers, a reload that removes one, re-keys one and adds one
+ * plans exactly those and shares the other 998 objects. */
+static void test_carry_plans_only_what_changed(void **state)
+{
+	struct tn *t = *state;
+	static uint32_t ids[1001];
+	static char keys[1001][SN_KEY_B64_LEN + 1];
+	struct sn_peer *p500;
+
+	for (uint32_t i = 0; i < 1000; i++) {
+		ids[i] = 10 + i;
+		new_key(keys[i]);
+	}
+	reload_with(t, many(ids, keys, 1000));
+	assert_int_equal(t->n->peers.n, 1000);
+	assert_int_equal(last.fresh, 1000);
+	assert_int_equal(last.gone, 2); /* spokes A and B of conf/hub.yaml */
+	p500 = tn_peer(t, 510);
+	use(p500, 1700000300, 40, 5);
+	ids[3] = 2000;   /* spoke 13 leaves, spoke 2000 comes */
+	new_key(keys[3]);
+	new_key(keys[7]); /* spoke 17 re-keyed */
+	reload_with(t, many(ids, keys, 1000));
+	assert_int_equal(t->n->peers.n, 1000);
+	assert_int_equal(last.fresh, 2);
+	assert_int_equal(last.gone, 2);
+	assert_int_equal(last.restore, 0);
+	assert_int_equal(last.patch, 0);
+	assert_int_equal(t->n->n_saved, 4);
+	assert_ptr_equal(tn_peer(t, 510), p500);
+	assert_int_equal(p500->s.state, SN_PEER_VERIFIED);
+	assert_null(sn_peer_find(&t->n->peers, 13));
+	assert_int_equal(tn_peer(t, 17)->s.state, SN_PEER_UNVERIFIED);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -250,6 +344,8 @@ int main(void)
 		T(test_carry_rekey_and_back),
 		T(test_carry_static_endpoint),
 		T(test_carry_saved_across_epoch_move),
+		T(test_carry_rename_in_place),
+		T(test_carry_plans_only_what_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,7 +180,7 @@ static const struct err_case node_cases[] = {
 	{ HUB, "\"0.0.0.0:51820\"", "\"0.0.0.0:70000\"", 0, "t.yaml:5:11: node.listen: '0.0.0.0:70000' has a bad port (expected 0..65535)" },
 	{ HUB, "  role: hub\n", "  role: hub\n  user: \"bad user\"\n", 0, "t.yaml:4:9: node.user: 'bad user' is not a user name (letters, digits, '_', '.' and '-', at most 32)" },
 	{ HUB, "node:\n", "nodes:\n", 0, "t.yaml:1:1: nodes: unknown key (did you mean 'node'?)" },
-	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, hub, keepalive, aqm, policy, control, metrics)" },
+	{ HUB, "node:\n", "\"no\\e[1mde\": 1\nnode:\n", 0, "t.yaml:1:1: no?[1mde: unknown key (expected one of: node, overlay, plugins, peers, peers_dir, hub, keepalive, aqm, policy, control, metrics)" },
 	{ HUB, "node:\n  id: 1\n  role: hub\n  private_key_file: keys/hub.key\n  listen: \"0.0.0.0:51820\"\n", "node: 1\n", 0, "t.yaml:1:7: node: expected a mapping of key: value lines, got '1'" },
 	{ HUB, "overlay:\n", "", 1, "t.yaml:1:1: missing required section 'overlay' (it holds subnet and address)" },
 	{ HUB, "node:\n", "", 1, "t.yaml:1:1: the file is empty (expected the sections node: and overlay:)" },

@@ -96,7 +96,7 @@ static void parse(struct parsed *p, const char *text, size_t len)
 	p->ld.err = p->err;
 	p->ld.err_len = sizeof(p->err);
 	sn_arena_init(&p->ld.tmp, 0);
-	p->rc = sn__conf_parse(&p->ld, text, len);
+	p->rc = sn__conf_parse(&p->ld, NULL, text, len, &p->ld.root);
 }
 
 static void done(struct parsed *p)
@@ -320,14 +320,14 @@ static void test_json_by_name(void **state)
 		p.ld.err = p.err;
 		p.ld.err_len = sizeof(p.err);
 		sn_arena_init(&p.ld.tmp, 0);
-		assert_int_equal(sn__conf_parse(&p.ld, text, strlen(text)), -EINVAL);
+		assert_int_equal(sn__conf_parse(&p.ld, NULL, text, strlen(text), &p.ld.root), -EINVAL);
 		done(&p);
 	}
 	for (size_t i = 0; i < N(yaml); i++) {
 		memset(&p, 0, sizeof(p));
 		p.ld.name = yaml[i];
 		sn_arena_init(&p.ld.tmp, 0);
-		assert_int_equal(sn__conf_parse(&p.ld, text, strlen(text)), 0);
+		assert_int_equal(sn__conf_parse(&p.ld, NULL, text, strlen(text), &p.ld.root), 0);
 		assert_int_equal(p.ld.root->kind, SN__CN_MAP);
 		done(&p);
 	}

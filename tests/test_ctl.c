@@ -122,7 +122,9 @@ static void build_node(struct fx *f)
 	n->is_hub = true;
 	n->start_ns = START;
 	n->reloads = 2;
-	if (sn_peers_build(&n->peers, n->cfg, &n->cr, n->epoch, err, sizeof(err)) < 0)
+	if (sn_slab_init(&n->peer_slab, sn_peer_object_size(n->cr.ops->key_ctx_size), 0) < 0 ||
+	    sn_peers_build(&n->peers, n->cfg, &n->cr, &n->peer_slab, n->epoch, NULL, err,
+			   sizeof(err)) < 0)
 		fail_msg("peers: %s", err);
 	sn_policy_slot_init(&n->policy);
 	if (sn_policy_from_config(n->cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0)
@@ -174,8 +176,10 @@ static int teardown(void **state)
 		uv_run(&n->loop, UV_RUN_DEFAULT);
 		assert_int_equal(uv_loop_close(&n->loop), 0);
 	}
-	sn_peers_destroy(&n->peers, &n->cr);
+	sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
 	sn__node_forget_saved(n);
+	assert_int_equal(n->peer_slab.live, 0);
+	sn_slab_destroy(&n->peer_slab);
 	sn_policy_slot_destroy(&n->policy);
 	sn_plugin_unload(&n->crypto);
 	sn_arena_free(&n->rt_arena);
@@ -314,7 +318,12 @@ static void test_ctl_exec_errors(void **state)
 					      "policy, reload)\n");
 	assert_string_equal(exec(f, "frob"), "error unknown command 'frob' (try: status, peers, "
 					      "metrics, policy, reload)\n");
-	assert_string_equal(exec(f, "status now"), "error 'status' takes no arguments (got 'now')\n");
+	assert_string_equal(exec(f, "status now"),
+			    "error 'status' takes no arguments, 'summary' or 'peer PEER' (got 'now')\n");
+	assert_string_equal(exec(f, "status peer"), "error usage: status [summary | peer PEER]\n");
+	assert_string_equal(exec(f, "status summary 2"), "error usage: status [summary | peer PEER]\n");
+	assert_string_equal(exec(f, "status peer 9"),
+			    "error '9' is not a peer of this node (peers: 2 spoke-a, 3 spoke-b)\n");
 	assert_string_equal(exec(f, "json metrics"),
 			    "error metrics are only in the Prometheus text format (drop --json)\n");
 	assert_string_equal(exec(f, "policy"),
@@ -427,6 +436,7 @@ static void test_ctl_status_text(void **state)
 	assert_has(s, "  underlay  rx 1.2k packets (1.5 MiB), tx 3.4M packets (5.0 GiB)\n");
 	assert_has(s, "  tun       rx 10, tx 20 packets; relayed 30; keepalives rx 0, tx 0\n");
 	assert_has(s, "  drops     short 3, auth_fail 12\n");
+	assert_has(s, "  peers     2: 1 verified, 1 unverified, 0 waiting for an epoch move\n");
 	assert_row(s, "ID PEER ENDPOINT STATE LAST RX RX PKTS RX BYTES TX PKTS TX BYTES EPOCH EPOCHS DROPS\n");
 	assert_row(s, "2 spoke-a 198.51.100.7:40012 verified 3s ago 1.2k 1.5 MiB 999 1023 B 1700000100 2 "
 		      "replay 1, auth_fail 3\n");
@@ -439,6 +449,26 @@ static void test_ctl_status_text(void **state)
 	row++;
 	assert_int_equal(strstr(hdr, "ENDPOINT") - hdr, strstr(row, "198.51") - row);
 	assert_int_equal(strstr(hdr, "EPOCHS") + 6 - hdr, strstr(row, "2  replay") + 1 - row);
+}
+
+/* status summary: the node and the peers by state; status peer: one peer. */
+static void test_ctl_status_selected(void **state)
+{
+	struct fx *f = *state;
+	const char *s = exec(f, "status summary");
+
+	assert_has(s, "  peers     2: 1 verified, 1 unverified, 0 waiting for an epoch move\nok\n");
+	assert_null(strstr(s, "spoke-a"));
+	s = exec(f, "json status summary");
+	assert_has(s, "\"peers_total\":2,\"peers_verified\":1,\"peers_unverified\":1,"
+		      "\"peers_epoch_wait\":0,\"reload_switch_us\":0}");
+	assert_null(strstr(s, "\"peers\":["));
+	s = exec(f, "status peer spoke-b");
+	assert_row(s, "3 spoke-b - unverified never 0 0 B 0 0 B - 0 -\n");
+	assert_null(strstr(s, "spoke-a"));
+	s = exec(f, "json status peer 2");
+	assert_has(s, "\"peers\":[{\"id\":2,\"name\":\"spoke-a\"");
+	assert_null(strstr(s, "spoke-b"));
 }
 
 static void test_ctl_status_json(void **state)
@@ -478,7 +508,7 @@ static void test_ctl_json_escapes(void **state)
 {
 	struct fx *f = *state;
 
-	f->n->peers.v[1].name = "we\"ird\\na\tme";
+	snprintf(f->n->peers.v[1]->name, sizeof(f->n->peers.v[1]->name), "%s", "we\"ird\\na\tme");
 	assert_has(exec(f, "json peers"), "\"name\":\"we\\\"ird\\\\na\\u0009me\"");
 	assert_has(exec(f, "metrics"), "peer=\"we\\\"ird\\\\na\tme\"");
 }
@@ -870,7 +900,7 @@ static void test_ctl_server_commands(void **state)
 	assert_string_equal(talk(f, "frob\n"), "error unknown command 'frob' (try: status, peers, "
 					       "metrics, policy, reload)\n");
 	assert_string_equal(talk(f, "status extra junk\n"),
-			    "error 'status' takes no arguments (got 'extra')\n");
+			    "error 'status' takes no arguments, 'summary' or 'peer PEER' (got 'extra')\n");
 	assert_string_equal(talk(f, ""), "error empty request (try: status, peers, metrics, "
 					 "policy, reload)\n");
 	/* only the first line counts */
@@ -1264,6 +1294,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_units),
 		T(test_ctl_status_text),
 		T(test_ctl_status_json),
+		T(test_ctl_status_selected),
 		T(test_ctl_json_escapes),
 		T(test_ctl_peers),
 		T(test_ctl_metrics),

@@ -165,7 +165,7 @@ static void test_notify_node_ready_reload(void **state)
 	rx_open(&r, true);
 	assert_int_equal(sn_notify_open(&n->notify, r.name, err, sizeof(err)), 0);
 	assert_int_equal(n->peers.n, 2);
-	n->peers.v[1].s.state = SN_PEER_VERIFIED;
+	n->peers.v[1]->s.state = SN_PEER_VERIFIED;
 	sn_node_notify_ready(n);
 	assert_string_equal(rx_next(&r, buf, sizeof(buf)),
 			    "READY=1\nSTATUS=epoch 7, 2 peers, 1 verified, 0 reloads");

@@ -420,6 +420,93 @@ static void test_verify_seq_exhausted_moves_epoch(void **state)
 	assert_int_equal(p->s.tx_seq, 1);
 }
 
+/* Spoke A's key for epoch e, as its restart would derive it. */
+static void spoke_epoch(struct fx *f, uint32_t e)
+{
+	struct sn_peer *h = tn_peer(f->a, 1);
+
+	h->s.tx_epoch = e;
+	h->s.tx_seq = 0;
+	f->a->n->cr.ops->dir_key(f->a->n->cr.inst, h->tx_key, h->pair_key, 2, 1, e);
+}
+
+/* A forged keepalive of spoke A claiming epoch e (sealed in A's real
+ * epoch: the tag fails under any key of e). */
+static struct sn_pkt *forged_in(struct fx *f, uint32_t e)
+{
+	struct sn_peer *h = tn_peer(f->a, 1);
+	uint32_t real = h->s.tx_epoch;
+	uint8_t none[1] = { 0 };
+	struct sn_pkt *p;
+
+	h->s.tx_epoch = e;
+	p = tn_craft(f->a, f->hub, SN_WIRE_F_KEEPALIVE, none, 0, 5, -1);
+	h->s.tx_epoch = real;
+	return p;
+}
+
+/* New epochs of a verified peer cost one key derivation per 100 ms at
+ * most: forgeries in ever new epochs are dropped as epoch_limit without
+ * a tag check in between; the candidate tried stays usable; a real new
+ * epoch of the peer gets in once the limit allows, and nothing of the
+ * forgeries changed the session. */
+static void test_verify_new_epochs_limited(void **state)
+{
+	struct fx *f = *state;
+	struct sn_peer *p = tn_peer(f->hub, 2);
+	struct sn_session s;
+	uint64_t ka;
+
+	verify_both(f);
+	tn_later(f->hub);
+	s = p->s;
+	tn_rx(f->hub, forged_in(f, E_SPOKE + 1)); /* a candidate derived: its tag fails */
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_AUTH_FAIL), 1);
+	assert_int_equal(p->cand_epoch, E_SPOKE + 1);
+	for (uint32_t i = 2; i < 1000; i++) /* 998 more new epochs at once */
+		tn_rx(f->hub, forged_in(f, E_SPOKE + i));
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_EPOCH_LIMIT), 998);
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_AUTH_FAIL), 1);
+	assert_int_equal(p->cand_epoch, E_SPOKE + 1); /* derived once */
+	tn_rx(f->hub, forged_in(f, E_SPOKE + 1));     /* the cached candidate: a tag check */
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_AUTH_FAIL), 2);
+	assert_memory_equal(&p->s, &s, sizeof(s));
+	/* spoke A restarts in a new epoch while the limit holds: its first
+	 * keepalive waits; 100 ms later the next one is taken */
+	spoke_epoch(f, E_SPOKE + 2000);
+	tn_rx(f->hub, make(f, KEEPALIVE, -1));
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_EPOCH_LIMIT), 999);
+	assert_int_equal(p->s.rx_epoch, E_SPOKE);
+	tn_later(f->hub);
+	ka = tn_ctr(f->hub, 2, SN_CTR_KEEPALIVE_RX);
+	tn_rx(f->hub, make(f, KEEPALIVE, -1));
+	assert_int_equal(p->s.rx_epoch, E_SPOKE + 2000);
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_KEEPALIVE_RX), ka + 1);
+	assert_int_equal(tn_ctr(f->hub, 0, SN_CTR_DROP_EPOCH_LIMIT), 999);
+}
+
+/* A candidate that opens a challenge is an epoch the peer used: it does
+ * not count against the limit, so the peer's next epoch (it moved right
+ * after challenging, as a rolled-back node does) is taken at once. */
+static void test_verify_challenge_refunds_the_limit(void **state)
+{
+	struct fx *f = *state;
+	struct sn_peer *p = tn_peer(f->hub, 2);
+	uint64_t ch;
+
+	verify_both(f);
+	tn_later(f->hub);
+	ch = tn_ctr(f->hub, 2, SN_CTR_CHALLENGE_RX);
+	spoke_epoch(f, E_SPOKE + 30);
+	tn_rx(f->hub, make(f, CHALLENGE, -1));
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_CHALLENGE_RX), ch + 1);
+	tn_clear(f->hub);
+	spoke_epoch(f, E_SPOKE + 31);
+	tn_rx(f->hub, make(f, KEEPALIVE, -1));
+	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_EPOCH_LIMIT), 0);
+	assert_int_equal(p->s.rx_epoch, E_SPOKE + 31);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -434,6 +521,8 @@ int main(void)
 		T(test_verify_stale_and_foreign_responses),
 		T(test_verify_tick_targets),
 		T(test_verify_seq_exhausted_moves_epoch),
+		T(test_verify_new_epochs_limited),
+		T(test_verify_challenge_refunds_the_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,10 +80,14 @@
 #                        from NS's address: the attacker's, or an added one)
 #   udp_send NS ADDR:PORT [--pad N] [--count N] HEX...  crafted datagrams
 #   inject NS ARGS...    sn-inject (sealed datagrams) in NS
+#   lg_run NAME ARGS...  sn-loadgen run (many spokes, tests/tools/loadgen/) in
+#                        the attacker's namespace $NS_X against the hub at
+#                        172.31.4.1, seed $LG_SEED, status in $T/NAME.json
+#                        (jv NAME PATH reads it); $BG_PID
 #   setb HEX OFF BYTE    HEX with one byte replaced
 #
 # Variables: $T, $STAR_DIR, $NS_HUB $NS_A $NS_B $NS_LA $NS_LB (and $NS_X),
-# $SUBNETRAD $SUBNETRA $SN_INJECT $PLUGINS (of $SN_BUILD), $PY, $PKT,
+# $SUBNETRAD $SUBNETRA $SN_INJECT $SN_LOADGEN $PLUGINS (of $SN_BUILD), $PY, $PKT,
 # $SNSTAT, $E2E_DIR.
 # Tools: pkt.py (traffic and packets), snstat.py (status), swapload.py
 # (policy_swap.sh's measurement); python3 stdlib only, run by /usr/bin/python3.
@@ -94,6 +98,8 @@ SUBNETRAD=$SN_BUILD/subnetrad
 SUBNETRA=$SN_BUILD/subnetra
 PLUGINS=$SN_BUILD/plugins
 SN_INJECT=$SN_BUILD/tests/sn-inject
+SN_LOADGEN=$SN_BUILD/tests/sn-loadgen
+LG_SEED=${LG_SEED:-e2e}
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Debian's python3 directly (a pyenv shim in PATH costs 0.1 s per call).
 PY=/usr/bin/python3
@@ -362,3 +368,11 @@ inject() {
 }
 
 setb() { echo "${1:0:$((2 * $2))}$3${1:$((2 * $2 + 2))}"; }
+
+lg_run() {
+	local name=$1; shift
+	[ -x "$SN_LOADGEN" ] || fail "$SN_LOADGEN is not built"
+	bg nsx "$NS_X" "$SN_LOADGEN" run --seed "$LG_SEED" --hub 172.31.4.1:51820 \
+		--hub-pub-file "$STAR_DIR/keys/hub.pub" --plugin-dir "$PLUGINS" \
+		--status "$T/$name.json" "$@"
+}

@@ -284,7 +284,7 @@ static void tree_parse(struct tree *t, const char *buf, size_t len)
 	t->ld.err = t->err;
 	t->ld.err_len = sizeof(t->err);
 	sn_arena_init(&t->ld.tmp, 0);
-	t->rc = sn__conf_parse_json(&t->ld, buf, len);
+	t->rc = sn__conf_parse_json(&t->ld, NULL, buf, len, &t->ld.root);
 }
 
 static void json_round_trip(const uint8_t *data, size_t size)

@@ -130,7 +130,7 @@ static void apply(const struct knobs *k)
 	node->start_ns = k->start_ns % (NOW + 1);
 	node->reloads = k->reloads;
 	for (uint32_t i = 0; i < node->peers.n && i < 2; i++) {
-		struct sn_peer *p = &node->peers.v[i];
+		struct sn_peer *p = node->peers.v[i];
 
 		memcpy(p->counters, k->peer_ctr[i], sizeof(p->counters));
 		memset(&p->s.endpoint, 0, sizeof(p->s.endpoint));

@@ -70,8 +70,9 @@ void fz_node_build(struct sn_node *n, struct sn_config *cfg, uint32_t epoch)
 	n->cr.inst = n->crypto.inst;
 	n->epoch = epoch;
 	n->is_hub = cfg->role == SN_ROLE_HUB;
-	FZ_SETUP(sn_peers_build(&n->peers, cfg, &n->cr, epoch, err, sizeof(err)) == 0, "peers: %s",
-		 err);
+	FZ_SETUP(sn_slab_init(&n->peer_slab, sn_peer_object_size(n->cr.ops->key_ctx_size), 0) == 0 &&
+		 sn_peers_build(&n->peers, cfg, &n->cr, &n->peer_slab, epoch, NULL, err,
+				sizeof(err)) == 0, "peers: %s", err);
 	sn_policy_slot_init(&n->policy);
 	FZ_SETUP(sn_policy_from_config(cfg, NULL, 0, ++n->policy_version, &t, err, sizeof(err)) == 0,
 		 "policy: %s", err);
@@ -83,7 +84,8 @@ void fz_node_build(struct sn_node *n, struct sn_config *cfg, uint32_t epoch)
 void fz_node_free(struct sn_node *n)
 {
 	sn_pool_destroy(&n->pool);
-	sn_peers_destroy(&n->peers, &n->cr);
+	sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
+	sn_slab_destroy(&n->peer_slab);
 	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn_arena_free(&n->rt_arena);

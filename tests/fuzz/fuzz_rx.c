@@ -80,14 +80,14 @@
 #define MAX_RECORDS 256
 #define MAX_ACCEPTED 256
 #define MAX_FLOORS 64
-#define N_PREACCEPT 8
+#define N_PREACCEPT 9
 
 /* The drops before acceptance, but unverified: that one is also what an
  * accepted packet for an unverified peer is dropped as (step 11). */
 static const uint32_t preaccept[N_PREACCEPT] = {
 	SN_CTR_DROP_SHORT, SN_CTR_DROP_BAD_VERSION, SN_CTR_DROP_BAD_HEADER,
 	SN_CTR_DROP_UNKNOWN_PEER, SN_CTR_DROP_STALE_EPOCH, SN_CTR_DROP_REPLAY,
-	SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_BAD_RESPONSE,
+	SN_CTR_DROP_AUTH_FAIL, SN_CTR_DROP_EPOCH_LIMIT, SN_CTR_DROP_BAD_RESPONSE,
 };
 
 struct fnode {
@@ -142,7 +142,24 @@ static void check_bounds(const struct sn_pkt *p)
 
 static uint32_t peer_index(const struct sn_node *n, const struct sn_peer *p)
 {
-	return (uint32_t)(p - n->peers.v);
+	uint32_t i = 0;
+
+	while (i < n->peers.n && n->peers.v[i] != p)
+		i++;
+	return i;
+}
+
+/* The peers' structs, in registry order, copied out of or into their objects. */
+static void save_peers(struct sn_peer *to, const struct sn_node *n)
+{
+	for (uint32_t i = 0; i < n->peers.n; i++)
+		memcpy(&to[i], n->peers.v[i], sizeof(*to));
+}
+
+static void load_peers(struct sn_node *n, const struct sn_peer *from)
+{
+	for (uint32_t i = 0; i < n->peers.n; i++)
+		memcpy(n->peers.v[i], &from[i], sizeof(*from));
 }
 
 static bool addr_eq(const struct sn_addr *x, const struct sn_addr *y)
@@ -368,7 +385,7 @@ static void setup_node(struct fnode *f, const char *file)
 	for (int i = 0; i < 2; i++) {
 		f->snap[i] = malloc(bytes);
 		FZ_SETUP(f->snap[i], "out of memory");
-		memcpy(f->snap[i], f->n->peers.v, bytes);
+		save_peers(f->snap[i], f->n);
 	}
 	make_verified(f->snap[0], f->n->peers.n);
 	ks = (f->n->peers.key_ctx_size + 15) & ~(size_t)15;
@@ -405,9 +422,9 @@ static void reset(struct fnode *f, bool restarted)
 {
 	struct sn_node *n = f->n;
 
-	memcpy(n->peers.v, f->snap[restarted], n->peers.n * sizeof(struct sn_peer));
+	load_peers(n, f->snap[restarted]);
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		struct sn_peer *p = &n->peers.v[i];
+		struct sn_peer *p = n->peers.v[i];
 
 		n->cr.ops->dir_key(n->cr.inst, p->tx_key, p->pair_key, n->cfg->node_id, p->id,
 				   f->epoch);
@@ -496,7 +513,7 @@ static void check_peer_after(const struct sn_peer *a, const struct sn_peer *o)
 static void note_floors(const struct sn_node *n, const struct sn_peer *old)
 {
 	for (uint32_t i = 0; i < n->peers.n; i++) {
-		const struct sn_peer *a = &n->peers.v[i];
+		const struct sn_peer *a = n->peers.v[i];
 
 		if (old[i].s.state != SN_PEER_UNVERIFIED || a->s.state == SN_PEER_UNVERIFIED)
 			continue;
@@ -573,7 +590,7 @@ static void flush(struct batch *bt)
 	if (!bt->k)
 		return;
 	memcpy(before, n->host.counters, sizeof(before));
-	memcpy(old, n->peers.v, np * sizeof(*old));
+	save_peers(old, n);
 	b.old = old;
 	b.n_from = 0;
 	for (uint32_t i = 0; i < bt->k; i++)
@@ -598,8 +615,8 @@ static void flush(struct batch *bt)
 	check_counts(bt, before);
 	for (uint32_t i = 0; i < np; i++) {
 		if (guard)
-			same_state(&n->peers.v[i], &old[i]);
-		check_peer_after(&n->peers.v[i], &old[i]);
+			same_state(n->peers.v[i], &old[i]);
+		check_peer_after(n->peers.v[i], &old[i]);
 	}
 	note_floors(n, old);
 	if (guard)
@@ -609,7 +626,7 @@ static void flush(struct batch *bt)
 	/* an epoch move asked for: persisted now, as the reactor's job would */
 	if (n->emove.target > n->epoch && n->emove.target <= SN_EPOCH_MAX) {
 		FZ_CHECK(b.response, "an epoch move without a response");
-		memcpy(old, n->peers.v, np * sizeof(*old));
+		save_peers(old, n);
 		b.auth = true;
 		sn_verify_epoch_moved(n, n->emove.target);
 		FZ_CHECK(n->pool.n_free == n->pool.count, "pool not full after the epoch move");
@@ -762,7 +779,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t mode = op & 3, sel = (op >> 2) & 3, len;
 		uint32_t epoch = 0;
 		uint64_t seq = 0;
-		struct sn_peer *peer = &n->peers.v[sel % n->peers.n];
+		struct sn_peer *peer = n->peers.v[sel % n->peers.n];
 		struct sn_pkt *k;
 
 		len = (uint32_t)data[1] << 8 | data[2];

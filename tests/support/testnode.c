@@ -127,7 +127,8 @@ static void build(struct tn *t, struct sn_config *c, uint32_t epoch)
 	n->cr.inst = n->crypto.inst;
 	n->epoch = epoch;
 	n->is_hub = c->role == SN_ROLE_HUB;
-	if (sn_peers_build(&n->peers, c, &n->cr, epoch, err, sizeof(err)) < 0)
+	if (sn_slab_init(&n->peer_slab, sn_peer_object_size(n->cr.ops->key_ctx_size), 0) < 0 ||
+	    sn_peers_build(&n->peers, c, &n->cr, &n->peer_slab, epoch, NULL, err, sizeof(err)) < 0)
 		fail_msg("peers: %s", err);
 	sn_policy_slot_init(&n->policy);
 	if (sn_policy_from_config(c, NULL, 0, ++n->policy_version, &pol, err, sizeof(err)) < 0)
@@ -171,9 +172,10 @@ void tn_free(struct tn *t)
 	tn_clear(t);
 	assert_int_equal(n->pool.n_free, n->pool.count); /* nothing leaked */
 	sn_pool_destroy(&n->pool);
-	sn_peers_destroy(&n->peers, &n->cr);
+	sn_peers_destroy(&n->peers, &n->cr, &n->peer_slab);
+	assert_int_equal(n->peer_slab.live, 0); /* no peer object leaked */
+	sn_slab_destroy(&n->peer_slab);
 	sn__node_forget_saved(n);
-	sn_nodelog_free(n);
 	sn_policy_slot_destroy(&n->policy);
 	sn_arena_free(&n->rt_arena);
 	sn_plugin_unload(&n->crypto);
@@ -227,6 +229,8 @@ uint64_t tn_ctr(struct tn *t, uint32_t id, uint32_t ctr)
 void tn_later(struct tn *t)
 {
 	memset(&t->n->verify_rl, 0, sizeof(t->n->verify_rl));
+	for (uint32_t i = 0; i < t->n->peers.n; i++)
+		t->n->peers.v[i]->cand_tried = false; /* a new candidate epoch may be tried */
 }
 
 struct sn_pkt *tn_craft(struct tn *from, struct tn *to, uint8_t flags, const void *p,

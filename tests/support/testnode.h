@@ -55,7 +55,8 @@ struct sn_peer *tn_peer(struct tn *t, uint32_t id);
 /* A counter of t's peer id (node-wide when id is 0). */
 uint64_t tn_ctr(struct tn *t, uint32_t id, uint32_t ctr);
 
-/* Forget the verification rate limit (as if more than 100 ms passed). */
+/* Forget the verification rate limit and the limit on new candidate
+ * epochs (as if more than 100 ms passed). */
 void tn_later(struct tn *t);
 
 /* Decode the header of a sent datagram. */

@@ -47,6 +47,7 @@ enum sn_counter {
 	SN_CTR_DROP_STALE_EPOCH,  /* epoch older than the accepted one */
 	SN_CTR_DROP_REPLAY,       /* seq outside the window or already seen */
 	SN_CTR_DROP_AUTH_FAIL,    /* tag does not verify */
+	SN_CTR_DROP_EPOCH_LIMIT,  /* a new epoch of a peer within 100 ms of its last new one (tag not checked) */
 	SN_CTR_DROP_BAD_RESPONSE, /* an authentic response that answers no outstanding challenge */
 	SN_CTR_DROP_BAD_INNER,    /* plaintext not a well-formed IPv4 packet */
 	SN_CTR_DROP_INNER_SRC,    /* inner source not routed to the sending peer */

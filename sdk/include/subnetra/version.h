@@ -33,6 +33,9 @@
  *        counts the taken packets it fails itself, the host counts the
  *        rest. Counters tun_rx_gso, tun_tx_gso, rx_gro, tx_gso,
  *        aqm_marked; drop reason aqm.
+ *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
+ *        epochs are tried at most once per 100 ms); the reasons after it
+ *        move up by one.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
