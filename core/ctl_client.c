@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 
 #define REPLY_TIMEOUT_MS 10000
 
-static int connect_to(const char *path)
+/* quiet: no message when nothing listens there (no file, refused). */
+static int connect_to(const char *path, bool quiet)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
@@ -38,9 +40,10 @@ static int connect_to(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 
-		fprintf(stderr, "subnetra: cannot connect to %s: %s%s\n", path, strerror(e),
-			e == ENOENT || e == ECONNREFUSED ? " (is subnetrad running?)" :
-			e == EACCES ? " (run as root or as a member of the control group)" : "");
+		if (!quiet || (e != ENOENT && e != ECONNREFUSED))
+			fprintf(stderr, "subnetra: cannot connect to %s: %s%s\n", path, strerror(e),
+				e == ENOENT || e == ECONNREFUSED ? " (is subnetrad running?)" :
+				e == EACCES ? " (run as root or as a member of the control group)" : "");
 		close(fd);
 		return -e;
 	}
@@ -139,7 +142,7 @@ static const char *socket_path(const struct sn_tool_opts *o, struct sn_config **
 	return SN_CONF_DEFAULT_SOCKET;
 }
 
-int sn_tool_control(const struct sn_tool_opts *o, int argc, char **argv)
+static int run(const struct sn_tool_opts *o, int argc, char **argv, bool quiet)
 {
 	struct sn_config *cfg = NULL;
 	const char *path = socket_path(o, &cfg);
@@ -147,7 +150,9 @@ int sn_tool_control(const struct sn_tool_opts *o, int argc, char **argv)
 
 	if (!path)
 		return 1;
-	fd = connect_to(path);
+	fd = connect_to(path, quiet);
+	if (quiet && (fd == -ENOENT || fd == -ECONNREFUSED))
+		rc = SN_TOOL_NOT_RUNNING;
 	if (fd >= 0) {
 		if (send_request(fd, o, argc, argv) == 0)
 			rc = read_reply(fd);
@@ -156,4 +161,14 @@ int sn_tool_control(const struct sn_tool_opts *o, int argc, char **argv)
 	if (cfg)
 		sn_config_free(cfg);
 	return rc;
+}
+
+int sn_tool_control(const struct sn_tool_opts *o, int argc, char **argv)
+{
+	return run(o, argc, argv, false);
+}
+
+int sn_tool_control_if_running(const struct sn_tool_opts *o, int argc, char **argv)
+{
+	return run(o, argc, argv, true);
 }

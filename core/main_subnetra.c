@@ -15,6 +15,7 @@
 #include "build_config.h"
 #include "config.h"
 #include "keys.h"
+#include "onboard.h"
 #include "tool.h"
 
 static void usage(FILE *f)
@@ -26,6 +27,14 @@ static void usage(FILE *f)
 		"  genkey                 print a new private key\n"
 		"  pubkey                 read a private key on stdin, print its public key\n"
 		"  genpsk                 print a new preshared key\n"
+		"\n"
+		"Growing the network (on the hub, offline; then a running hub reloads):\n"
+		"  init hub [OPTIONS]     write a hub config, its key and an empty peers.d/\n"
+		"  add-spoke NAME [--lan PREFIX]...\n"
+		"                         the next free id and address, a key, the hub's\n"
+		"                         peers.d entry and the spoke's config to copy over\n"
+		"  remove-spoke NAME      remove the spoke's peers.d entry and its config\n"
+		"  (subnetra COMMAND --help: the options of each)\n"
 		"\n"
 		"Talking to a running subnetrad (control socket, default %s):\n"
 		"  status                 node, peers, counters and drops by reason\n"
@@ -210,6 +219,18 @@ static int control(const struct sn_tool_opts *o, int argc, char **argv, const ch
 	return sn_tool_control(o, n, w);
 }
 
+/* The onboarding commands take options of their own (core/onboard.h). */
+static int onboard(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "init"))
+		return sn_onboard_init(argc, argv);
+	if (!strcmp(argv[0], "add-spoke"))
+		return sn_onboard_add_spoke(argc, argv);
+	if (!strcmp(argv[0], "remove-spoke"))
+		return sn_onboard_remove_spoke(argc, argv);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sn_tool_opts o = {.socket = NULL};
@@ -217,6 +238,12 @@ int main(int argc, char **argv)
 	int i, words = 1, summary = 0;
 
 	umask(077);
+	if (argc > 1 && (i = onboard(argc - 1, argv + 1)) >= 0)
+		return i;
+	if (argc == 2 && !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
 	/* Options may stand before or after the command ("subnetra status
 	 * --json"); the words that are not options form the command. No
 	 * command word starts with '-' (prefixes, ids and names never do). */

@@ -15,4 +15,13 @@ struct sn_tool_opts {
  * status (0 ok, 1 error reply or failure, 2 usage). */
 int sn_tool_control(const struct sn_tool_opts *o, int argc, char **argv);
 
+/* Exit status of sn_tool_control_if_running when no daemon listens. */
+#define SN_TOOL_NOT_RUNNING 3
+
+/* As sn_tool_control, but a socket nothing listens on (no such file, or
+ * the connection refused) is not an error: SN_TOOL_NOT_RUNNING, without a
+ * message (`subnetra add-spoke` then says the hub picks the change up at
+ * its start). */
+int sn_tool_control_if_running(const struct sn_tool_opts *o, int argc, char **argv);
+
 #endif

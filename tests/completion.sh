@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bash completion (contrib/completion/subnetra.bash) driven as bash
 # drives it, through COMP_WORDS and COMP_CWORD: options, commands, policy
-# sub-commands, config files in the config directory, --platform values;
+# sub-commands, config files in the config directory, --platform values,
+# the options of init/add-spoke/remove-spoke and the spokes in peers.d;
 # and the zsh completion parses. Needs no root and no build.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,8 +10,9 @@ T=$(mktemp -d /tmp/sn-completion.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0 checks=0
 
-mkdir "$T/etc"
-touch "$T/etc/hub.yaml" "$T/etc/spoke.json" "$T/etc/hub.key"
+mkdir "$T/etc" "$T/etc/peers.d" "$T/etc/other" "$T/etc/other/peers.d"
+touch "$T/etc/hub.yaml" "$T/etc/spoke.json" "$T/etc/hub.key" "$T/etc/peers.d/branch-1.yaml" \
+	"$T/etc/peers.d/branch-2.json" "$T/etc/peers.d/.tmp.yaml" "$T/etc/other/peers.d/far.yaml"
 _subnetra_confdir=$T/etc
 # shellcheck source=/dev/null
 . "$SRC/contrib/completion/subnetra.bash"
@@ -37,8 +39,16 @@ expect() {
 	fi
 }
 
-expect "subnetra " "genkey genpsk metrics peers policy pubkey reload status"
+expect "subnetra " "add-spoke genkey genpsk help init metrics peers policy pubkey reload remove-spoke status"
 expect "subnetra p" "peers policy pubkey"
+expect "subnetra init " "hub"
+expect "subnetra init hub --sp" "--spoke-route"
+expect "subnetra init hub --lan " ""
+expect "subnetra add-spoke b --l" "--lan"
+expect "subnetra add-spoke b --hub $T/etc/h" "$T/etc/hub.key $T/etc/hub.yaml"
+expect "subnetra remove-spoke " "branch-1 branch-2"
+expect "subnetra remove-spoke --dir $T/etc/other " "far"
+expect "subnetra remove-spoke --" "--dir --help --hub"
 expect "subnetra policy " "add del delete list replace"
 expect "subnetra -c $T/etc/hub.yaml policy a" "add"
 expect "subnetra --json policy add 10.1.0.0/16 " "drop forward"

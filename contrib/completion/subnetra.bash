@@ -2,7 +2,8 @@
 # bash completion for subnetra(8) and subnetrad(8), installed under both
 # names in bash-completion's directory. Stands alone (no bash-completion
 # helpers needed): options, commands, the policy sub-commands, config files
-# (those in /etc/subnetra first), control sockets, --platform values.
+# (those in /etc/subnetra first), control sockets, --platform values, the
+# options of init/add-spoke/remove-spoke and the spokes remove-spoke knows.
 
 _subnetra_confdir=${_subnetra_confdir:-/etc/subnetra}
 
@@ -41,10 +42,58 @@ _subnetra_sockets() {
 	_subnetra_files
 }
 
+# the spokes add-spoke put in peers.d (the hub's directory: --dir, else
+# /etc/subnetra)
+_subnetra_spokes() {
+	local f d=$_subnetra_confdir i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		[[ ${COMP_WORDS[i]} == --dir ]] && d=${COMP_WORDS[i + 1]}
+	done
+	for f in "$d"/peers.d/*.yaml "$d"/peers.d/*.json; do
+		[[ -f $f ]] || continue
+		f=${f##*/}
+		_subnetra_reply "${f%.*}"
+	done
+}
+
+# init, add-spoke, remove-spoke: options of their own
+_subnetra_onboard() {
+	local cmd=$1 prev=${COMP_WORDS[COMP_CWORD - 1]}
+	case $prev in
+	--dir | --state-dir)
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -d -- "$cur"))
+		compopt -o filenames 2>/dev/null || true
+		return ;;
+	--hub) _subnetra_configs; return ;;
+	--out | --socket) _subnetra_files; return ;;
+	--lan | --overlay | --address | --listen | --endpoint | --spoke-route | --name) return ;;
+	esac
+	case $cmd in
+	init)
+		if [[ $cur == -* ]]; then
+			_subnetra_reply --dir --name --overlay --address --listen --endpoint --lan \
+				--spoke-route --state-dir --socket --force --help
+		elif [ "$COMP_CWORD" = 2 ]; then
+			_subnetra_reply hub
+		fi ;;
+	add-spoke)
+		[[ $cur == -* ]] && _subnetra_reply --lan --dir --hub --out --endpoint --state-dir \
+			--socket --help ;;
+	remove-spoke)
+		if [[ $cur == -* ]]; then _subnetra_reply --dir --hub --help; else _subnetra_spokes; fi ;;
+	esac
+	return 0
+}
+
 _subnetra() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local i w words=()
 	COMPREPLY=()
+	case ${COMP_WORDS[1]:-} in
+	init | add-spoke | remove-spoke)
+		[ "$COMP_CWORD" -gt 1 ] && { _subnetra_onboard "${COMP_WORDS[1]}"; return; } ;;
+	esac
 	case $prev in
 	-c | --config) _subnetra_configs; return ;;
 	-s | --socket) _subnetra_sockets; return ;;
@@ -63,7 +112,8 @@ _subnetra() {
 		return
 	fi
 	case "${words[*]}" in
-	"") _subnetra_reply genkey pubkey genpsk status peers metrics policy reload ;;
+	"") _subnetra_reply genkey pubkey genpsk status peers metrics policy reload init add-spoke \
+		remove-spoke help ;;
 	policy) _subnetra_reply list add del delete replace ;;
 	"policy replace") _subnetra_files ;;
 	policy\ add\ *)
