@@ -119,6 +119,42 @@ static int check_version(const struct sn_plugin *p, char *err, size_t err_len)
 	return 0;
 }
 
+/* One of the room sizes above SN_ROOM_MAX: its name, else NULL. */
+static const char *room_over(const struct sn_host_decl *d, uint32_t *v)
+{
+	const char *what = d->headroom > SN_ROOM_MAX ? "headroom" :
+			   d->tailroom > SN_ROOM_MAX ? "tailroom" :
+			   d->overhead > SN_ROOM_MAX ? "overhead" : NULL;
+
+	*v = d->headroom > SN_ROOM_MAX ? d->headroom :
+	     d->tailroom > SN_ROOM_MAX ? d->tailroom : d->overhead;
+	return what;
+}
+
+static int check_room(const struct sn_plugin *p, const char *how, char *err, size_t err_len)
+{
+	uint32_t v;
+	const char *what = room_over(&p->decl, &v);
+
+	if (!what)
+		return 0;
+	snprintf(err, err_len, "%s: %s plugin '%s' %s %u bytes of %s; a plugin may have at most "
+		 "%u (SN_ROOM_MAX, subnetra/packet.h)", p->path, sn_kind_name(p->kind),
+		 p->desc->name, how, v, what, SN_ROOM_MAX);
+	return -E2BIG;
+}
+
+static void decl_init(struct sn_plugin *p)
+{
+	const struct sn_plugin_desc *d = p->desc;
+
+	memset(&p->decl, 0, sizeof(p->decl));
+	p->decl.name = d->name;
+	p->decl.headroom = d->headroom;
+	p->decl.tailroom = d->tailroom;
+	p->decl.overhead = d->overhead;
+}
+
 static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t err_len)
 {
 	const struct sn_plugin_desc *d = p->desc;
@@ -149,6 +185,9 @@ static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t e
 		return -EINVAL;
 	}
 	if ((r = check_ops(p, err, err_len)) < 0)
+		return r;
+	decl_init(p);
+	if ((r = check_room(p, "declares", err, err_len)) < 0)
 		return r;
 	if (d->probe && (r = d->probe(why, sizeof(why))) != 0) {
 		snprintf(err, err_len, "%s: not available on this machine: %s", p->path,
@@ -297,9 +336,20 @@ int sn_plugin_create(struct sn_plugin *p, struct sn_host *host, const struct sn_
 		a.options = *opts;
 	a.err = why;
 	a.err_len = sizeof(why);
+	p->host = host;
+	decl_init(p);
+	host->creating = &p->decl;
 	r = d->create(p->inst, &a);
-	if (r != 0) {
+	host->creating = NULL;
+	if (r != 0)
 		snprintf(err, err_len, "%s: %s", p->path, why[0] ? why : strerror(r < 0 ? -r : r));
+	if (check_room(p, "asks at create for", err, err_len) < 0) {
+		if (r == 0)
+			d->destroy(p->inst);
+		r = -E2BIG;
+	}
+	if (r != 0) {
+		sn_host_drop_counters(host, &p->decl);
 		free(p->inst);
 		p->inst = NULL;
 		return r < 0 ? r : -EINVAL;
@@ -311,6 +361,7 @@ void sn_plugin_unload(struct sn_plugin *p)
 {
 	if (p->inst) {
 		p->desc->destroy(p->inst);
+		sn_host_drop_counters(p->host, &p->decl);
 		free(p->inst);
 		p->inst = NULL;
 	}

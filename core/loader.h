@@ -22,6 +22,9 @@ struct sn_plugin {
 	void *handle;    /* dlopen() handle; NULL for a built-in */
 	void *inst;      /* instance memory (after sn_plugin_create) */
 	char path[512];  /* the file, or "built-in:<name>" */
+	struct sn_host_decl decl; /* its room sizes and counters (from load, create);
+				   * the host points at it: do not move a created plugin */
+	struct sn_host *host;     /* the host it was created with (its counters) */
 };
 
 /* Register a built-in plugin (before any load). 0, or -ENOSPC when full. */
@@ -38,8 +41,10 @@ const char *sn_kind_name(uint32_t kind);
 int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_plugin *out,
 		   char *err, size_t err_len);
 
-/* Allocate the instance and call create(). On failure nothing is left to
- * unload but the library (sn_plugin_unload still works). */
+/* Allocate the instance and call create(), during which the plugin may
+ * declare room sizes and counters (core/host.h, struct sn_host_decl); room
+ * above SN_ROOM_MAX is refused here, naming the plugin. On failure nothing
+ * is left to unload but the library (sn_plugin_unload still works). */
 int sn_plugin_create(struct sn_plugin *p, struct sn_host *host, const struct sn_options *opts,
 		     char *err, size_t err_len);
 

@@ -89,10 +89,11 @@ void sn__node_unload_plugins(struct sn_node *n)
 	sn_plugin_unload(&n->os);
 }
 
-/* The pool: headroom, room and tailroom summed over the stack. */
+/* The pool: headroom, room and tailroom summed over the stack (what each
+ * plugin declared, at most SN_ROOM_MAX each: core/loader.c). */
 static int setup_pool(struct sn_node *n, char *err, size_t err_len)
 {
-	const struct sn_plugin_desc *os = n->os.desc, *eg = n->egress.desc, *cr = n->crypto.desc;
+	const struct sn_host_decl *os = &n->os.decl, *eg = &n->egress.decl, *cr = &n->crypto.decl;
 	uint32_t head = SN_WIRE_HDR_LEN + os->headroom + eg->headroom + cr->headroom;
 	uint32_t tail = SN_WIRE_TAG_LEN + os->tailroom + eg->tailroom + cr->tailroom;
 	uint32_t room = n->cfg->mtu + eg->overhead + cr->overhead;

@@ -43,7 +43,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_pkt, csum_offset, 54);
 	SN_ASSERT_OFF(sn_pkt, user, 56);
 	SN_ASSERT_OFF(sn_pkt, time_ns, 64);
-	SN_ASSERT_SIZE(sn_host_api, 96);
+	SN_ASSERT_SIZE(sn_host_api, 128);
 	SN_ASSERT_OFF(sn_host_api, abi_major, 0);
 	SN_ASSERT_OFF(sn_host_api, abi_minor, 4);
 	SN_ASSERT_OFF(sn_host_api, struct_size, 8);
@@ -57,6 +57,10 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_host_api, timer_stop, 72);
 	SN_ASSERT_OFF(sn_host_api, timer_free, 80);
 	SN_ASSERT_OFF(sn_host_api, deliver, 88);
+	SN_ASSERT_OFF(sn_host_api, counter_register, 96);
+	SN_ASSERT_OFF(sn_host_api, counter_add, 104);
+	SN_ASSERT_OFF(sn_host_api, log_enabled, 112);
+	SN_ASSERT_OFF(sn_host_api, room_set, 120);
 	SN_ASSERT_SIZE(sn_option, 16);
 	SN_ASSERT_OFF(sn_option, key, 0);
 	SN_ASSERT_OFF(sn_option, value, 8);
@@ -152,7 +156,11 @@ static void test_sdk_abi_layouts_are_frozen(void **state)
 	assert_int_equal(sizeof(struct sn_addr), 20);
 	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
 	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);
-	assert_int_equal(sizeof(struct sn_host_api), 96);
+	assert_int_equal(sizeof(struct sn_host_api), 128);
+	assert_int_equal(SN_ROOM_MAX, 1024);
+	assert_int_equal(SN_PLUGIN_COUNTERS_MAX, 16);
+	assert_int_equal(SN_COUNTER_NAME_MAX, 32);
+	assert_int_equal(SN_COUNTER_HELP_MAX, 160);
 	assert_int_equal(sizeof(struct sn_priv_args), 32);
 	assert_int_equal(SN_PRIV_KEEP_NET_ADMIN, 0x1u);
 }

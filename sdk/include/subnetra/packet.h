@@ -12,6 +12,23 @@
  *   buf                buf+off            buf+off+len          buf+cap
  *   |<--- headroom --->|<------ data ----->|<---- tailroom ---->|
  *
+ * What a plugin declares (struct sn_plugin_desc, or sn_host_api.room_set
+ * at create when it depends on the options), each at most SN_ROOM_MAX:
+ *   headroom  bytes it may prepend to the data it is handed (sn_pkt_push),
+ *             e.g. a header of its own in front of a sealed datagram;
+ *   tailroom  bytes it may append behind the data it is handed (growing
+ *             len past what it got), e.g. a trailer, a tag or padding;
+ *   overhead  bytes by which a datagram it receives may exceed what it
+ *             hands up: its own headers and trailers on the wire (an
+ *             egress that moves datagrams in UDP also counts the IP and
+ *             UDP headers, 28 bytes). The host makes every packet's room
+ *             at least the overlay MTU plus the overheads of the egress
+ *             and the crypto backend, so the largest datagram a peer may
+ *             send fits.
+ * The host sums each over the stack (its own wire header and tag
+ * included) when it sizes the pool; a fresh packet has off = the summed
+ * headroom. A stage that uses room another stage declared is a bug.
+ *
  * Layouts are fixed-width and never depend on build options; a test
  * static-asserts every size and offset (tests/test_sdk_abi.c).
  */
@@ -60,6 +77,9 @@ struct sn_prefix {
 #define SN_GSO_MAX_SEGS 64u
 #define SN_GSO_MAX_BYTES 65507u
 #define SN_PKT_BIG_ROOM 65536u
+
+/* The most headroom, tailroom or overhead one plugin may declare. */
+#define SN_ROOM_MAX 1024u
 
 /*
  * One packet, one super-packet, or the head of a run.

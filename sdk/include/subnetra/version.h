@@ -36,6 +36,15 @@
  *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
  *        epochs are tried at most once per 100 ms); the reasons after it
  *        move up by one.
+ *
+ *        2026-12-03: plugin counters, log level and room sizes (issue
+ *        10). sn_host_api: counter_register and counter_add (counters a
+ *        plugin names and describes at create, shown under its name in
+ *        status, JSON and metrics; SN_PLUGIN_COUNTERS_MAX,
+ *        SN_COUNTER_NAME_MAX, SN_COUNTER_HELP_MAX), log_enabled, room_set
+ *        (headroom, tailroom and overhead declared at create, replacing
+ *        the descriptor's); 128 bytes. SN_ROOM_MAX (1024) bounds each room
+ *        size; the host refuses a plugin above it, naming it.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
