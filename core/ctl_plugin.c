@@ -2,8 +2,8 @@
 /*
  * core/ctl_plugin.c: the counters plugins register (sn_host_api.
  * counter_register) in status, JSON status and metrics, each under its
- * plugin's name, in the order they were registered (docs/control.md,
- * "Plugin counters").
+ * plugin's name, in the order they were registered (docs/plugin-sdk.md,
+ * "Host services"; docs/control.md, "status" and "metrics").
  */
 #include "ctl.h"
 #include "host.h"

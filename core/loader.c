@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "loader.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -266,6 +267,60 @@ static int open_file(struct sn_plugin *p, char *err, size_t err_len)
 	return 0;
 }
 
+/* The names of the kind's plugins in dir (<kind>_<name>.so), up to max,
+ * sorted; their text in buf. Returns how many. */
+static uint32_t installed(uint32_t kind, const char *dir, const char **names, uint32_t max,
+			  char *buf, size_t len)
+{
+	const char *pre = sn_kind_name(kind);
+	size_t pl = strlen(pre), used = 0, k;
+	struct dirent *e;
+	uint32_t n = 0;
+	DIR *d = opendir(dir);
+
+	while (d && n < max && (e = readdir(d))) {
+		k = strlen(e->d_name);
+		if (k <= pl + 4 || strncmp(e->d_name, pre, pl) || e->d_name[pl] != '_' ||
+		    strcmp(e->d_name + k - 3, ".so") || used + k - pl - 3 > len)
+			continue;
+		memcpy(buf + used, e->d_name + pl + 1, k - pl - 4);
+		buf[used + k - pl - 4] = 0;
+		names[n++] = buf + used;
+		used += k - pl - 3;
+	}
+	if (d)
+		closedir(d);
+	for (uint32_t i = 1; i < n; i++) /* few names: insertion sort */
+		for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	return n;
+}
+
+/* After "file not found" for a name: the closest installed name and
+ * everything installed of that kind. */
+static void suggest(uint32_t kind, const char *name, const char *dir, char *err, size_t err_len)
+{
+	const char *names[64], *hint;
+	char buf[2048];
+	size_t used = strlen(err);
+	uint32_t n = installed(kind, dir, names, 64, buf, sizeof(buf));
+
+	hint = sn_opt_closest(name, names, n);
+	if (hint && used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; did you mean '%s'?", hint);
+	if (!n && used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; no %s plugin is installed in %s",
+					 sn_kind_name(kind), dir);
+	else if (used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; installed in %s:", dir);
+	for (uint32_t i = 0; i < n && used < err_len; i++)
+		used += (size_t)snprintf(err + used, err_len - used, "%s %s", i ? "," : "", names[i]);
+}
+
 /* Plugins are found there by name: nobody but root or the daemon's user
  * may add one, sticky bit or not. */
 static int dir_trusted(const char *dir, char *err, size_t err_len)
@@ -296,8 +351,11 @@ int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_p
 			return r;
 		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir, sn_kind_name(kind), name);
 	}
-	if (!p.desc && (r = open_file(&p, err, err_len)) < 0)
+	if (!p.desc && (r = open_file(&p, err, err_len)) < 0) {
+		if (r == -ENOENT && !strchr(name, '/'))
+			suggest(kind, name, dir, err, err_len);
 		goto fail;
+	}
 	if ((r = check_desc(&p, name, err, err_len)) < 0)
 		goto fail;
 	*out = p;

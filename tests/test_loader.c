@@ -61,6 +61,25 @@ static void test_loader_failures_name_file_and_reason(void **state)
 		check(SN_KIND_EGRESS, &cases[i]);
 }
 
+/* A name that is not installed: the closest one that is, and all of them
+ * (sorted); or that none of the kind is. */
+static void test_loader_missing_suggests_installed(void **state)
+{
+	static const struct expect egress = {"t_goood", -ENOENT,
+		TDIR "/egress_t_goood.so: egress plugin file not found (No such file or directory); "
+		"did you mean 't_good'?; installed in " TDIR ": t_badalign, t_bigtail, t_good, "
+		"t_kind, t_major, t_minor, t_missing_op, t_noname, t_nosym, t_probe_no, t_text"};
+	static const struct expect far = {"quic", -ENOENT,
+		"(No such file or directory); installed in " TDIR ": t_badalign,"};
+	static const struct expect os = {"linux", -ENOENT,
+		TDIR "/os_linux.so: os plugin file not found (No such file or directory); "
+		"no os plugin is installed in " TDIR};
+
+	check(SN_KIND_EGRESS, &egress);
+	check(SN_KIND_EGRESS, &far);
+	check(SN_KIND_OS, &os);
+}
+
 static void test_loader_good_plugin_loads_creates_unloads(void **state)
 {
 	struct sn_plugin p;
@@ -411,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_loader_failures_name_file_and_reason),
 		cmocka_unit_test(test_loader_good_plugin_loads_creates_unloads),
 		cmocka_unit_test(test_loader_create_failure_carries_plugin_reason),
+		cmocka_unit_test(test_loader_missing_suggests_installed),
 		cmocka_unit_test(test_loader_room_set_at_create),
 		cmocka_unit_test(test_loader_counters_follow_the_plugin),
 		cmocka_unit_test(test_loader_counter_rules),
