@@ -26,7 +26,7 @@
 #include "seal.h"
 #include "verify.h"
 
-#define SN_BATCH 64       /* packets per wake-up per file descriptor */
+/* SN_BATCH (subnetra/packet.h): packets per wake-up per file descriptor */
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 #define SN_STAGE 128      /* packets staged per output between flushes */
 #define SN_TUN_BIG 2      /* big packets lent per TUN read with offloads on */

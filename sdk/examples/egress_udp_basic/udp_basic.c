@@ -162,20 +162,12 @@ static const struct sn_egress_ops ops = {
 };
 
 static const struct sn_plugin_desc desc = {
-	.abi_major = SN_ABI_MAJOR,
-	.abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc),
-	.kind = SN_KIND_EGRESS,
-	.name = "udp_basic",
+	SN_PLUGIN_DESC_INIT(SN_KIND_EGRESS, "udp_basic", struct udp_basic),
 	.version = "1.0.0",
 	.description = "plain UDP, one datagram per system call (SDK example)",
-	.instance_size = sizeof(struct udp_basic),
 	.create = ub_create,
 	.destroy = ub_destroy,
 	.ops = &ops,
 };
 
-SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
-{
-	return &desc;
-}
+SN_PLUGIN_ENTRY(desc)

@@ -63,8 +63,7 @@ struct sn_prefix {
 	uint8_t reserved[3]; /* 0 */
 };
 
-/* Packet flags (struct sn_pkt.flags). */
-#define SN_PKT_F_KEEPALIVE 0x0001u /* an empty keepalive datagram */
+/* Packet flags (struct sn_pkt.flags); 0x0001 is unused (kept free). */
 #define SN_PKT_F_GSO 0x0002u       /* one super-packet to cut into segments (below) */
 #define SN_PKT_F_CSUM 0x0004u      /* the L4 checksum is partial (below) */
 #define SN_PKT_F_RUN 0x0008u       /* heads a run of gso_segs entries (below) */
@@ -77,6 +76,15 @@ struct sn_prefix {
 #define SN_GSO_MAX_SEGS 64u
 #define SN_GSO_MAX_BYTES 65507u
 #define SN_PKT_BIG_ROOM 65536u
+
+/* The batch budget: the host reads at most SN_BATCH packets per wake-up
+ * per file descriptor, so the TUN device and the socket cannot starve each
+ * other. recv_batch is lent n <= SN_BATCH packets, tun_read_batch
+ * SN_BATCH plain ones plus, with SN_OS_F_GSO, a few big ones. send_batch
+ * and tun_write_batch may be offered more entries than that (the segments
+ * of cut super-packets): take SN_BATCH per system call and loop, or take
+ * fewer. Size per-call arrays (struct mmsghdr, iovec) with it. */
+#define SN_BATCH 64
 
 /* The most headroom, tailroom or overhead one plugin may declare. */
 #define SN_ROOM_MAX 1024u
@@ -144,7 +152,9 @@ struct sn_pkt {
 	struct sn_addr addr; /* underlay address: source on receive, destination on send */
 	uint16_t csum_start;  /* with SN_PKT_F_CSUM: offset of the TCP/UDP header from data */
 	uint16_t csum_offset; /* with SN_PKT_F_CSUM: offset of its checksum field in that header */
-	uint64_t user;      /* scratch for the packet's current owner; not preserved across owners */
+	uint64_t user;      /* scratch for the packet's current owner: the host never reads it,
+			     * pkt_alloc and lent packets start with 0, a packet handed on
+			     * may come back with anything in it */
 	uint64_t time_ns;   /* receive: when the kernel queued it for us, in the host's now_ns()
 			     * clock (an egress sets it where the kernel says, else 0) */
 };

@@ -45,6 +45,11 @@
  *        (headroom, tailroom and overhead declared at create, replacing
  *        the descriptor's); 128 bytes. SN_ROOM_MAX (1024) bounds each room
  *        size; the host refuses a plugin above it, naming it.
+ *        SN_BATCH (64, subnetra/packet.h) exported; SN_PKT_F_KEEPALIVE
+ *        removed (the host never set it; bit 0x0001 stays free);
+ *        sn_pkt.user is 0 on every packet from the pool and never read by
+ *        the host; SN_PLUGIN_DESC_INIT and SN_PLUGIN_ENTRY (plugin.h);
+ *        subnetra/options.h (option parsing, header only).
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
