@@ -187,33 +187,6 @@ static int api_deliver(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n
 	return h->deliver(h->ctx, pkts, n);
 }
 
-static bool counter_name_ok(const char *s)
-{
-	size_t i;
-
-	if (!s || !(*s >= 'a' && *s <= 'z'))
-		return false;
-	for (i = 0; s[i]; i++)
-		if (i == SN_COUNTER_NAME_MAX ||
-		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* One line of printable ASCII that needs no escaping in a metrics HELP. */
-static bool counter_help_ok(const char *s)
-{
-	size_t i;
-
-	if (!s || !*s)
-		return false;
-	for (i = 0; s[i]; i++)
-		if (i == SN_COUNTER_HELP_MAX || s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\' ||
-		    s[i] == '"')
-			return false;
-	return true;
-}
-
 static int api_counter_register(struct sn_host *h, const char *name, const char *help)
 {
 	struct sn_host_decl *d = h->creating;
@@ -221,7 +194,7 @@ static int api_counter_register(struct sn_host *h, const char *name, const char 
 
 	if (!d)
 		return -EPERM;
-	if (!counter_name_ok(name) || !counter_help_ok(help))
+	if (!sn_counter_name_ok(name) || !sn_counter_help_ok(help))
 		return -EINVAL;
 	for (uint32_t i = 0; i < h->n_pctr; i++)
 		if (h->pctr[i].owner == d && !strcmp(h->pctr[i].name, name))

@@ -23,6 +23,14 @@ inc=$(PKG_CONFIG_PATH=$(dirname "$PC") pkg-config --cflags subnetra-sdk | sed -E
 cc -shared -fPIC -fvisibility=hidden $(PKG_CONFIG_PATH=$(dirname "$PC") pkg-config --cflags subnetra-sdk) \
 	"$SN_SRC/sdk/examples/egress_udp_basic/udp_basic.c" -o "$T/pc_build.so" || fail "build with pkg-config flags"
 
+# The mock host compiles with the installed headers alone, and so does a
+# test that drives the example through it.
+MOCK=$PREFIX/share/subnetra/sdk/mock
+[ -f "$MOCK/mock_host.c" ] && [ -f "$MOCK/mock_host.h" ] || fail "mock host not installed in $MOCK"
+cc -c -Wall -Wextra -Werror $(PKG_CONFIG_PATH=$(dirname "$PC") pkg-config --cflags subnetra-sdk) \
+	-I"$MOCK" "$MOCK/mock_host.c" -o "$T/mock_host.o" || fail "the installed mock host does not compile"
+grep -q "SUBNETRA_MOCK_HOST_DIR" "$CFG" || fail "SubnetraSDKConfig.cmake does not give SUBNETRA_MOCK_HOST_DIR"
+
 # Build the example from a copy, so the source tree is not even nearby.
 cp -r "$SN_SRC/sdk/examples/egress_udp_basic" "$T/example"
 # No build type given: subnetra_add_plugin() makes it an optimised one.

@@ -11,7 +11,9 @@
  *                           default: the kernel's)
  * Counters: short_sends     batches the socket took only part of
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -125,6 +125,35 @@ struct sn_host_api {
 			uint32_t overhead);
 };
 
+/* The rules of counter_register: a name of 1..SN_COUNTER_NAME_MAX bytes
+ * of [a-z0-9_] starting with a letter; a help text of 1..SN_COUNTER_HELP_MAX
+ * printable ASCII bytes without '\\' or '"'. */
+static inline int sn_counter_name_ok(const char *s)
+{
+	uint32_t i;
+
+	if (!s || !(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == SN_COUNTER_NAME_MAX ||
+		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static inline int sn_counter_help_ok(const char *s)
+{
+	uint32_t i;
+
+	if (!s || !*s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == SN_COUNTER_HELP_MAX || s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\' ||
+		    s[i] == '"')
+			return 0;
+	return 1;
+}
+
 #ifdef __cplusplus
 }
 #endif

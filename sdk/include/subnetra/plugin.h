@@ -109,6 +109,10 @@ typedef const struct sn_plugin_desc *(*sn_plugin_entry_fn)(void);
 #define SN_PLUGIN_EXPORT
 #endif
 
+/* What a plugin defines (SN_PLUGIN_ENTRY) and the host looks up with
+ * dlsym(); declared here so a plugin's unit test can call it directly. */
+SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void);
+
 #if defined(__cplusplus)
 #define SN__ALIGNOF(T) alignof(T)
 #else

@@ -49,7 +49,9 @@
  *        removed (the host never set it; bit 0x0001 stays free);
  *        sn_pkt.user is 0 on every packet from the pool and never read by
  *        the host; SN_PLUGIN_DESC_INIT and SN_PLUGIN_ENTRY (plugin.h);
- *        subnetra/options.h (option parsing, header only).
+ *        subnetra/options.h (option parsing, header only);
+ *        sn_plugin_entry_v1 declared in plugin.h; sn_counter_name_ok and
+ *        sn_counter_help_ok (host.h); the mock host (share/subnetra/sdk/mock).
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
