@@ -208,20 +208,39 @@ static const struct sn__field overlay_fields[] = {
 
 /* ---- plugins ----------------------------------------------------------- */
 
-static int plugin_name(struct sn__ld *ld, const struct sn__cn *v, const char **out)
+/* A plugin's name (letters, digits, '_'), or with path_ok a value with a
+ * '/': the path of the .so itself, relative to the config's directory
+ * unless absolute (the loader applies the file rules of
+ * docs/configuration.md, "Files the daemon trusts", to it). */
+static int plugin_choice(struct sn__ld *ld, const struct sn__cn *v, bool path_ok,
+			 const char **out, struct sn_conf_loc *at)
 {
 	size_t i;
 	int rc = sn__conf_scalar(ld, v, "a plugin name");
 
 	if (rc < 0)
 		return rc;
+	if (at)
+		*at = sn__conf_loc(v);
+	if (path_ok && memchr(v->s, '/', v->len)) {
+		if (v->len > SN_CONF_PLUGIN_PATH_MAX)
+			return sn__conf_fail(ld, v, "a plugin path is at most %u bytes long",
+					     SN_CONF_PLUGIN_PATH_MAX);
+		return sn__conf_path(ld, v, out);
+	}
 	for (i = 0; i < v->len; i++)
 		if (!isalnum((unsigned char)v->s[i]) && v->s[i] != '_')
 			break;
 	if (i < v->len || v->len > 64)
-		return sn__conf_fail(ld, v, "'%.*s' is not a plugin name (letters, digits and '_', e.g. raw_direct)",
-				     ECHO_MAX, v->s);
+		return sn__conf_fail(ld, v, "'%.*s' is not a plugin name (letters, digits and '_', e.g. raw_direct%s)",
+				     ECHO_MAX, v->s, path_ok ? ", or a path to the plugin's .so" : "");
 	return sn__conf_str(ld, v, "a plugin name", out);
+}
+
+static int plugin_name(struct sn__ld *ld, const struct sn__cn *v, const char **out,
+		       struct sn_conf_loc *at)
+{
+	return plugin_choice(ld, v, true, out, at);
 }
 
 static int pl_dir(struct sn__ld *ld, const struct sn__cn *v, void *obj)
@@ -232,18 +251,18 @@ static int pl_dir(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int pl_os(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
-	return plugin_name(ld, v, &ld->c->os);
+	return plugin_name(ld, v, &ld->c->os, &ld->c->os_at);
 }
 
 static int pl_crypto(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
 	ld->c->has |= SN_CONF_HAS_CRYPTO;
-	return plugin_name(ld, v, &ld->c->crypto);
+	return plugin_name(ld, v, &ld->c->crypto, &ld->c->crypto_at);
 }
 
 static int pl_egress(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
-	int rc = plugin_name(ld, v, &ld->c->egress);
+	int rc = plugin_name(ld, v, &ld->c->egress, &ld->c->egress_at);
 
 	if (rc == 0 && (!strcmp(v->s, "kcp_arq") || !strcmp(v->s, "fec_xor")))
 		rc = sn__conf_fail(ld, v, "egress '%s' is reserved for v2 and not available in this release",
@@ -294,7 +313,7 @@ static int pl_options(struct sn__ld *ld, const struct sn__cn *m, void *obj)
 		struct sn_conf_plugin_opts *o = &c->plugin_opts[c->n_plugin_opts++];
 
 		mark = sn__conf_path_key(ld, k->s);
-		rc = plugin_name(ld, k, &o->plugin);
+		rc = plugin_choice(ld, k, false, &o->plugin, &o->loc);
 		if (rc == 0)
 			rc = opt_values(ld, k->val, o);
 		sn__conf_path_pop(ld, mark);

@@ -92,11 +92,15 @@ struct sn_conf_rule {
 
 /* One plugin's option list (plugins.options.<plugin name>). */
 struct sn_conf_plugin_opts {
-	const char *plugin;         /* plugin name, e.g. "raw_direct" */
+	const char *plugin;         /* plugin name, e.g. "raw_direct" (the name the
+				     * plugin declares, also for one chosen by path) */
+	struct sn_conf_loc loc;     /* where the name stands */
 	const char **keys;          /* n entries */
 	const char **values;        /* n entries; scalars as written */
 	uint32_t n;
 };
+
+#define SN_CONF_PLUGIN_PATH_MAX 500 /* bytes of a plugin chosen by path */
 
 /* sn_config.has */
 #define SN_CONF_HAS_LISTEN 0x0001u
@@ -137,9 +141,10 @@ struct sn_config {
 
 	/* plugins */
 	const char *plugin_dir;    /* NULL = the built-in install location */
-	const char *os;            /* plugin names */
+	const char *os;            /* plugin names, or (with a '/') resolved paths of .so files */
 	const char *crypto;
 	const char *egress;
+	struct sn_conf_loc os_at, crypto_at, egress_at; /* where they stand (line 0: default) */
 	struct sn_conf_plugin_opts *plugin_opts;
 	uint32_t n_plugin_opts;
 

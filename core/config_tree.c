@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "config_priv.h"
+#include "subnetra/options.h"
 
 /* Longest piece of user text echoed back in an error. */
 #define ECHO_MAX 64
@@ -353,49 +354,16 @@ int sn__conf_parse(struct sn__ld *ld, const char *file, const char *buf, size_t 
 
 /* ---- walking mappings -------------------------------------------------- */
 
-/* Edit distance with transpositions (optimal string alignment), ignoring
- * case; strings longer than 63 bytes count as far apart. */
-static unsigned distance(const char *a, const char *b)
-{
-	unsigned d[64][64], i, j, la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
-
-	if (la > 63 || lb > 63)
-		return 99;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			unsigned v = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 static int unknown(struct sn__ld *ld, const struct sn__cn *k, const struct sn__field *f, size_t n)
 {
-	unsigned best = 3, dist;
-	const char *hint = NULL;
+	const char *cands[64], *hint;
 	char known[256] = "";
 	size_t i, used = 0;
 
+	for (i = 0; i < n && i < 64; i++)
+		cands[i] = f[i].key;
+	hint = sn_opt_closest(k->s, cands, (uint32_t)i);
 	for (i = 0; i < n; i++) {
-		dist = distance(k->s, f[i].key);
-		if (dist < best && dist < k->len) {
-			best = dist;
-			hint = f[i].key;
-		}
 		if (used < sizeof(known))
 			used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
 						 i ? ", " : "", f[i].key);

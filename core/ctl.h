@@ -97,6 +97,11 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 void sn__ctl_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json);
 void sn__ctl_metrics(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns);
 void sn__ctl_policy_list(struct sn_ctl_out *o, const struct sn_node *n, bool json);
+/* ctl_plugin.c: the plugins' own counters (status line, JSON member, metrics). */
+struct sn_host;
+void sn__ctl_plugin_text(struct sn_ctl_out *o, const struct sn_host *h);
+void sn__ctl_plugin_json(struct sn_ctl_out *o, const struct sn_host *h);
+void sn__ctl_plugin_metrics(struct sn_ctl_out *o, const struct sn_host *h);
 /* An underlay address as status shows it: "172.31.2.2:51820", "[::1]:5",
  * "-" for none (buf of at least 64 bytes). */
 const char *sn__ctl_addr_str(const struct sn_addr *a, char *buf, size_t len);

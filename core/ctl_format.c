@@ -403,6 +403,7 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 	else
 		sn__ctl_put(o, "  aqm       off\n");
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
+	sn__ctl_plugin_text(o, &n->host);
 	count_states(n, st);
 	sn__ctl_printf(o, "  peers     %u: %u verified, %u unverified, %u waiting for an epoch move\n",
 		       n->peers.n, st[SN_PEER_VERIFIED], st[SN_PEER_UNVERIFIED], st[SN_PEER_EPOCH_WAIT]);
@@ -599,7 +600,8 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 		json_node(o, n, now_ns);
 		sn__ctl_put(o, ",\"drops\":{");
 		json_counters(o, n->host.counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
-		sn__ctl_put(o, "}");
+		sn__ctl_put(o, "},");
+		sn__ctl_plugin_json(o, &n->host);
 		if (!sel->summary) {
 			sn__ctl_put(o, ",");
 			json_peers(o, n, now_ns, sel->peer);
@@ -810,6 +812,7 @@ static void metrics_peer_values(struct sn_ctl_out *o, const struct sn_node *n, u
 void sn__ctl_metrics(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	metrics_node(o, n, now_ns);
+	sn__ctl_plugin_metrics(o, &n->host);
 	metrics_peer_counters(o, n);
 	metrics_peer_values(o, n, now_ns);
 }

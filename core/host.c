@@ -187,6 +187,63 @@ static int api_deliver(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n
 	return h->deliver(h->ctx, pkts, n);
 }
 
+static int api_counter_register(struct sn_host *h, const char *name, const char *help)
+{
+	struct sn_host_decl *d = h->creating;
+	struct sn_host_pctr *c;
+
+	if (!d)
+		return -EPERM;
+	if (!sn_counter_name_ok(name) || !sn_counter_help_ok(help))
+		return -EINVAL;
+	for (uint32_t i = 0; i < h->n_pctr; i++)
+		if (h->pctr[i].owner == d && !strcmp(h->pctr[i].name, name))
+			return -EEXIST;
+	if (d->n_counters == SN_PLUGIN_COUNTERS_MAX || h->n_pctr == SN_HOST_PCTR_MAX)
+		return -ENOSPC;
+	c = &h->pctr[h->n_pctr];
+	c->owner = d;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->help, sizeof(c->help), "%s", help);
+	h->pctr_val[h->n_pctr] = 0;
+	d->n_counters++;
+	return (int)h->n_pctr++;
+}
+
+static void api_counter_add(struct sn_host *h, uint32_t index, uint64_t n)
+{
+	if (index < SN_HOST_PCTR_MAX)
+		h->pctr_val[index] += n;
+}
+
+void sn_host_drop_counters(struct sn_host *h, const struct sn_host_decl *d)
+{
+	for (uint32_t i = 0; i < h->n_pctr; i++)
+		if (h->pctr[i].owner == d)
+			h->pctr[i].owner = NULL;
+	while (h->n_pctr && !h->pctr[h->n_pctr - 1].owner)
+		h->n_pctr--;
+}
+
+static int api_log_enabled(struct sn_host *h, int level)
+{
+	return level <= (h ? h->log_level : SN_LOG_DEBUG);
+}
+
+static int api_room_set(struct sn_host *h, uint32_t headroom, uint32_t tailroom,
+			uint32_t overhead)
+{
+	struct sn_host_decl *d = h->creating;
+
+	if (!d)
+		return -EPERM;
+	d->headroom = headroom;
+	d->tailroom = tailroom;
+	d->overhead = overhead;
+	return headroom > SN_ROOM_MAX || tailroom > SN_ROOM_MAX || overhead > SN_ROOM_MAX ? -EINVAL
+											 : 0;
+}
+
 static const struct sn_host_api api = {
 	.abi_major = SN_ABI_MAJOR,
 	.abi_minor = SN_ABI_MINOR,
@@ -201,6 +258,10 @@ static const struct sn_host_api api = {
 	.timer_stop = api_timer_stop,
 	.timer_free = api_timer_free,
 	.deliver = api_deliver,
+	.counter_register = api_counter_register,
+	.counter_add = api_counter_add,
+	.log_enabled = api_log_enabled,
+	.room_set = api_room_set,
 };
 
 const struct sn_host_api *sn_host_api_table(void)

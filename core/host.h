@@ -20,6 +20,25 @@ typedef uint64_t *(*sn_peer_counters_fn)(void *ctx, uint32_t peer_id);
 /* The receive path egress plugins hand datagrams to (takes all n). */
 typedef int (*sn_deliver_fn)(void *ctx, struct sn_pkt *const *pkts, uint32_t n);
 
+/* What a plugin declares about itself during create() through the host API
+ * (room_set, counter_register); the loader points sn_host.creating at the
+ * declaration of the plugin it creates, and clears it after. */
+struct sn_host_decl {
+	const char *name;       /* the plugin's name (its descriptor's) */
+	uint32_t headroom;      /* the descriptor's, or what room_set said */
+	uint32_t tailroom;
+	uint32_t overhead;
+	uint32_t n_counters;    /* counters it registered */
+};
+
+/* One plugin-defined counter (counter_register). */
+#define SN_HOST_PCTR_MAX 64 /* in the whole node */
+struct sn_host_pctr {
+	const struct sn_host_decl *owner; /* NULL: its plugin is gone, the slot unused */
+	char name[SN_COUNTER_NAME_MAX + 1];
+	char help[SN_COUNTER_HELP_MAX + 1];
+};
+
 struct sn_host {
 	struct uv_loop_s *loop;        /* NULL: timers are unavailable (tests, --check) */
 	struct sn_pool *pool;          /* NULL: pkt_alloc returns NULL */
@@ -29,6 +48,10 @@ struct sn_host {
 	void *ctx;                     /* passed to peer_counters and deliver */
 	const char *log_name;          /* prefix of log lines, e.g. "subnetrad" */
 	int log_level;                 /* enum sn_log_level: messages above it are dropped */
+	struct sn_host_decl *creating; /* the plugin in create(), else NULL */
+	struct sn_host_pctr pctr[SN_HOST_PCTR_MAX]; /* plugin counters, [0, n_pctr) used */
+	uint64_t pctr_val[SN_HOST_PCTR_MAX];
+	uint32_t n_pctr;
 };
 
 void sn_host_init(struct sn_host *h, struct uv_loop_s *loop, struct sn_pool *pool);
@@ -43,6 +66,10 @@ void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n)
  * lines look). */
 void sn_log(struct sn_host *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Forget the counters the plugin of d registered (it is destroyed): they
+ * leave status and metrics; their slots are not reused. */
+void sn_host_drop_counters(struct sn_host *h, const struct sn_host_decl *d);
 
 /* The name of a counter as status shows it ("auth_fail", "rx_packets", ...;
  * docs/control.md, "Drop reasons"). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "loader.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,19 +12,6 @@
 #include <unistd.h>
 
 #include "fileperm.h"
-
-#define MAX_BUILTINS 16
-
-static sn_plugin_entry_fn builtins[MAX_BUILTINS];
-static uint32_t n_builtins;
-
-int sn_loader_register_builtin(sn_plugin_entry_fn entry)
-{
-	if (n_builtins == MAX_BUILTINS)
-		return -ENOSPC;
-	builtins[n_builtins++] = entry;
-	return 0;
-}
 
 const char *sn_kind_name(uint32_t kind)
 {
@@ -119,6 +107,42 @@ static int check_version(const struct sn_plugin *p, char *err, size_t err_len)
 	return 0;
 }
 
+/* One of the room sizes above SN_ROOM_MAX: its name, else NULL. */
+static const char *room_over(const struct sn_host_decl *d, uint32_t *v)
+{
+	const char *what = d->headroom > SN_ROOM_MAX ? "headroom" :
+			   d->tailroom > SN_ROOM_MAX ? "tailroom" :
+			   d->overhead > SN_ROOM_MAX ? "overhead" : NULL;
+
+	*v = d->headroom > SN_ROOM_MAX ? d->headroom :
+	     d->tailroom > SN_ROOM_MAX ? d->tailroom : d->overhead;
+	return what;
+}
+
+static int check_room(const struct sn_plugin *p, const char *how, char *err, size_t err_len)
+{
+	uint32_t v;
+	const char *what = room_over(&p->decl, &v);
+
+	if (!what)
+		return 0;
+	snprintf(err, err_len, "%s: %s plugin '%s' %s %u bytes of %s; a plugin may have at most "
+		 "%u (SN_ROOM_MAX, subnetra/packet.h)", p->path, sn_kind_name(p->kind),
+		 p->desc->name, how, v, what, SN_ROOM_MAX);
+	return -E2BIG;
+}
+
+static void decl_init(struct sn_plugin *p)
+{
+	const struct sn_plugin_desc *d = p->desc;
+
+	memset(&p->decl, 0, sizeof(p->decl));
+	p->decl.name = d->name;
+	p->decl.headroom = d->headroom;
+	p->decl.tailroom = d->tailroom;
+	p->decl.overhead = d->overhead;
+}
+
 static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t err_len)
 {
 	const struct sn_plugin_desc *d = p->desc;
@@ -150,24 +174,13 @@ static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t e
 	}
 	if ((r = check_ops(p, err, err_len)) < 0)
 		return r;
+	decl_init(p);
+	if ((r = check_room(p, "declares", err, err_len)) < 0)
+		return r;
 	if (d->probe && (r = d->probe(why, sizeof(why))) != 0) {
 		snprintf(err, err_len, "%s: not available on this machine: %s", p->path,
 			 why[0] ? why : strerror(r < 0 ? -r : r));
 		return r < 0 ? r : -ENOTSUP;
-	}
-	return 0;
-}
-
-static int find_builtin(struct sn_plugin *p, const char *name)
-{
-	for (uint32_t i = 0; i < n_builtins; i++) {
-		const struct sn_plugin_desc *d = builtins[i]();
-
-		if (d && d->kind == p->kind && d->name && strcmp(d->name, name) == 0) {
-			p->desc = d;
-			snprintf(p->path, sizeof(p->path), "built-in:%s", name);
-			return 1;
-		}
 	}
 	return 0;
 }
@@ -227,6 +240,60 @@ static int open_file(struct sn_plugin *p, char *err, size_t err_len)
 	return 0;
 }
 
+/* The names of the kind's plugins in dir (<kind>_<name>.so), up to max,
+ * sorted; their text in buf. Returns how many. */
+static uint32_t installed(uint32_t kind, const char *dir, const char **names, uint32_t max,
+			  char *buf, size_t len)
+{
+	const char *pre = sn_kind_name(kind);
+	size_t pl = strlen(pre), used = 0, k;
+	struct dirent *e;
+	uint32_t n = 0;
+	DIR *d = opendir(dir);
+
+	while (d && n < max && (e = readdir(d))) {
+		k = strlen(e->d_name);
+		if (k <= pl + 4 || strncmp(e->d_name, pre, pl) || e->d_name[pl] != '_' ||
+		    strcmp(e->d_name + k - 3, ".so") || used + k - pl - 3 > len)
+			continue;
+		memcpy(buf + used, e->d_name + pl + 1, k - pl - 4);
+		buf[used + k - pl - 4] = 0;
+		names[n++] = buf + used;
+		used += k - pl - 3;
+	}
+	if (d)
+		closedir(d);
+	for (uint32_t i = 1; i < n; i++) /* few names: insertion sort */
+		for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	return n;
+}
+
+/* After "file not found" for a name: the closest installed name and
+ * everything installed of that kind. */
+static void suggest(uint32_t kind, const char *name, const char *dir, char *err, size_t err_len)
+{
+	const char *names[64], *hint;
+	char buf[2048];
+	size_t used = strlen(err);
+	uint32_t n = installed(kind, dir, names, 64, buf, sizeof(buf));
+
+	hint = sn_opt_closest(name, names, n);
+	if (hint && used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; did you mean '%s'?", hint);
+	if (!n && used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; no %s plugin is installed in %s",
+					 sn_kind_name(kind), dir);
+	else if (used < err_len)
+		used += (size_t)snprintf(err + used, err_len - used, "; installed in %s:", dir);
+	for (uint32_t i = 0; i < n && used < err_len; i++)
+		used += (size_t)snprintf(err + used, err_len - used, "%s %s", i ? "," : "", names[i]);
+}
+
 /* Plugins are found there by name: nobody but root or the daemon's user
  * may add one, sticky bit or not. */
 static int dir_trusted(const char *dir, char *err, size_t err_len)
@@ -251,14 +318,17 @@ int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_p
 	}
 	if (strchr(name, '/')) {
 		snprintf(p.path, sizeof(p.path), "%s", name);
-	} else if (!find_builtin(&p, name)) {
+	} else {
 		dir = dir ? dir : ".";
 		if ((r = dir_trusted(dir, err, err_len)) < 0)
 			return r;
 		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir, sn_kind_name(kind), name);
 	}
-	if (!p.desc && (r = open_file(&p, err, err_len)) < 0)
+	if ((r = open_file(&p, err, err_len)) < 0) {
+		if (r == -ENOENT && !strchr(name, '/'))
+			suggest(kind, name, dir, err, err_len);
 		goto fail;
+	}
 	if ((r = check_desc(&p, name, err, err_len)) < 0)
 		goto fail;
 	*out = p;
@@ -297,9 +367,20 @@ int sn_plugin_create(struct sn_plugin *p, struct sn_host *host, const struct sn_
 		a.options = *opts;
 	a.err = why;
 	a.err_len = sizeof(why);
+	p->host = host;
+	decl_init(p);
+	host->creating = &p->decl;
 	r = d->create(p->inst, &a);
-	if (r != 0) {
+	host->creating = NULL;
+	if (r != 0)
 		snprintf(err, err_len, "%s: %s", p->path, why[0] ? why : strerror(r < 0 ? -r : r));
+	if (check_room(p, "asks at create for", err, err_len) < 0) {
+		if (r == 0)
+			d->destroy(p->inst);
+		r = -E2BIG;
+	}
+	if (r != 0) {
+		sn_host_drop_counters(host, &p->decl);
 		free(p->inst);
 		p->inst = NULL;
 		return r < 0 ? r : -EINVAL;
@@ -311,6 +392,7 @@ void sn_plugin_unload(struct sn_plugin *p)
 {
 	if (p->inst) {
 		p->desc->destroy(p->inst);
+		sn_host_drop_counters(p->host, &p->decl);
 		free(p->inst);
 		p->inst = NULL;
 	}

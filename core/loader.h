@@ -2,9 +2,8 @@
 /*
  * core/loader.h: finding, checking, creating and unloading plugins.
  *
- * Built-in and dlopen()ed plugins share one descriptor format and one
- * registry. A name without '/' is looked up among the built-ins, then as
- * DIR/<kind>_<name>.so; a name with '/' is a path to a shared object.
+ * Every plugin is a shared object: a name without '/' is the file
+ * DIR/<kind>_<name>.so, a name with '/' the path of one.
  * Every way loading can fail yields one line naming the file and the reason.
  */
 #ifndef SN_LOADER_H
@@ -19,13 +18,13 @@
 struct sn_plugin {
 	const struct sn_plugin_desc *desc;
 	uint32_t kind;   /* the slot it was loaded for */
-	void *handle;    /* dlopen() handle; NULL for a built-in */
+	void *handle;    /* dlopen() handle */
 	void *inst;      /* instance memory (after sn_plugin_create) */
-	char path[512];  /* the file, or "built-in:<name>" */
+	char path[512];  /* the file */
+	struct sn_host_decl decl; /* its room sizes and counters (from load, create);
+				   * the host points at it: do not move a created plugin */
+	struct sn_host *host;     /* the host it was created with (its counters) */
 };
-
-/* Register a built-in plugin (before any load). 0, or -ENOSPC when full. */
-int sn_loader_register_builtin(sn_plugin_entry_fn entry);
 
 /* The kind's file-name prefix: "egress", "crypto", "os". */
 const char *sn_kind_name(uint32_t kind);
@@ -38,8 +37,10 @@ const char *sn_kind_name(uint32_t kind);
 int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_plugin *out,
 		   char *err, size_t err_len);
 
-/* Allocate the instance and call create(). On failure nothing is left to
- * unload but the library (sn_plugin_unload still works). */
+/* Allocate the instance and call create(), during which the plugin may
+ * declare room sizes and counters (core/host.h, struct sn_host_decl); room
+ * above SN_ROOM_MAX is refused here, naming the plugin. On failure nothing
+ * is left to unload but the library (sn_plugin_unload still works). */
 int sn_plugin_create(struct sn_plugin *p, struct sn_host *host, const struct sn_options *opts,
 		     char *err, size_t err_len);
 

@@ -26,7 +26,7 @@
 #include "seal.h"
 #include "verify.h"
 
-#define SN_BATCH 64       /* packets per wake-up per file descriptor */
+/* SN_BATCH (subnetra/packet.h): packets per wake-up per file descriptor */
 #define SN_POOL_PKTS 1024 /* preallocated packet buffers */
 #define SN_STAGE 128      /* packets staged per output between flushes */
 #define SN_TUN_BIG 2      /* big packets lent per TUN read with offloads on */
@@ -224,6 +224,14 @@ int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uin
 /* internal, shared between reactor.c and reload.c */
 int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len);
 void sn__node_unload_plugins(struct sn_node *n);
+/* plugin_opts.c: put "FILE:LINE:COL: key: " (the config location at) in
+ * front of err, unless at is unknown (line 0, a default); and refuse
+ * options under a name that none of the n loaded plugins pl declares (with
+ * a "did you mean"). */
+void sn__plugin_err_at(const struct sn_config *c, const struct sn_conf_loc *at, const char *key,
+		       char *err, size_t err_len);
+int sn__plugin_options_check(const struct sn_config *c, const struct sn_plugin *const *pl,
+			     uint32_t n, char *err, size_t err_len);
 void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
 void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
 /* The prefixes config c routes through the overlay (FORWARD, outside the

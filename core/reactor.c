@@ -38,16 +38,26 @@ static const struct sn_options *plugin_options(struct sn_node *n, const char *na
 	return o;
 }
 
+/* The plugin's options are those under the name it declares (the same as
+ * the config's for a plugin chosen by name, not by path). */
 static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const char *name,
 		    char *err, size_t err_len)
 {
+	const struct sn_config *c = n->cfg;
+	const struct sn_conf_loc *at = kind == SN_KIND_OS ? &c->os_at :
+				       kind == SN_KIND_CRYPTO ? &c->crypto_at : &c->egress_at;
+	char key[32];
 	struct sn_option items[64];
 	struct sn_options o;
 	int r = sn_loader_load(kind, name, n->plugin_dir, p, err, err_len);
 
-	if (r < 0)
+	if (r < 0) {
+		snprintf(key, sizeof(key), "plugins.%s", sn_kind_name(kind));
+		sn__plugin_err_at(c, at, key, err, err_len);
 		return r;
-	return sn_plugin_create(p, &n->host, plugin_options(n, name, &o, items, 64), err, err_len);
+	}
+	return sn_plugin_create(p, &n->host, plugin_options(n, p->desc->name, &o, items, 64), err,
+				err_len);
 }
 
 /* plugins.crypto unset: the build's default (crypto_openssl where it was
@@ -75,6 +85,9 @@ int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
 	    (r = load_crypto(n, err, err_len)) < 0 ||
 	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
 		return r;
+	if ((r = sn__plugin_options_check(n->cfg, (const struct sn_plugin *[]){&n->os, &n->crypto,
+				 &n->egress}, 3, err, err_len)) < 0)
+		return r;
 	n->os_ops = sn_plugin_ops(&n->os);
 	n->eg_ops = sn_plugin_ops(&n->egress);
 	n->cr.ops = sn_plugin_ops(&n->crypto);
@@ -89,10 +102,11 @@ void sn__node_unload_plugins(struct sn_node *n)
 	sn_plugin_unload(&n->os);
 }
 
-/* The pool: headroom, room and tailroom summed over the stack. */
+/* The pool: headroom, room and tailroom summed over the stack (what each
+ * plugin declared, at most SN_ROOM_MAX each: core/loader.c). */
 static int setup_pool(struct sn_node *n, char *err, size_t err_len)
 {
-	const struct sn_plugin_desc *os = n->os.desc, *eg = n->egress.desc, *cr = n->crypto.desc;
+	const struct sn_host_decl *os = &n->os.decl, *eg = &n->egress.decl, *cr = &n->crypto.decl;
 	uint32_t head = SN_WIRE_HDR_LEN + os->headroom + eg->headroom + cr->headroom;
 	uint32_t tail = SN_WIRE_TAG_LEN + os->tailroom + eg->tailroom + cr->tailroom;
 	uint32_t room = n->cfg->mtu + eg->overhead + cr->overhead;

@@ -233,9 +233,16 @@ static bool opts_eq(const struct sn_conf_plugin_opts *a, const struct sn_conf_pl
 static int check_plugin_options(struct sn_node *n, const struct sn_config *c, bool *egress_changed,
 				char *err, size_t err_len)
 {
+	const struct sn_plugin *const pl[3] = {&n->os, &n->crypto, &n->egress};
 	const char *names[3] = {c->os, c->crypto, c->egress};
+	int r;
 
 	*egress_changed = false;
+	if ((r = sn__plugin_options_check(c, pl, 3, err, err_len)) < 0)
+		return r;
+	for (int i = 0; i < 3; i++) /* options go under the name a plugin declares */
+		if (pl[i]->desc)
+			names[i] = pl[i]->desc->name;
 	for (int i = 0; i < 3; i++) {
 		if (opts_eq(sn_config_plugin_opts(n->cfg, names[i]), sn_config_plugin_opts(c, names[i])))
 			continue;
@@ -254,7 +261,8 @@ static int check_plugin_options(struct sn_node *n, const struct sn_config *c, bo
 static int apply_egress_options(struct sn_node *n, const struct sn_config *c, char *err,
 				size_t err_len)
 {
-	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(c, c->egress);
+	const char *name = n->egress.desc ? n->egress.desc->name : c->egress;
+	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(c, name);
 	struct sn_option items[64];
 	struct sn_options o = {items, 0, 0};
 	char why[256] = "";
@@ -266,7 +274,7 @@ static int apply_egress_options(struct sn_node *n, const struct sn_config *c, ch
 	}
 	r = n->eg_ops->reconfigure(n->egress.inst, &o, why, sizeof(why));
 	if (r < 0)
-		snprintf(err, err_len, "%s: plugins.options.%s: %s", c->path, c->egress,
+		snprintf(err, err_len, "%s: plugins.options.%s: %s", c->path, name,
 			 why[0] ? why : strerror(-r));
 	return r;
 }

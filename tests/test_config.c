@@ -257,7 +257,8 @@ static const struct err_case overlay_cases[] = {
 static const struct err_case plugin_cases[] = {
 	{ HUB, NULL, "plugins:\n  egress: fec_xor\n", 0, "t.yaml:20:11: plugins.egress: egress 'fec_xor' is reserved for v2 and not available in this release" },
 	{ HUB, NULL, "plugins:\n  egress: kcp_arq\n", 0, "t.yaml:20:11: plugins.egress: egress 'kcp_arq' is reserved for v2 and not available in this release" },
-	{ HUB, NULL, "plugins:\n  crypto: ../evil\n", 0, "t.yaml:20:11: plugins.crypto: '../evil' is not a plugin name (letters, digits and '_', e.g. raw_direct)" },
+	{ HUB, NULL, "plugins:\n  crypto: evil.so\n", 0, "t.yaml:20:11: plugins.crypto: 'evil.so' is not a plugin name (letters, digits and '_', e.g. raw_direct, or a path to the plugin's .so)" },
+	{ HUB, NULL, "plugins:\n  options:\n    ./x.so: {a: 1}\n", 0, "t.yaml:21:5: plugins.options../x.so: './x.so' is not a plugin name (letters, digits and '_', e.g. raw_direct)" },
 	{ HUB, NULL, "plugins:\n  egres: raw_direct\n", 0, "t.yaml:20:3: plugins.egres: unknown key (did you mean 'egress'?)" },
 	{ HUB, NULL, "plugins:\n  options:\n    raw_direct: {batch: [1]}\n", 0, "t.yaml:21:25: plugins.options.raw_direct.batch: expected a single value, got a list" },
 	{ HUB, NULL, "plugins:\n  options:\n    raw_direct: 5\n", 0, "t.yaml:21:17: plugins.options.raw_direct: expected a mapping of option: value lines, got '5'" },
@@ -544,6 +545,29 @@ static const char FULL_EXTRA[] =
 	"  group: wheel\n"
 	"metrics:\n"
 	"  listen: \"127.0.0.1:9586\"\n";
+
+/* A plugin chosen by path: resolved against the config's directory; its
+ * options go under the name it declares (core/plugin_opts.c). Where each
+ * choice stands is kept for the loader's messages. */
+static void test_config_plugin_path(void **state)
+{
+	char *text = edit(HUB, NULL, "plugins:\n  egress: ../mine/egress_x.so\n  crypto: chacha\n"
+			  "  options:\n    x: {a: 1}\n", true);
+	struct sn_config *c = load_ok(text);
+	const char *tail = "/../mine/egress_x.so";
+
+	free(text);
+	assert_true(c->egress[0] == '/');
+	assert_true(strlen(c->egress) > strlen(tail));
+	assert_string_equal(c->egress + strlen(c->egress) - strlen(tail), tail);
+	assert_int_equal(c->egress_at.line, 20);
+	assert_int_equal(c->egress_at.column, 11);
+	assert_int_equal(c->crypto_at.line, 21);
+	assert_int_equal(c->os_at.line, 0); /* the default */
+	assert_int_equal(c->plugin_opts[0].loc.line, 23);
+	assert_int_equal(c->plugin_opts[0].loc.column, 5);
+	sn_config_free(c);
+}
 
 static void test_config_has_bits_and_values(void **state)
 {
@@ -1425,6 +1449,7 @@ int main(void)
 		cmocka_unit_test(test_config_spoke_and_syntax_errors),
 		cmocka_unit_test(test_config_defaults_applied),
 		cmocka_unit_test(test_config_darwin_takes_utun_names),
+		cmocka_unit_test(test_config_plugin_path),
 		cmocka_unit_test(test_config_has_bits_and_values),
 		cmocka_unit_test(test_config_relative_paths),
 		cmocka_unit_test(test_config_json_same_as_yaml),

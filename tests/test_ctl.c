@@ -604,6 +604,54 @@ static void test_ctl_metrics(void **state)
 	assert_lacks(s, "subnetra_tun_rx_packets_total{");
 }
 
+/* Counters plugins register show under the plugin's name, in the order
+ * registered, in status, JSON status and metrics; a plugin that is gone
+ * takes its counters along. */
+static void test_ctl_plugin_counters(void **state)
+{
+	struct fx *f = *state;
+	const struct sn_host_api *api = sn_host_api_table();
+	struct sn_host_decl fec = {.name = "fec_xor"}, raw = {.name = "raw_direct"};
+	struct sn_host *h = &f->n->host;
+	const char *s;
+	int g, rec;
+
+	assert_has(exec(f, "json status"), "},\"plugins\":{},\"peers\":[");
+	assert_null(strstr(exec(f, "status"), "  plugin "));
+	h->creating = &fec;
+	g = api->counter_register(h, "groups", "Groups of datagrams sent.");
+	rec = api->counter_register(h, "recovered", "Datagrams rebuilt from parity.");
+	h->creating = &raw;
+	assert_int_equal(api->counter_register(h, "gso_fallback", "Runs sent one by one."), 2);
+	h->creating = NULL;
+	assert_int_equal(g, 0);
+	assert_int_equal(rec, 1);
+	api->counter_add(h, (uint32_t)g, 12);
+	api->counter_add(h, (uint32_t)rec, 3);
+	api->counter_add(h, (uint32_t)rec, 1);
+	s = exec(f, "status");
+	assert_has(s, "  drops     short 3, auth_fail 12\n"
+		      "  plugin    fec_xor: groups 12, recovered 4\n"
+		      "  plugin    raw_direct: gso_fallback 0\n"
+		      "  peers     2:");
+	s = exec(f, "json status summary");
+	assert_has(s, ",\"plugins\":{\"fec_xor\":{\"groups\":12,\"recovered\":4},"
+		      "\"raw_direct\":{\"gso_fallback\":0}}}\n");
+	s = exec(f, "metrics");
+	check_exposition(s);
+	assert_has(s, "# HELP subnetra_plugin_fec_xor_recovered_total Datagrams rebuilt from parity.\n"
+		      "# TYPE subnetra_plugin_fec_xor_recovered_total counter\n"
+		      "subnetra_plugin_fec_xor_recovered_total 4\n");
+	assert_has(s, "\nsubnetra_plugin_raw_direct_gso_fallback_total 0\n");
+	sn_host_drop_counters(h, &fec);
+	s = exec(f, "status");
+	assert_null(strstr(s, "fec_xor"));
+	assert_has(s, "  plugin    raw_direct: gso_fallback 0\n");
+	assert_null(strstr(exec(f, "metrics"), "fec_xor"));
+	sn_host_drop_counters(h, &raw);
+	assert_int_equal(h->n_pctr, 0);
+}
+
 static void test_ctl_policy_list(void **state)
 {
 	struct fx *f = *state;
@@ -1298,6 +1346,7 @@ int main(void)
 		T(test_ctl_json_escapes),
 		T(test_ctl_peers),
 		T(test_ctl_metrics),
+		T(test_ctl_plugin_counters),
 		T(test_ctl_policy_list),
 		T(test_ctl_policy_add_del),
 		T(test_ctl_policy_replace),

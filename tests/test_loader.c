@@ -54,10 +54,30 @@ static void test_loader_failures_name_file_and_reason(void **state)
 		{"t_probe_no", -ENODEV, "egress_t_probe_no.so: not available on this machine: needs hardware this machine does not have"},
 		{"t_badalign", -EINVAL, "egress_t_badalign.so: instance_align 24 is not a power of two"},
 		{"t_noname", -EINVAL, "egress_t_noname.so: declares the name 'somebody_else', expected 't_noname'"},
+		{"t_bigtail", -E2BIG, "egress_t_bigtail.so: egress plugin 't_bigtail' declares 1073741824 bytes of tailroom; a plugin may have at most 1024 (SN_ROOM_MAX"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check(SN_KIND_EGRESS, &cases[i]);
+}
+
+/* A name that is not installed: the closest one that is, and all of them
+ * (sorted); or that none of the kind is. */
+static void test_loader_missing_suggests_installed(void **state)
+{
+	static const struct expect egress = {"t_goood", -ENOENT,
+		TDIR "/egress_t_goood.so: egress plugin file not found (No such file or directory); "
+		"did you mean 't_good'?; installed in " TDIR ": t_badalign, t_bigtail, t_good, "
+		"t_kind, t_major, t_minor, t_missing_op, t_noname, t_nosym, t_probe_no, t_text"};
+	static const struct expect far = {"quic", -ENOENT,
+		"(No such file or directory); installed in " TDIR ": t_badalign,"};
+	static const struct expect os = {"linux", -ENOENT,
+		TDIR "/os_linux.so: os plugin file not found (No such file or directory); "
+		"no os plugin is installed in " TDIR};
+
+	check(SN_KIND_EGRESS, &egress);
+	check(SN_KIND_EGRESS, &far);
+	check(SN_KIND_OS, &os);
 }
 
 static void test_loader_good_plugin_loads_creates_unloads(void **state)
@@ -94,6 +114,113 @@ static void test_loader_create_failure_carries_plugin_reason(void **state)
 	sn_plugin_unload(&p);
 }
 
+/* create(p) with options opts (key/value pairs, n of them). */
+static int create_with(struct sn_plugin *p, struct sn_host *h, const struct sn_option *o, uint32_t n,
+		       char *err, size_t err_len)
+{
+	struct sn_options opts = {o, n, 0};
+
+	assert_int_equal(sn_loader_load(SN_KIND_EGRESS, "t_good", TDIR, p, err, err_len), 0);
+	return sn_plugin_create(p, h, &opts, err, err_len);
+}
+
+/* Room that depends on the options: declared at create, bounded, and the
+ * refusal names the plugin (not a pool that fails to allocate later). */
+static void test_loader_room_set_at_create(void **state)
+{
+	static const struct sn_option ok[] = {{"tailroom", "100"}}, big[] = {{"tailroom", "2000"}};
+	struct sn_plugin p;
+	struct sn_host host;
+	char err[512] = "";
+
+	sn_host_init(&host, NULL, NULL);
+	assert_int_equal(create_with(&p, &host, ok, 1, err, sizeof(err)), 0);
+	assert_int_equal(p.decl.tailroom, 100);
+	assert_int_equal(p.decl.headroom, 0);
+	assert_null(host.creating);
+	/* outside create() the host refuses */
+	assert_int_equal(sn_host_api_table()->room_set(&host, 0, 1, 0), -EPERM);
+	sn_plugin_unload(&p);
+	assert_int_equal(create_with(&p, &host, big, 1, err, sizeof(err)), -E2BIG);
+	assert_string_equal(err, TDIR "/egress_t_good.so: egress plugin 't_good' asks at create for "
+			    "2000 bytes of tailroom; a plugin may have at most 1024 (SN_ROOM_MAX, "
+			    "subnetra/packet.h)");
+	assert_null(p.inst);
+	sn_plugin_unload(&p);
+}
+
+/* Counters registered at create live as long as their plugin. */
+static void test_loader_counters_follow_the_plugin(void **state)
+{
+	static const struct sn_option two[] = {{"counter", "alpha"}, {"counter", "beta"}};
+	static const struct sn_option dup[] = {{"counter", "gamma"}, {"counter", "gamma"}};
+	const struct sn_host_api *api = sn_host_api_table();
+	struct sn_plugin p, q;
+	struct sn_host host;
+	char err[512] = "";
+
+	sn_host_init(&host, NULL, NULL);
+	assert_int_equal(create_with(&p, &host, two, 2, err, sizeof(err)), 0);
+	assert_int_equal(host.n_pctr, 2);
+	assert_string_equal(host.pctr[1].name, "beta");
+	assert_string_equal(host.pctr[1].owner->name, "t_good");
+	assert_string_equal(host.pctr[1].help, "A test counter.");
+	assert_int_equal(host.pctr_val[0], 1);
+	api->counter_add(&host, 1, 41);
+	assert_int_equal(host.pctr_val[1], 42);
+	api->counter_add(&host, 9999, 1); /* out of bounds: ignored */
+	assert_int_equal(api->counter_register(&host, "late", "Too late."), -EPERM);
+	/* a failed create leaves no counter behind */
+	assert_int_equal(create_with(&q, &host, dup, 2, err, sizeof(err)), -EEXIST);
+	assert_int_equal(host.n_pctr, 2);
+	sn_plugin_unload(&q);
+	sn_plugin_unload(&p);
+	assert_int_equal(host.n_pctr, 0);
+}
+
+/* What counter_register accepts, and its limits. */
+static void test_loader_counter_rules(void **state)
+{
+	static const struct { const char *name, *help; int rc; } cases[] = {
+		{"ok_1", "Fine.", 0},
+		{"Upper", "Fine.", -EINVAL},
+		{"1st", "Fine.", -EINVAL},
+		{"", "Fine.", -EINVAL},
+		{"has-dash", "Fine.", -EINVAL},
+		{"a23456789012345678901234567890123", "Fine.", -EINVAL}, /* 33 bytes */
+		{"a2345678901234567890123456789012", "Fine.", 1},        /* 32 bytes */
+		{"no_help", "", -EINVAL},
+		{"quote", "say \"hi\"", -EINVAL},
+		{"newline", "two\nlines", -EINVAL},
+		{"ok_1", "Again.", -EEXIST},
+	};
+	const struct sn_host_api *api = sn_host_api_table();
+	struct sn_host_decl d = {.name = "t"}, d2 = {.name = "u"};
+	struct sn_host host;
+	char name[8];
+	int r;
+
+	sn_host_init(&host, NULL, NULL);
+	host.creating = &d;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = api->counter_register(&host, cases[i].name, cases[i].help);
+		if (r != cases[i].rc)
+			print_error("name '%s' help '%s': %d, want %d\n", cases[i].name,
+				    cases[i].help, r, cases[i].rc);
+		assert_int_equal(r, cases[i].rc);
+	}
+	for (int i = 2; i < SN_PLUGIN_COUNTERS_MAX; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(api->counter_register(&host, name, "Fine."), i);
+	}
+	assert_int_equal(api->counter_register(&host, "one_more", "Fine."), -ENOSPC);
+	/* another plugin may use the same names */
+	host.creating = &d2;
+	assert_int_equal(api->counter_register(&host, "ok_1", "Fine."), SN_PLUGIN_COUNTERS_MAX);
+	assert_int_equal(api->log_enabled(&host, SN_LOG_INFO), 1);
+	assert_int_equal(api->log_enabled(&host, SN_LOG_DEBUG), 0);
+}
+
 static void test_loader_path_name_loads_that_file(void **state)
 {
 	struct sn_plugin p;
@@ -102,28 +229,6 @@ static void test_loader_path_name_loads_that_file(void **state)
 	assert_int_equal(sn_loader_load(SN_KIND_EGRESS, TDIR "/egress_t_good.so", "/nonexistent",
 					&p, err, sizeof(err)), 0);
 	sn_plugin_unload(&p);
-}
-
-static const struct sn_plugin_desc *builtin_entry(void);
-static const struct sn_egress_ops builtin_ops; /* deliberately empty: fails the op check */
-static int b_create(void *i, const struct sn_create_args *a) { return 0; }
-static void b_destroy(void *i) {}
-static const struct sn_plugin_desc builtin_desc = {
-	.abi_major = SN_ABI_MAJOR, .abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc), .kind = SN_KIND_EGRESS,
-	.name = "t_builtin", .create = b_create, .destroy = b_destroy, .ops = &builtin_ops,
-};
-static const struct sn_plugin_desc *builtin_entry(void) { return &builtin_desc; }
-
-static void test_loader_builtin_uses_same_checks(void **state)
-{
-	struct sn_plugin p;
-	char err[512] = "";
-
-	assert_int_equal(sn_loader_register_builtin(builtin_entry), 0);
-	assert_int_equal(sn_loader_load(SN_KIND_EGRESS, "t_builtin", TDIR, &p, err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "built-in:t_builtin: required operation egress.open is missing"));
 }
 
 static void test_loader_real_plugins_load(void **state)
@@ -303,8 +408,11 @@ int main(void)
 		cmocka_unit_test(test_loader_failures_name_file_and_reason),
 		cmocka_unit_test(test_loader_good_plugin_loads_creates_unloads),
 		cmocka_unit_test(test_loader_create_failure_carries_plugin_reason),
+		cmocka_unit_test(test_loader_missing_suggests_installed),
+		cmocka_unit_test(test_loader_room_set_at_create),
+		cmocka_unit_test(test_loader_counters_follow_the_plugin),
+		cmocka_unit_test(test_loader_counter_rules),
 		cmocka_unit_test(test_loader_path_name_loads_that_file),
-		cmocka_unit_test(test_loader_builtin_uses_same_checks),
 		cmocka_unit_test(test_loader_real_plugins_load),
 		cmocka_unit_test_setup_teardown(test_loader_plugin_dir_trusted, pdir_setup,
 						pdir_teardown),

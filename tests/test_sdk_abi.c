@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "subnetra/sdk.h"
+#include "pool.h"
 
 #define SN_ASSERT_SIZE(T, n) _Static_assert(sizeof(struct T) == (n), "sizeof " #T)
 #define SN_ASSERT_OFF(T, m, n) _Static_assert(offsetof(struct T, m) == (n), #T "." #m)
@@ -43,7 +44,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_pkt, csum_offset, 54);
 	SN_ASSERT_OFF(sn_pkt, user, 56);
 	SN_ASSERT_OFF(sn_pkt, time_ns, 64);
-	SN_ASSERT_SIZE(sn_host_api, 96);
+	SN_ASSERT_SIZE(sn_host_api, 128);
 	SN_ASSERT_OFF(sn_host_api, abi_major, 0);
 	SN_ASSERT_OFF(sn_host_api, abi_minor, 4);
 	SN_ASSERT_OFF(sn_host_api, struct_size, 8);
@@ -57,6 +58,10 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_host_api, timer_stop, 72);
 	SN_ASSERT_OFF(sn_host_api, timer_free, 80);
 	SN_ASSERT_OFF(sn_host_api, deliver, 88);
+	SN_ASSERT_OFF(sn_host_api, counter_register, 96);
+	SN_ASSERT_OFF(sn_host_api, counter_add, 104);
+	SN_ASSERT_OFF(sn_host_api, log_enabled, 112);
+	SN_ASSERT_OFF(sn_host_api, room_set, 120);
 	SN_ASSERT_SIZE(sn_option, 16);
 	SN_ASSERT_OFF(sn_option, key, 0);
 	SN_ASSERT_OFF(sn_option, value, 8);
@@ -152,7 +157,11 @@ static void test_sdk_abi_layouts_are_frozen(void **state)
 	assert_int_equal(sizeof(struct sn_addr), 20);
 	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
 	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);
-	assert_int_equal(sizeof(struct sn_host_api), 96);
+	assert_int_equal(sizeof(struct sn_host_api), 128);
+	assert_int_equal(SN_ROOM_MAX, 1024);
+	assert_int_equal(SN_PLUGIN_COUNTERS_MAX, 16);
+	assert_int_equal(SN_COUNTER_NAME_MAX, 32);
+	assert_int_equal(SN_COUNTER_HELP_MAX, 160);
 	assert_int_equal(sizeof(struct sn_priv_args), 32);
 	assert_int_equal(SN_PRIV_KEEP_NET_ADMIN, 0x1u);
 }
@@ -201,12 +210,32 @@ static void test_sdk_abi_pkt_push_pull_bounds(void **state)
  * IPv4 total length allow. */
 static void test_sdk_abi_offload_flags(void **state)
 {
-	uint32_t all = SN_PKT_F_KEEPALIVE | SN_PKT_F_GSO | SN_PKT_F_CSUM | SN_PKT_F_RUN;
+	uint32_t all = SN_PKT_F_GSO | SN_PKT_F_CSUM | SN_PKT_F_RUN;
 
-	assert_int_equal(__builtin_popcount(all), 4);
+	assert_int_equal(__builtin_popcount(all), 3);
+	assert_int_equal(all & 0x0001u, 0); /* the keepalive flag's bit stays free */
 	assert_int_equal(SN_TUN_OFFLOAD_RX & SN_TUN_OFFLOAD_TX, 0);
 	assert_true(SN_GSO_MAX_BYTES <= 65535 - 20 - 8);
 	assert_true(SN_PKT_BIG_ROOM > 65535);
+}
+
+/* sn_pkt.user is the owner's scratch: a packet from the pool starts with
+ * 0 whatever its last owner left in it (subnetra/packet.h). */
+static void test_sdk_abi_user_starts_zero(void **state)
+{
+	struct sn_pool pool;
+	struct sn_pkt *p;
+
+	assert_int_equal(sn_pool_init(&pool, 1, 16, 128, 16, false), 0);
+	p = sn_pool_get(&pool);
+	assert_non_null(p);
+	assert_int_equal(p->user, 0);
+	p->user = 0xdeadbeef;
+	sn_pool_put(&pool, p);
+	p = sn_pool_get(&pool);
+	assert_int_equal(p->user, 0);
+	sn_pool_put(&pool, p);
+	sn_pool_destroy(&pool);
 }
 
 int main(void)
@@ -217,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_sdk_abi_has_op_respects_struct_size),
 		cmocka_unit_test(test_sdk_abi_pkt_push_pull_bounds),
 		cmocka_unit_test(test_sdk_abi_offload_flags),
+		cmocka_unit_test(test_sdk_abi_user_starts_zero),
 	};
 	(void)frozen_layouts;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -464,15 +464,9 @@ static const struct sn_crypto_ops ops = {
 };
 
 static const struct sn_plugin_desc desc = {
-	.abi_major = SN_ABI_MAJOR,
-	.abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc),
-	.kind = SN_KIND_CRYPTO,
-	.name = "openssl",
+	SN_PLUGIN_DESC_INIT(SN_KIND_CRYPTO, "openssl", struct ossl),
 	.version = SN_VERSION_STRING,
 	.description = "ChaCha20-Poly1305 + X25519 + BLAKE2b (OpenSSL 3 EVP), wire protocol v1",
-	.instance_size = sizeof(struct ossl),
-	.instance_align = 16,
 	.headroom = HDR_LEN,
 	.tailroom = SN_TAG_LEN,
 	.overhead = HDR_LEN + SN_TAG_LEN,
@@ -482,7 +476,4 @@ static const struct sn_plugin_desc desc = {
 	.ops = &ops,
 };
 
-SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
-{
-	return &desc;
-}
+SN_PLUGIN_ENTRY(desc)

@@ -462,25 +462,13 @@ static const struct sn_egress_ops raw_ops = {
 };
 
 static const struct sn_plugin_desc raw_desc = {
-	.abi_major = SN_ABI_MAJOR,
-	.abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc),
-	.kind = SN_KIND_EGRESS,
-	.name = "raw_direct",
+	SN_PLUGIN_DESC_INIT(SN_KIND_EGRESS, "raw_direct", struct raw),
 	.version = SN_VERSION_STRING,
 	.description = RAW_IO_DESCRIPTION,
-	.instance_size = sizeof(struct raw),
-	.instance_align = _Alignof(struct raw),
-	.headroom = 0,
-	.tailroom = 0,
 	.overhead = UDP_IP_OVERHEAD,
-	.probe = NULL,
 	.create = raw_create,
 	.destroy = raw_destroy,
 	.ops = &raw_ops,
 };
 
-SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
-{
-	return &raw_desc;
-}
+SN_PLUGIN_ENTRY(raw_desc)

@@ -28,7 +28,7 @@
 #include "subnetra/sdk.h"
 
 #define NAME "raw_direct"
-#define BATCH 64               /* the host's wake-up budget */
+#define BATCH SN_BATCH         /* the host's batch budget (subnetra/packet.h) */
 
 enum { GSO_UNSET = 0, GSO_ON = 1, GSO_OFF = 2 };
 

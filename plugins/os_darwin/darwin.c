@@ -638,25 +638,14 @@ static const struct sn_os_ops dw_ops = {
 };
 
 static const struct sn_plugin_desc dw_desc = {
-	.abi_major = SN_ABI_MAJOR,
-	.abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc),
-	.kind = SN_KIND_OS,
-	.name = "darwin",
+	SN_PLUGIN_DESC_INIT(SN_KIND_OS, "darwin", struct dw),
 	.version = SN_VERSION_STRING,
 	.description = "macOS utun device and PF_ROUTE routes (never run on a real Mac)",
-	.instance_size = sizeof(struct dw),
-	.instance_align = _Alignof(struct dw),
 	.headroom = AF_HDR_LEN,
-	.tailroom = 0,
-	.overhead = 0,
 	.probe = dw_probe,
 	.create = dw_create,
 	.destroy = dw_destroy,
 	.ops = &dw_ops,
 };
 
-SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
-{
-	return &dw_desc;
-}
+SN_PLUGIN_ENTRY(dw_desc)

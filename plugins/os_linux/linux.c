@@ -552,25 +552,13 @@ static const struct sn_os_ops lx_ops = {
 };
 
 static const struct sn_plugin_desc lx_desc = {
-	.abi_major = SN_ABI_MAJOR,
-	.abi_minor = SN_ABI_MINOR,
-	.struct_size = sizeof(struct sn_plugin_desc),
-	.kind = SN_KIND_OS,
-	.name = "linux",
+	SN_PLUGIN_DESC_INIT(SN_KIND_OS, "linux", struct lx),
 	.version = SN_VERSION_STRING,
 	.description = "Linux TUN device (/dev/net/tun) and rtnetlink routes",
-	.instance_size = sizeof(struct lx),
-	.instance_align = _Alignof(struct lx),
-	.headroom = 0,
-	.tailroom = 0,
-	.overhead = 0,
 	.probe = lx_probe,
 	.create = lx_create,
 	.destroy = lx_destroy,
 	.ops = &lx_ops,
 };
 
-SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void)
-{
-	return &lx_desc;
-}
+SN_PLUGIN_ENTRY(lx_desc)

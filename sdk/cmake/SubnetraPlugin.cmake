@@ -5,6 +5,14 @@
 # <kind>_<name> (e.g. egress_mytransport) so subnetrad finds it as
 # plugins: { egress: mytransport }. Installs into SUBNETRA_PLUGIN_DIR unless
 # NO_INSTALL is given.
+#
+# A plugin runs on every packet: a project that sets no build type gets
+# Release (optimised, -O3 -DNDEBUG with GCC and Clang), not CMake's empty
+# default (no optimisation). Pass -DCMAKE_BUILD_TYPE=Debug to debug.
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type (subnetra_add_plugin: Release by default)" FORCE)
+endif()
+
 function(subnetra_add_plugin target)
   cmake_parse_arguments(SNP "NO_INSTALL" "" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT SNP_SOURCES)

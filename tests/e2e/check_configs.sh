@@ -5,7 +5,9 @@
 # with an error at FILE:LINE:COL pointing at the broken line
 # (docs/configuration.md: one line naming the file, the place, what is
 # wrong and what would be right): MTU 100, 575 and 9001, a misspelled key,
-# and a private key file that group and others can read (mode 0644).
+# a private key file that group and others can read (mode 0644), a
+# misspelled plugin (with "did you mean" and what is installed), options
+# under a name no loaded plugin has; and a plugin chosen by path loads.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin check_configs --no-netns
@@ -64,6 +66,25 @@ for src in "$SN_SRC"/conf/*.yaml "$SN_SRC"/conf/*.json; do
 	fresh
 	chmod 644 "$T/c/keys/$node.key"
 	must_fail "$cfg" '^\s*"?private_key_file"?:' "key file mode 0644" "$T/c/keys/$node.key"
+
+	# a misspelled plugin: where it was chosen, the closest name, what is installed
+	fresh
+	sed -i -E 's/("?egress"?: *"?)raw_direct/\1raw_directt/' "$cfg"
+	must_fail "$cfg" '"?egress"?: *"?raw_directt' "misspelled plugin" \
+		"plugins.egress: $PLUGINS/egress_raw_directt.so: egress plugin file not found (No such file or directory); did you mean 'raw_direct'?; installed in $PLUGINS: raw_direct"
+	# a plugin chosen by the path of its .so
+	fresh
+	sed -i -E "s|(\"?egress\"?: *\"?)raw_direct|\1$PLUGINS/egress_raw_direct.so|" "$cfg"
+	check "$cfg" || fail "$name: egress by path refused: $(cat "$T/out")"
+	grep -qE "egress +raw_direct .* from $PLUGINS/egress_raw_direct.so" "$T/out" ||
+		fail "$name: --check does not show the plugin loaded by path: $(cat "$T/out")"
+	echo "  ok  egress chosen by path"
+	if [ "${name##*.}" = yaml ]; then # options under a name no plugin has
+		fresh
+		sed -i -E '/^  egress: raw_direct/a\  options:\n    raw_directt: { gso: "off" }' "$cfg"
+		must_fail "$cfg" '^    raw_directt:' "options for no loaded plugin" \
+			"plugins.options.raw_directt: no plugin of that name is loaded; did you mean 'raw_direct'?"
+	fi
 	n=$((n + 1))
 done
 [ "$n" -ge 6 ] || fail "expected at least 6 example configs, found $n"

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <subnetra/sdk.h>
 
 struct inst {
@@ -58,12 +60,32 @@ static int t_probe(char *why, uint32_t len)
 #endif
 }
 
+/* Options of t_good: tailroom: N declares N bytes at create (room_set);
+ * counter: NAME registers a counter NAME and adds 1 to it (counters of a
+ * plugin must be visible as soon as create returns). */
+static int t_option(const struct sn_create_args *a, const struct sn_option *o)
+{
+	int r;
+
+	if (!strcmp(o->key, "tailroom"))
+		return a->api->room_set(a->host, 0, (uint32_t)strtoul(o->value, NULL, 10), 0);
+	if (!strcmp(o->key, "counter")) {
+		r = a->api->counter_register(a->host, o->value, "A test counter.");
+		if (r >= 0)
+			a->api->counter_add(a->host, (uint32_t)r, 1);
+		return r < 0 ? r : 0;
+	}
+	snprintf(a->err, a->err_len, "unknown option '%s'", o->key);
+	return -EINVAL;
+}
+
 static int t_create(void *inst, const struct sn_create_args *a)
 {
-	for (uint32_t i = 0; i < a->options.count; i++) {
-		snprintf(a->err, a->err_len, "unknown option '%s'", a->options.items[i].key);
-		return -EINVAL;
-	}
+	int r;
+
+	for (uint32_t i = 0; i < a->options.count; i++)
+		if ((r = t_option(a, &a->options.items[i])) < 0)
+			return r;
 	return 0;
 }
 
@@ -98,6 +120,9 @@ static const struct sn_plugin_desc desc = {
 	.instance_size = sizeof(struct inst),
 #ifdef FLAW_badalign
 	.instance_align = 24,
+#endif
+#ifdef FLAW_bigtail
+	.tailroom = 1u << 30,
 #endif
 	.probe = t_probe,
 	.create = t_create,

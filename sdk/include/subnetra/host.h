@@ -23,6 +23,11 @@ extern "C" {
 struct sn_host;  /* opaque: the daemon's side */
 struct sn_timer; /* opaque: a host timer */
 
+/* Plugin-defined counters (counter_register). */
+#define SN_PLUGIN_COUNTERS_MAX 16 /* counters one plugin may register */
+#define SN_COUNTER_NAME_MAX 32    /* bytes of a counter name, NUL not included */
+#define SN_COUNTER_HELP_MAX 160   /* bytes of its help text, NUL not included */
+
 enum sn_log_level {
 	SN_LOG_ERROR = 0,
 	SN_LOG_WARN = 1,
@@ -40,7 +45,11 @@ struct sn_host_api {
 	uint32_t reserved;
 
 	/* Log a message (printf format, no trailing newline needed). Messages
-	 * at the same call site are rate-limited by the host. */
+	 * at the same call site are rate-limited by the host. The host adds
+	 * its own prefix and the level (core/log.h: "subnetrad: warning: "),
+	 * not the plugin's name: start the message with it ("raw_direct:
+	 * ..."). Messages above the daemon's log level are dropped; ask
+	 * log_enabled() before building an expensive one. */
 	void (*log)(struct sn_host *h, int level, const char *fmt, ...)
 #if defined(__GNUC__)
 		__attribute__((format(printf, 3, 4)))
@@ -81,7 +90,69 @@ struct sn_host_api {
 	 * (it owns them after the call) and returns n, or a negative errno
 	 * before taking any. */
 	int (*deliver)(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n);
+
+	/* Register a counter of this plugin, from create() only (-EPERM
+	 * later): name is 1..SN_COUNTER_NAME_MAX bytes of [a-z0-9_] starting
+	 * with a letter, unique in the plugin (-EEXIST), help one line of
+	 * 1..SN_COUNTER_HELP_MAX printable ASCII bytes without '\\' or '"'
+	 * (-EINVAL otherwise); the host copies both. Returns the counter's
+	 * index (>= 0) for counter_add, or -ENOSPC past
+	 * SN_PLUGIN_COUNTERS_MAX (or when the host's table is full). The
+	 * counter starts at 0, is node-wide (no per-peer figure) and shows
+	 * under the plugin's name in `subnetra status` ("plugin NAME: ..."),
+	 * `subnetra --json status` ("plugins": {NAME: {counter: value}}) and
+	 * `subnetra metrics` (subnetra_plugin_NAME_COUNTER_total with help as
+	 * its HELP); see docs/control.md. It lives until the plugin is
+	 * destroyed. */
+	int (*counter_register)(struct sn_host *h, const char *name, const char *help);
+
+	/* Add n to the counter at index (from counter_register). For the
+	 * packet path: no allocation, no lock, no check beyond the bounds of
+	 * the host's table (a wrong index is ignored). */
+	void (*counter_add)(struct sn_host *h, uint32_t index, uint64_t n);
+
+	/* 1 when a message at level (enum sn_log_level) would be logged,
+	 * else 0. */
+	int (*log_enabled)(struct sn_host *h, int level);
+
+	/* Declare the plugin's room sizes (subnetra/packet.h defines them),
+	 * from create() only, when they depend on the options: they replace
+	 * the descriptor's headroom, tailroom and overhead. 0, -EPERM outside
+	 * create(), -EINVAL when one is above SN_ROOM_MAX: the host then
+	 * refuses the plugin after create() returns, with an error naming it
+	 * and the size, whatever create() returns. */
+	int (*room_set)(struct sn_host *h, uint32_t headroom, uint32_t tailroom,
+			uint32_t overhead);
 };
+
+/* The rules of counter_register: a name of 1..SN_COUNTER_NAME_MAX bytes
+ * of [a-z0-9_] starting with a letter; a help text of 1..SN_COUNTER_HELP_MAX
+ * printable ASCII bytes without '\\' or '"'. */
+static inline int sn_counter_name_ok(const char *s)
+{
+	uint32_t i;
+
+	if (!s || !(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == SN_COUNTER_NAME_MAX ||
+		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static inline int sn_counter_help_ok(const char *s)
+{
+	uint32_t i;
+
+	if (!s || !*s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == SN_COUNTER_HELP_MAX || s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\' ||
+		    s[i] == '"')
+			return 0;
+	return 1;
+}
 
 #ifdef __cplusplus
 }

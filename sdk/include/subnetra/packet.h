@@ -12,6 +12,23 @@
  *   buf                buf+off            buf+off+len          buf+cap
  *   |<--- headroom --->|<------ data ----->|<---- tailroom ---->|
  *
+ * What a plugin declares (struct sn_plugin_desc, or sn_host_api.room_set
+ * at create when it depends on the options), each at most SN_ROOM_MAX:
+ *   headroom  bytes it may prepend to the data it is handed (sn_pkt_push),
+ *             e.g. a header of its own in front of a sealed datagram;
+ *   tailroom  bytes it may append behind the data it is handed (growing
+ *             len past what it got), e.g. a trailer, a tag or padding;
+ *   overhead  bytes by which a datagram it receives may exceed what it
+ *             hands up: its own headers and trailers on the wire (an
+ *             egress that moves datagrams in UDP also counts the IP and
+ *             UDP headers, 28 bytes). The host makes every packet's room
+ *             at least the overlay MTU plus the overheads of the egress
+ *             and the crypto backend, so the largest datagram a peer may
+ *             send fits.
+ * The host sums each over the stack (its own wire header and tag
+ * included) when it sizes the pool; a fresh packet has off = the summed
+ * headroom. A stage that uses room another stage declared is a bug.
+ *
  * Layouts are fixed-width and never depend on build options; a test
  * static-asserts every size and offset (tests/test_sdk_abi.c).
  */
@@ -46,8 +63,7 @@ struct sn_prefix {
 	uint8_t reserved[3]; /* 0 */
 };
 
-/* Packet flags (struct sn_pkt.flags). */
-#define SN_PKT_F_KEEPALIVE 0x0001u /* an empty keepalive datagram */
+/* Packet flags (struct sn_pkt.flags); 0x0001 is unused (kept free). */
 #define SN_PKT_F_GSO 0x0002u       /* one super-packet to cut into segments (below) */
 #define SN_PKT_F_CSUM 0x0004u      /* the L4 checksum is partial (below) */
 #define SN_PKT_F_RUN 0x0008u       /* heads a run of gso_segs entries (below) */
@@ -60,6 +76,18 @@ struct sn_prefix {
 #define SN_GSO_MAX_SEGS 64u
 #define SN_GSO_MAX_BYTES 65507u
 #define SN_PKT_BIG_ROOM 65536u
+
+/* The batch budget: the host reads at most SN_BATCH packets per wake-up
+ * per file descriptor, so the TUN device and the socket cannot starve each
+ * other. recv_batch is lent n <= SN_BATCH packets, tun_read_batch
+ * SN_BATCH plain ones plus, with SN_OS_F_GSO, a few big ones. send_batch
+ * and tun_write_batch may be offered more entries than that (the segments
+ * of cut super-packets): take SN_BATCH per system call and loop, or take
+ * fewer. Size per-call arrays (struct mmsghdr, iovec) with it. */
+#define SN_BATCH 64
+
+/* The most headroom, tailroom or overhead one plugin may declare. */
+#define SN_ROOM_MAX 1024u
 
 /*
  * One packet, one super-packet, or the head of a run.
@@ -124,7 +152,9 @@ struct sn_pkt {
 	struct sn_addr addr; /* underlay address: source on receive, destination on send */
 	uint16_t csum_start;  /* with SN_PKT_F_CSUM: offset of the TCP/UDP header from data */
 	uint16_t csum_offset; /* with SN_PKT_F_CSUM: offset of its checksum field in that header */
-	uint64_t user;      /* scratch for the packet's current owner; not preserved across owners */
+	uint64_t user;      /* scratch for the packet's current owner: the host never reads it,
+			     * pkt_alloc and lent packets start with 0, a packet handed on
+			     * may come back with anything in it */
 	uint64_t time_ns;   /* receive: when the kernel queued it for us, in the host's now_ns()
 			     * clock (an egress sets it where the kernel says, else 0) */
 };

@@ -4,7 +4,7 @@
  *
  * A plugin is a shared object that exports exactly one symbol per ABI
  * major, sn_plugin_entry_v1(), returning a pointer to a constant
- * descriptor. The host (built-in or dlopen()ed plugins alike) checks:
+ * descriptor. The host checks, after dlopen():
  *   - abi_major == SN_ABI_MAJOR and abi_minor <= SN_ABI_MINOR,
  *   - kind matches the slot the config chose it for,
  *   - every required operation of the kind's table is present,
@@ -108,6 +108,43 @@ typedef const struct sn_plugin_desc *(*sn_plugin_entry_fn)(void);
 #else
 #define SN_PLUGIN_EXPORT
 #endif
+
+/* What a plugin defines (SN_PLUGIN_ENTRY) and the host looks up with
+ * dlsym(); declared here so a plugin's unit test can call it directly. */
+SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void);
+
+#if defined(__cplusplus)
+#define SN__ALIGNOF(T) alignof(T)
+#else
+#define SN__ALIGNOF(T) _Alignof(T)
+#endif
+
+/*
+ * The descriptor fields every plugin sets the same way: the ABI it was
+ * built against, the descriptor's size, its kind and name, and the size
+ * and alignment of its instance type T. Then add the rest:
+ *
+ *   static const struct sn_plugin_desc desc = {
+ *       SN_PLUGIN_DESC_INIT(SN_KIND_EGRESS, "mine", struct mine),
+ *       .version = "1.0.0",
+ *       .description = "what it does, in one line",
+ *       .create = mine_create,
+ *       .destroy = mine_destroy,
+ *       .ops = &mine_ops,
+ *   };
+ *   SN_PLUGIN_ENTRY(desc)
+ */
+#define SN_PLUGIN_DESC_INIT(kind_, name_, T) \
+	.abi_major = SN_ABI_MAJOR, .abi_minor = SN_ABI_MINOR, \
+	.struct_size = sizeof(struct sn_plugin_desc), .kind = (kind_), .name = (name_), \
+	.instance_size = sizeof(T), .instance_align = SN__ALIGNOF(T)
+
+/* Defines the entry symbol returning &desc_. */
+#define SN_PLUGIN_ENTRY(desc_) \
+	SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void) \
+	{ \
+		return &(desc_); \
+	}
 
 /* True when a struct of struct_size bytes includes member m of type T. */
 #define SN_HAS_FIELD(T, obj, m) \

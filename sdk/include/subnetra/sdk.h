@@ -10,4 +10,5 @@
 #include "subnetra/egress.h"
 #include "subnetra/crypto.h"
 #include "subnetra/os.h"
+#include "subnetra/options.h"
 #endif

@@ -36,6 +36,22 @@
  *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
  *        epochs are tried at most once per 100 ms); the reasons after it
  *        move up by one.
+ *
+ *        2026-12-03: plugin counters, log level and room sizes (issue
+ *        10). sn_host_api: counter_register and counter_add (counters a
+ *        plugin names and describes at create, shown under its name in
+ *        status, JSON and metrics; SN_PLUGIN_COUNTERS_MAX,
+ *        SN_COUNTER_NAME_MAX, SN_COUNTER_HELP_MAX), log_enabled, room_set
+ *        (headroom, tailroom and overhead declared at create, replacing
+ *        the descriptor's); 128 bytes. SN_ROOM_MAX (1024) bounds each room
+ *        size; the host refuses a plugin above it, naming it.
+ *        SN_BATCH (64, subnetra/packet.h) exported; SN_PKT_F_KEEPALIVE
+ *        removed (the host never set it; bit 0x0001 stays free);
+ *        sn_pkt.user is 0 on every packet from the pool and never read by
+ *        the host; SN_PLUGIN_DESC_INIT and SN_PLUGIN_ENTRY (plugin.h);
+ *        subnetra/options.h (option parsing, header only);
+ *        sn_plugin_entry_v1 declared in plugin.h; sn_counter_name_ok and
+ *        sn_counter_help_ok (host.h); the mock host (share/subnetra/sdk/mock).
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
