@@ -2,7 +2,9 @@
 /*
  * core/node.h: one running node: its config, plugins, packet pool, peers,
  * policy and event-loop handles. The data path (datapath.c) works on it
- * without libuv; the reactor (reactor.c) wires it to the loop; the control
+ * without libuv; the reactor (reactor.c) wires it to the loop and sets it
+ * up and down, with the plugin stack (stack.c), the kernel routes
+ * (routes.c) and the timers (timers.c) in rooms of their own; the control
  * socket (ctl_server.c) reads and changes it between packets.
  */
 #ifndef SN_NODE_H
@@ -23,6 +25,7 @@
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
+#include "routes.h"
 #include "seal.h"
 #include "verify.h"
 
@@ -132,9 +135,7 @@ struct sn_node {
 	struct sn_droplog drops;   /* who sends what we drop (droplog.h) */
 	struct sn_nodelog log;     /* what was logged about each peer (nodelog.h) */
 
-	/* routes this node added and must remove at exit (malloc'd, control path) */
-	struct sn_prefix *routes;
-	uint32_t n_routes, cap_routes;
+	struct sn_routes routes;   /* the routes this node added (routes.h) */
 
 	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
 
@@ -221,18 +222,6 @@ void sn_node_reload_forget_cb(struct sn_node *n, void *arg);
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,
 		      char *err, size_t err_len);
 
-/* internal, shared between reactor.c and reload.c */
-int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len);
-void sn__node_unload_plugins(struct sn_node *n);
-void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
-void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
-/* The prefixes config c routes through the overlay (FORWARD, outside the
- * subnet); *n set; malloc'd array the caller frees. */
-/* timers.c: (re)start the keepalive, verification and log timers (setup,
- * reload; the log's peer list follows the registry). */
-void sn__node_timers_restart(struct sn_node *n);
-/* The verification round in a second, unless it is running already. */
-void sn__node_verify_start(struct sn_node *n);
 /* carry.c: sessions across a reload (struct sn_carry). plan runs off the
  * loop: it reads of n only what a commit alone changes (the registry, the
  * saved list) and the crypto operations; np was built from n->peers for
@@ -246,7 +235,6 @@ void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *
 		     uint32_t epoch);
 void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
-struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
 
 /* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
 int sn__loopstat_start(struct sn_node *n);

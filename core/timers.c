@@ -7,6 +7,8 @@
  * seconds (droplog.h). The reactor owns the handles; this file decides
  * when they fire and what they do.
  */
+#include "timers.h"
+
 #include "node.h"
 
 /* Until the hub is heard from (a data or keepalive datagram of it
@@ -113,13 +115,13 @@ static void on_logtick(uv_timer_t *t)
 	uv_timer_start(t, on_logtick, period_ms(n, false), 0);
 }
 
-void sn__node_verify_start(struct sn_node *n)
+void sn_timers_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
 		uv_timer_start(&n->verify, on_verify, slice_ms(n), 0);
 }
 
-void sn__node_timers_restart(struct sn_node *n)
+void sn_timers_restart(struct sn_node *n)
 {
 	if (!n->verify.loop)
 		return; /* the handles are not set up (tests): nothing runs by itself */
