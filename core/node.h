@@ -184,6 +184,9 @@ void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t
 void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer);
 void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p);
 void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer);
+/* The local address p came to as n keeps it for answers: p->local on a
+ * hub, family NONE on a spoke (subnetra/packet.h, "Local addresses"). */
+const struct sn_addr *sn__dp_local(const struct sn_node *n, const struct sn_pkt *p);
 /* The key for datagrams of peer in epoch: the accepted epoch's, else a
  * candidate derived once per epoch, a new candidate at most once per
  * SN_CAND_GAP_NS; NULL with *reason (auth_fail: it cannot be derived;

@@ -36,6 +36,10 @@
  *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
  *        epochs are tried at most once per 100 ms); the reasons after it
  *        move up by one.
+ *        2026-12-02: struct sn_pkt: `local` appended (the local underlay
+ *        address a datagram came to, and the one to send from; IP_PKTINFO
+ *        in raw_direct) with a `reserved` word after it (96 bytes);
+ *        packet.h, "Local addresses".
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
