@@ -25,6 +25,7 @@
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
+#include "resolve.h"
 #include "routes.h"
 #include "seal.h"
 #include "verify.h"
@@ -136,6 +137,7 @@ struct sn_node {
 	struct sn_nodelog log;     /* what was logged about each peer (nodelog.h) */
 
 	struct sn_routes routes;   /* the routes this node added (routes.h) */
+	struct sn_resolver resolver; /* endpoint names looked up again (resolve.h) */
 
 	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
 
@@ -148,7 +150,7 @@ struct sn_node {
 	uv_poll_t tun_poll, udp_poll;
 	uv_idle_t udp_again;       /* the last underlay read filled every packet: read again */
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t keepalive, verify, logtick;
+	uv_timer_t keepalive, verify, logtick, resolve;
 	uint32_t verify_cursor;    /* the next peer the verification round visits */
 	bool verify_pending;       /* the round so far found something to do */
 	bool verify_first;         /* the first round after a start or reload: fast */

@@ -305,11 +305,12 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
 	uv_timer_init(&n->loop, &n->logtick);
+	uv_timer_init(&n->loop, &n->resolve);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->udp_again.data = n;
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
-		n->logtick.data = n->emove_work.data = n;
+		n->logtick.data = n->resolve.data = n->emove_work.data = n;
 	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
@@ -422,6 +423,7 @@ void sn_node_teardown(struct sn_node *n)
 		sn_endpoints_save(n);
 	sn_ctl_stop(n);
 	sn_http_stop(n);
+	sn_resolve_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);
 		uv_run(&n->loop, UV_RUN_DEFAULT);
