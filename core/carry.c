@@ -209,8 +209,10 @@ static void restore_one(struct sn_node *n, const struct sn_carry_move *m)
 		if (p->s.state == SN_PEER_EPOCH_WAIT && n->epoch >= n->emove.target)
 			p->s.state = SN_PEER_VERIFIED; /* the move it waited for is done */
 	}
-	if (p->static_endpoint)
+	if (p->static_endpoint && !addr_eq(&p->s.endpoint, &configured)) {
 		p->s.endpoint = configured;
+		memset(&p->s.local, 0, sizeof(p->s.local));
+	}
 }
 
 static void patch_one(const struct sn_carry_patch *pt)
@@ -219,8 +221,10 @@ static void patch_one(const struct sn_carry_patch *pt)
 
 	memcpy(p->name, pt->name, sizeof(p->name));
 	p->static_endpoint = pt->static_endpoint;
-	if (pt->set_endpoint)
+	if (pt->set_endpoint) {
 		p->s.endpoint = pt->endpoint;
+		memset(&p->s.local, 0, sizeof(p->s.local)); /* learned for the old one */
+	}
 }
 
 /* An epoch move finished while the plan was made: fresh peers' tx keys are

@@ -11,6 +11,7 @@
 #include "build_config.h"
 #include "log.h"
 #include "node.h"
+#include "stack.h"
 
 static const char *plugin_dir(const struct sn_daemon_opts *o, const struct sn_config *c)
 {
@@ -97,7 +98,7 @@ int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 	if (node_init(&n, o) < 0)
 		return 1;
 	sn_policy_slot_init(&n.policy);
-	if (sn__node_load_plugins(&n, err, sizeof(err)) < 0 ||
+	if (sn_stack_load(&n, err, sizeof(err)) < 0 ||
 	    sn_policy_from_config(n.cfg, NULL, 0, 1, &t, err, sizeof(err)) < 0) {
 		sn_log_fatal("subnetrad", err);
 		goto out;
@@ -107,7 +108,7 @@ int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out)
 	rc = 0;
 out:
 	sn_policy_slot_destroy(&n.policy);
-	sn__node_unload_plugins(&n);
+	sn_stack_unload(&n);
 	sn_config_free(n.cfg);
 	return rc;
 }

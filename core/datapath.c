@@ -76,6 +76,7 @@ static void seal_and_send(struct sn_node *n, struct sn_peer *peer, struct sn_pkt
 	s->tx_seq++;
 	s->last_tx_ns = uv_hrtime();
 	p->addr = s->endpoint;
+	p->local = s->local;
 	p->peer_id = peer->id;
 	sn__dp_count(n, peer, SN_CTR_TX_PACKETS, 1);
 	sn__dp_count(n, peer, SN_CTR_TX_BYTES, inner);
@@ -189,9 +190,10 @@ static void *pick_key(struct sn_node *n, struct sn_peer *peer, const struct sn_w
 /* Step 8: the datagram is authentic; only now does state change. A newer
  * epoch starts with an empty window (safe: the peer is verified, and no
  * datagram of a newer epoch can have been seen); the endpoint follows the
- * highest seq (roaming). */
+ * highest seq (roaming), and so does the local address a hub answers
+ * from (dst: NONE on a spoke). */
 static void accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h, void *key,
-			    const struct sn_addr *src, uint64_t now)
+			    const struct sn_addr *src, const struct sn_addr *dst, uint64_t now)
 {
 	struct sn_session *s = &peer->s;
 
@@ -202,8 +204,22 @@ static void accept_datagram(struct sn_peer *peer, const struct sn_wire_hdr *h, v
 	sn_replay_update(&s->rx_window, h->seq);
 	s->last_rx_ns = now;
 	s->heard = true;
-	if (h->seq == s->rx_window.top && !same_addr(&s->endpoint, src))
+	if (h->seq != s->rx_window.top)
+		return;
+	if (!same_addr(&s->endpoint, src))
 		s->endpoint = *src;
+	if (!same_addr(&s->local, dst))
+		s->local = *dst;
+}
+
+/* The local address a datagram came to, as this node keeps it: a hub
+ * answers from it, a spoke lets the OS pick (packet.h, "Local
+ * addresses"). */
+const struct sn_addr *sn__dp_local(const struct sn_node *n, const struct sn_pkt *p)
+{
+	static const struct sn_addr none;
+
+	return n->is_hub ? &p->local : &none;
 }
 
 /* CoDel on a datagram the kernel queued at p->time_ns (aqm.h): true to go
@@ -247,7 +263,7 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 	key = pick_key(n, peer, &h, now, &reason);
 	if (!key || sn_open_pkt(&n->cr, key, &h, p) < 0)
 		return sn__dp_drop(n, p, reason, peer);
-	accept_datagram(peer, &h, key, &p->addr, now);
+	accept_datagram(peer, &h, key, &p->addr, sn__dp_local(n, p), now);
 	sn__dp_count(n, peer, SN_CTR_RX_PACKETS, 1);
 	sn__dp_count(n, peer, SN_CTR_RX_BYTES, p->len);
 	if (h.flags & SN_WIRE_F_KEEPALIVE) {

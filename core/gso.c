@@ -141,7 +141,8 @@ static uint32_t run_len(struct sn_pkt *const *v, uint32_t n)
 	uint32_t size = v[0]->len, bytes = size, k = 1;
 
 	while (k < n && k < SN_GSO_MAX_SEGS && v[k]->len <= size && v[k]->len > 0 &&
-	       bytes + v[k]->len <= SN_GSO_MAX_BYTES && same_addr(&v[k]->addr, &v[0]->addr)) {
+	       bytes + v[k]->len <= SN_GSO_MAX_BYTES && same_addr(&v[k]->addr, &v[0]->addr) &&
+	       same_addr(&v[k]->local, &v[0]->local)) {
 		bytes += v[k]->len;
 		if (v[k++]->len < size)
 			break; /* a shorter one ends the run */

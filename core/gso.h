@@ -14,7 +14,7 @@
  *    packet that is then sealed in place;
  *  - a partial checksum (SN_PKT_F_CSUM) is completed;
  *  - the datagrams staged for an egress that takes runs are marked in
- *    runs (SN_PKT_F_RUN) of one size to one address.
+ *    runs (SN_PKT_F_RUN) of one size to one address from one local address.
  *
  * Pure functions on buffers: nothing here allocates or keeps state.
  */
@@ -68,7 +68,8 @@ int sn_gso_csum(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset);
 /*
  * For an egress that takes runs (SN_EGRESS_F_GSO): mark in v[0..n) every
  * longest stretch of at least two consecutive datagrams to the same
- * address, all as long as the first but the last (which may be shorter),
+ * address from the same local address (addr and local), all as long as
+ * the first but the last (which may be shorter),
  * at most SN_GSO_MAX_SEGS of them and SN_GSO_MAX_BYTES bytes in all: its
  * first entry gets SN_PKT_F_RUN, gso_size and gso_segs. Returns the number
  * of runs.

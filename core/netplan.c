@@ -7,7 +7,7 @@
  *   1. the overlay interface's address and MTU (subnetrad sets them itself;
  *      shown commented out, for reference and manual setups);
  *   2. routes to the remote prefixes through the overlay, the same list the
- *      daemon adds (sn__node_wanted_routes); commented out unless
+ *      daemon adds (sn_routes_wanted); commented out unless
  *      overlay.manage_routes is false;
  *   3. IPv4 forwarding where the node routes a LAN (a hub, or a spoke with
  *      overlay.lans);
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "node.h"
+#include "routes.h"
 
 struct plan {
 	const struct sn_config *c;
@@ -659,7 +659,7 @@ int sn_netplan_print(const struct sn_config *c, const char *platform,
 	if (!sn_netplan_platform_ok(platform) ||
 	    sn_netplan_routeros_version(routeros_version, &p.ros_minor, err, sizeof(err)) < 0)
 		return -EINVAL;
-	p.routes = sn__node_wanted_routes(c, &p.n_routes);
+	p.routes = sn_routes_wanted(c, &p.n_routes);
 	if (!p.routes)
 		return -ENOMEM;
 	p.mss = c->mtu - 40;

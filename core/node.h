@@ -2,7 +2,9 @@
 /*
  * core/node.h: one running node: its config, plugins, packet pool, peers,
  * policy and event-loop handles. The data path (datapath.c) works on it
- * without libuv; the reactor (reactor.c) wires it to the loop; the control
+ * without libuv; the reactor (reactor.c) wires it to the loop and sets it
+ * up and down, with the plugin stack (stack.c), the kernel routes
+ * (routes.c) and the timers (timers.c) in rooms of their own; the control
  * socket (ctl_server.c) reads and changes it between packets.
  */
 #ifndef SN_NODE_H
@@ -23,6 +25,8 @@
 #include "peer.h"
 #include "policy.h"
 #include "pool.h"
+#include "resolve.h"
+#include "routes.h"
 #include "seal.h"
 #include "verify.h"
 
@@ -132,9 +136,8 @@ struct sn_node {
 	struct sn_droplog drops;   /* who sends what we drop (droplog.h) */
 	struct sn_nodelog log;     /* what was logged about each peer (nodelog.h) */
 
-	/* routes this node added and must remove at exit (malloc'd, control path) */
-	struct sn_prefix *routes;
-	uint32_t n_routes, cap_routes;
+	struct sn_routes routes;   /* the routes this node added (routes.h) */
+	struct sn_resolver resolver; /* endpoint names looked up again (resolve.h) */
 
 	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
 
@@ -147,7 +150,7 @@ struct sn_node {
 	uv_poll_t tun_poll, udp_poll;
 	uv_idle_t udp_again;       /* the last underlay read filled every packet: read again */
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t keepalive, verify, logtick;
+	uv_timer_t keepalive, verify, logtick, resolve;
 	uint32_t verify_cursor;    /* the next peer the verification round visits */
 	bool verify_pending;       /* the round so far found something to do */
 	bool verify_first;         /* the first round after a start or reload: fast */
@@ -183,6 +186,9 @@ void sn__dp_count(struct sn_node *n, struct sn_peer *peer, uint32_t id, uint64_t
 void sn__dp_drop(struct sn_node *n, struct sn_pkt *p, uint32_t reason, struct sn_peer *peer);
 void sn__dp_stage_udp(struct sn_node *n, struct sn_pkt *p);
 void sn__dp_stage_keepalive(struct sn_node *n, struct sn_peer *peer);
+/* The local address p came to as n keeps it for answers: p->local on a
+ * hub, family NONE on a spoke (subnetra/packet.h, "Local addresses"). */
+const struct sn_addr *sn__dp_local(const struct sn_node *n, const struct sn_pkt *p);
 /* The key for datagrams of peer in epoch: the accepted epoch's, else a
  * candidate derived once per epoch, a new candidate at most once per
  * SN_CAND_GAP_NS; NULL with *reason (auth_fail: it cannot be derived;
@@ -221,9 +227,6 @@ void sn_node_reload_forget_cb(struct sn_node *n, void *arg);
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,
 		      char *err, size_t err_len);
 
-/* internal, shared between reactor.c and reload.c */
-int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len);
-void sn__node_unload_plugins(struct sn_node *n);
 /* plugin_opts.c: put "FILE:LINE:COL: key: " (the config location at) in
  * front of err, unless at is unknown (line 0, a default); and refuse
  * options under a name that none of the n loaded plugins pl declares (with
@@ -232,15 +235,6 @@ void sn__plugin_err_at(const struct sn_config *c, const struct sn_conf_loc *at, 
 		       char *err, size_t err_len);
 int sn__plugin_options_check(const struct sn_config *c, const struct sn_plugin *const *pl,
 			     uint32_t n, char *err, size_t err_len);
-void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p);
-void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p);
-/* The prefixes config c routes through the overlay (FORWARD, outside the
- * subnet); *n set; malloc'd array the caller frees. */
-/* timers.c: (re)start the keepalive, verification and log timers (setup,
- * reload; the log's peer list follows the registry). */
-void sn__node_timers_restart(struct sn_node *n);
-/* The verification round in a second, unless it is running already. */
-void sn__node_verify_start(struct sn_node *n);
 /* carry.c: sessions across a reload (struct sn_carry). plan runs off the
  * loop: it reads of n only what a commit alone changes (the registry, the
  * saved list) and the crypto operations; np was built from n->peers for
@@ -254,7 +248,6 @@ void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *
 		     uint32_t epoch);
 void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
-struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *n);
 
 /* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
 int sn__loopstat_start(struct sn_node *n);

@@ -58,12 +58,16 @@ struct sn_session {
 	struct sn_addr chal_to;    /* no configured endpoint: where the last datagram
 				    * that earned a challenge came from, or the endpoint
 				    * remembered from the last run (family NONE: none) */
+	struct sn_addr chal_from;  /* our local address that datagram came to (hub; NONE: any) */
 	uint8_t chal_tries;        /* once-a-second challenges left for chal_to */
 	uint64_t verified_ns;      /* when it was verified (0: not since our start) */
 	uint32_t answered_epoch;   /* the peer's epoch of the last challenge we answered
 				    * in our current epoch (0: none); see verify.c */
 
 	struct sn_addr endpoint;   /* family NONE until known */
+	struct sn_addr local;      /* a hub's: its own address the peer sends to, which
+				    * it answers from (packet.h, "Local addresses");
+				    * family NONE: unknown, the OS picks */
 };
 
 #define SN_PEER_NAME_MAX 64 /* docs/configuration.md: a peer's name */

@@ -60,6 +60,7 @@ static inline struct sn_pkt *sn__pool_fresh(struct sn_pkt *k, uint32_t headroom)
 	k->csum_offset = 0;
 	k->time_ns = 0;
 	k->user = 0;
+	k->local = (struct sn_addr){ 0 }; /* family SN_AF_NONE */
 	return k;
 }
 

@@ -5,7 +5,9 @@
  * underlay, routes), runs it, and tears it down in the order of STYLE rule
  * 20: stop reads, remove routes, close the control socket and the metrics
  * server, destroy plugins in reverse, close every handle, run the loop dry,
- * uv_loop_close() == 0.
+ * uv_loop_close() == 0. What each step does lives in its own room: the
+ * plugin stack and the privilege drop in stack.c, the kernel routes in
+ * routes.c, when the timers fire in timers.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,89 +20,10 @@
 #include "fileperm.h"
 #include "http.h"
 #include "node.h"
+#include "routes.h"
+#include "stack.h"
+#include "timers.h"
 #include "wire.h"
-
-static const struct sn_options *plugin_options(struct sn_node *n, const char *name,
-					       struct sn_options *o, struct sn_option *items,
-					       uint32_t max)
-{
-	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(n->cfg, name);
-
-	memset(o, 0, sizeof(*o));
-	if (!po)
-		return o;
-	for (uint32_t i = 0; i < po->n && i < max; i++) {
-		items[i].key = po->keys[i];
-		items[i].value = po->values[i];
-	}
-	o->items = items;
-	o->count = po->n < max ? po->n : max;
-	return o;
-}
-
-/* The plugin's options are those under the name it declares (the same as
- * the config's for a plugin chosen by name, not by path). */
-static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const char *name,
-		    char *err, size_t err_len)
-{
-	const struct sn_config *c = n->cfg;
-	const struct sn_conf_loc *at = kind == SN_KIND_OS ? &c->os_at :
-				       kind == SN_KIND_CRYPTO ? &c->crypto_at : &c->egress_at;
-	char key[32];
-	struct sn_option items[64];
-	struct sn_options o;
-	int r = sn_loader_load(kind, name, n->plugin_dir, p, err, err_len);
-
-	if (r < 0) {
-		snprintf(key, sizeof(key), "plugins.%s", sn_kind_name(kind));
-		sn__plugin_err_at(c, at, key, err, err_len);
-		return r;
-	}
-	return sn_plugin_create(p, &n->host, plugin_options(n, p->desc->name, &o, items, 64), err,
-				err_len);
-}
-
-/* plugins.crypto unset: the build's default (crypto_openssl where it was
- * built), else crypto_chacha, the same protocol on libsodium, which the
- * daemon links anyway. Named in the config: that one or nothing. */
-static int load_crypto(struct sn_node *n, char *err, size_t err_len)
-{
-	const char *name = n->cfg->crypto;
-	int r = load_one(n, &n->crypto, SN_KIND_CRYPTO, name, err, err_len);
-
-	if (r == 0 || (n->cfg->has & SN_CONF_HAS_CRYPTO) || !strcmp(name, SN_CONF_FALLBACK_CRYPTO))
-		return r;
-	sn_log(&n->host, SN_LOG_WARN, "plugins.crypto is not set and the default crypto plugin "
-	       "'%s' cannot be used: %s; using '%s' instead (the same protocol; set "
-	       "plugins.crypto to choose)", name, err, SN_CONF_FALLBACK_CRYPTO);
-	sn_plugin_unload(&n->crypto);
-	return load_one(n, &n->crypto, SN_KIND_CRYPTO, SN_CONF_FALLBACK_CRYPTO, err, err_len);
-}
-
-int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
-{
-	int r;
-
-	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
-	    (r = load_crypto(n, err, err_len)) < 0 ||
-	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
-		return r;
-	if ((r = sn__plugin_options_check(n->cfg, (const struct sn_plugin *[]){&n->os, &n->crypto,
-				 &n->egress}, 3, err, err_len)) < 0)
-		return r;
-	n->os_ops = sn_plugin_ops(&n->os);
-	n->eg_ops = sn_plugin_ops(&n->egress);
-	n->cr.ops = sn_plugin_ops(&n->crypto);
-	n->cr.inst = n->crypto.inst;
-	return 0;
-}
-
-void sn__node_unload_plugins(struct sn_node *n)
-{
-	sn_plugin_unload(&n->egress);
-	sn_plugin_unload(&n->crypto);
-	sn_plugin_unload(&n->os);
-}
 
 /* The pool: headroom, room and tailroom summed over the stack (what each
  * plugin declared, at most SN_ROOM_MAX each: core/loader.c). */
@@ -214,99 +137,6 @@ static int open_underlay(struct sn_node *n, char *err, size_t err_len)
 	return r;
 }
 
-struct sn_prefix *sn__node_wanted_routes(const struct sn_config *c, uint32_t *cnt)
-{
-	uint32_t cap = 1, k = 0;
-	struct sn_prefix *v;
-
-	for (uint32_t i = 0; i < c->n_peers; i++)
-		cap += c->peers[i].n_routes;
-	cap += c->n_rules;
-	v = calloc(cap, sizeof(*v));
-	if (!v)
-		return NULL;
-	for (uint32_t i = 0; i < c->n_peers; i++)
-		for (uint32_t j = 0; j < c->peers[i].n_routes; j++)
-			v[k++] = c->peers[i].routes[j];
-	for (uint32_t i = 0; i < c->n_rules; i++)
-		if (c->rules[i].action == SN_ACT_FORWARD)
-			v[k++] = c->rules[i].prefix;
-	*cnt = k;
-	return v;
-}
-
-/* Routes for every FORWARD prefix outside the overlay subnet (the TUN
- * address's own subnet covers that), unless the operator manages routes. */
-static int add_routes(struct sn_node *n)
-{
-	uint32_t k = 0;
-	struct sn_prefix *want;
-
-	if (!n->cfg->manage_routes)
-		return 0;
-	want = sn__node_wanted_routes(n->cfg, &k);
-	if (!want)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < k; i++)
-		sn__node_route_add(n, &want[i]);
-	free(want);
-	return 0;
-}
-
-void sn__node_route_add(struct sn_node *n, const struct sn_prefix *p)
-{
-	char buf[24];
-	int r;
-
-	if (n->n_routes == n->cap_routes) {
-		uint32_t cap = n->cap_routes ? n->cap_routes * 2 : 16;
-		struct sn_prefix *v = realloc(n->routes, cap * sizeof(*v));
-
-		if (!v) {
-			sn_log(&n->host, SN_LOG_ERROR, "out of memory for the route list");
-			return;
-		}
-		n->routes = v;
-		n->cap_routes = cap;
-	}
-	sn_prefix_str(p, buf, sizeof(buf));
-	r = n->os_ops->route_add(n->os.inst, p);
-	if (r == 0)
-		n->routes[n->n_routes++] = *p;
-	else if (r == -EEXIST)
-		sn_log(&n->host, SN_LOG_WARN, "route %s exists already; leaving it alone", buf);
-	else
-		sn_log(&n->host, SN_LOG_ERROR, "cannot add route %s via %s: %s", buf,
-		       n->os_ops->tun_name(n->os.inst), strerror(-r));
-}
-
-void sn__node_route_del(struct sn_node *n, const struct sn_prefix *p)
-{
-	char buf[24];
-
-	for (uint32_t i = 0; i < n->n_routes; i++) {
-		int r;
-
-		if (n->routes[i].addr != p->addr || n->routes[i].len != p->len)
-			continue;
-		r = n->os_ops->route_del(n->os.inst, p);
-		if (r < 0 && r != -ESRCH)
-			sn_log(&n->host, SN_LOG_WARN, "cannot remove route %s: %s",
-			       sn_prefix_str(p, buf, sizeof(buf)), strerror(-r));
-		n->routes[i] = n->routes[--n->n_routes];
-		return;
-	}
-}
-
-static void remove_routes(struct sn_node *n)
-{
-	while (n->n_routes)
-		sn__node_route_del(n, &n->routes[n->n_routes - 1]);
-	free(n->routes);
-	n->routes = NULL;
-	n->cap_routes = 0;
-}
-
 /* ---- loop callbacks -------------------------------------------------- */
 
 /* Lend up to SN_BATCH packets (and big ones when the TUN device's reads
@@ -410,7 +240,7 @@ static void persist_done(uv_work_t *w, int status)
 	if (!m->result) {
 		sn_log(&n->host, SN_LOG_ERROR, "cannot move to a new epoch (a peer reported having "
 		       "accepted ours); sending it nothing until this works, retrying: %s", m->err);
-		sn__node_verify_start(n); /* its round retries the move */
+		sn_timers_verify_start(n); /* its round retries the move */
 		return;
 	}
 	sn_verify_epoch_moved(n, m->result);
@@ -476,11 +306,12 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_timer_init(&n->loop, &n->keepalive);
 	uv_timer_init(&n->loop, &n->verify);
 	uv_timer_init(&n->loop, &n->logtick);
+	uv_timer_init(&n->loop, &n->resolve);
 	uv_check_init(&n->loop, &n->reclaim);
 	n->udp_again.data = n;
 	n->tun_poll.data = n->udp_poll.data = n->sig_int.data = n->sig_term.data =
 		n->sig_hup.data = n->keepalive.data = n->verify.data = n->reclaim.data =
-		n->logtick.data = n->emove_work.data = n;
+		n->logtick.data = n->resolve.data = n->emove_work.data = n;
 	n->persist_epoch = persist_epoch;
 	uv_poll_start(&n->tun_poll, UV_READABLE, on_tun);
 	uv_poll_start(&n->udp_poll, UV_READABLE, on_udp);
@@ -488,45 +319,11 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_start(&n->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
 	uv_check_start(&n->reclaim, on_check);
-	sn__node_timers_restart(n);
+	sn_timers_restart(n);
 	if ((r = sn__loopstat_start(n)) < 0)
 		sn_log(&n->host, SN_LOG_WARN, "SUBNETRA_LOOP_STATS: cannot measure the loop: %s",
 		       uv_strerror(r));
 	return 0;
-}
-
-/* node.user: everything that needs root is done; the os backend switches
- * users keeping only what later route changes need, and only when the node
- * manages routes (run-time rules, reload and exit change them). */
-static int drop_privileges(struct sn_node *n, char *err, size_t err_len)
-{
-	char why[256] = "";
-	bool keep = n->cfg->manage_routes;
-	struct sn_priv_args a = {
-		.struct_size = sizeof(a),
-		.flags = keep ? SN_PRIV_KEEP_NET_ADMIN : 0,
-		.user = n->cfg->user,
-		.err = why,
-		.err_len = sizeof(why),
-	};
-	int r;
-
-	if (!n->cfg->user)
-		return 0;
-	if (!SN_HAS_OP(struct sn_os_ops, n->os_ops, drop_privileges)) {
-		snprintf(err, err_len, "%s: node.user is set, but os plugin '%s' cannot drop "
-			 "privileges (remove node.user or use another os plugin)",
-			 n->cfg->path, n->os.desc->name);
-		return -ENOTSUP;
-	}
-	r = n->os_ops->drop_privileges(n->os.inst, &a);
-	if (r < 0)
-		snprintf(err, err_len, "%s: %s", n->cfg->path, why[0] ? why : strerror(-r));
-	else
-		sn_log(&n->host, SN_LOG_INFO, "running as user %s, %s", n->cfg->user,
-		       keep ? "keeping only the right to change routes (overlay.manage_routes)"
-			    : "with no privileges (overlay.manage_routes is false)");
-	return r;
 }
 
 /* The state directory, owned by the user the daemon runs as after setup
@@ -572,18 +369,18 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	n->host.peer_counters = sn_peers_counters;
 	n->host.ctx = &n->peers;
 	if ((r = init_loop(n, err, err_len)) < 0 ||
-	    (r = sn__node_load_plugins(n, err, err_len)) < 0 ||
+	    (r = sn_stack_load(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
 	    (r = open_state(n, err, err_len)) < 0 ||
 	    (r = build_peers(n, err, err_len)) < 0 ||
 	    (r = setup_policy(n, err, err_len)) < 0 ||
 	    (r = open_tun(n, err, err_len)) < 0 ||
 	    (r = open_underlay(n, err, err_len)) < 0 ||
-	    (r = add_routes(n)) < 0 ||
+	    (r = sn_routes_install(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
 	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0 ||
-	    (r = drop_privileges(n, err, err_len)) < 0)
+	    (r = sn_stack_drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;
@@ -621,12 +418,13 @@ void sn_node_teardown(struct sn_node *n)
 	int r;
 
 	n->stopping = true;
-	if (n->os.inst && n->routes)
-		remove_routes(n);
+	if (n->os.inst && n->routes.v)
+		sn_routes_remove_all(n);
 	if (n->peers.v)
 		sn_endpoints_save(n);
 	sn_ctl_stop(n);
 	sn_http_stop(n);
+	sn_resolve_stop(n);
 	if (n->host.loop) {
 		uv_walk(&n->loop, close_all, NULL);
 		uv_run(&n->loop, UV_RUN_DEFAULT);
@@ -641,7 +439,7 @@ void sn_node_teardown(struct sn_node *n)
 	sn_slab_destroy(&n->peer_slab);
 	sn__node_forget_saved(n);
 	sn_policy_slot_destroy(&n->policy);
-	sn__node_unload_plugins(n);
+	sn_stack_unload(n);
 	sn_pool_destroy(&n->pool);
 	sn_arena_free(&n->rt_arena);
 	sn_state_close(&n->state);

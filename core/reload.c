@@ -22,116 +22,12 @@
 #endif
 
 #include "node.h"
+#include "routes.h"
+#include "timers.h"
 
 static bool same_prefix(const struct sn_prefix *a, const struct sn_prefix *b)
 {
 	return a->addr == b->addr && a->len == b->len;
-}
-
-static int cmp_prefix(const void *x, const void *y)
-{
-	const struct sn_prefix *a = x, *b = y;
-
-	if (a->addr != b->addr)
-		return a->addr < b->addr ? -1 : 1;
-	return (a->len > b->len) - (a->len < b->len);
-}
-
-/* Routes wanted by a config plus the FORWARD run-time rules: sorted, each
- * once. */
-static struct sn_prefix *wanted(const struct sn_config *c, const struct sn_policy_rule *rt,
-				uint32_t n_rt, uint32_t *cnt)
-{
-	uint32_t k = 0, u = 0;
-	struct sn_prefix *base = sn__node_wanted_routes(c, &k), *v;
-
-	if (!base)
-		return NULL;
-	v = realloc(base, (k + n_rt + 1) * sizeof(*v));
-	if (!v) {
-		free(base);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n_rt; i++)
-		if (rt[i].action == SN_ACT_FORWARD)
-			v[k++] = rt[i].prefix;
-	qsort(v, k, sizeof(*v), cmp_prefix);
-	for (uint32_t i = 0; i < k; i++)
-		if (!u || !same_prefix(&v[u - 1], &v[i]))
-			v[u++] = v[i];
-	*cnt = u;
-	return v;
-}
-
-/* The kernel routes to remove and to add to go from what (old config, old
- * rules) wanted to what (new config, new rules) wants: a merge of two
- * sorted lists, so a worker thread can work it out and the commit only
- * makes the changes. */
-struct route_diff {
-	struct sn_prefix *add, *del; /* malloc'd */
-	uint32_t n_add, n_del;
-};
-
-static int route_diff(struct route_diff *d, const struct sn_config *oc,
-		      const struct sn_policy_rule *ort, uint32_t n_ort, const struct sn_config *nc,
-		      const struct sn_policy_rule *nrt, uint32_t n_nrt)
-{
-	uint32_t no = 0, nn = 0, i = 0, j = 0;
-	struct sn_prefix *o, *w;
-
-	memset(d, 0, sizeof(*d));
-	if (!nc->manage_routes)
-		return 0;
-	o = wanted(oc, ort, n_ort, &no);
-	w = wanted(nc, nrt, n_nrt, &nn);
-	d->del = o;
-	d->add = w;
-	if (!o || !w) {
-		free(o);
-		free(w);
-		memset(d, 0, sizeof(*d));
-		return -ENOMEM;
-	}
-	while (i < no || j < nn) {
-		int c = i == no ? 1 : j == nn ? -1 : cmp_prefix(&o[i], &w[j]);
-
-		if (c < 0)
-			o[d->n_del++] = o[i++]; /* only wanted before */
-		else if (c > 0)
-			w[d->n_add++] = w[j++]; /* only wanted now */
-		else
-			i++, j++;
-	}
-	return 0;
-}
-
-static void apply_routes(struct sn_node *n, struct route_diff *d)
-{
-	for (uint32_t i = 0; i < d->n_del; i++)
-		sn__node_route_del(n, &d->del[i]);
-	for (uint32_t i = 0; i < d->n_add; i++)
-		sn__node_route_add(n, &d->add[i]);
-}
-
-static void free_diff(struct route_diff *d)
-{
-	free(d->add);
-	free(d->del);
-	memset(d, 0, sizeof(*d));
-}
-
-/* Bring the kernel routes from what (old config, old rules) wanted to what
- * (new config, new rules) wants. */
-static void sync_routes(struct sn_node *n, const struct sn_config *oc,
-			const struct sn_policy_rule *ort, uint32_t n_ort, const struct sn_config *nc,
-			const struct sn_policy_rule *nrt, uint32_t n_nrt)
-{
-	struct route_diff d;
-
-	if (route_diff(&d, oc, ort, n_ort, nc, nrt, n_nrt) < 0)
-		sn_log(&n->host, SN_LOG_ERROR, "out of memory: the kernel routes were not updated");
-	apply_routes(n, &d);
-	free_diff(&d);
 }
 
 int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uint32_t cnt,
@@ -160,7 +56,7 @@ int sn_node_set_rules(struct sn_node *n, const struct sn_policy_rule *rules, uin
 	n->policy_version++;
 	sn_policy_publish(&n->policy, t);
 	if (n->os.inst)
-		sync_routes(n, n->cfg, n->rt_rules, n->n_rt_rules, n->cfg, copy, cnt);
+		sn_routes_sync(n, n->cfg, n->rt_rules, n->n_rt_rules, n->cfg, copy, cnt);
 	sn_arena_free(&n->rt_arena);
 	n->rt_arena = a;
 	n->rt_rules = copy;
@@ -322,7 +218,7 @@ struct sn_reload {
 	bool has_np;
 	struct sn_carry plan;
 	bool has_plan;
-	struct route_diff routes;
+	struct sn_route_diff routes;
 	bool eg_changed;
 };
 
@@ -382,7 +278,7 @@ static void build_work(uv_work_t *w)
 				    sizeof(j->err))) < 0)
 		return;
 	j->has_plan = true;
-	if ((j->rc = route_diff(&j->routes, n->cfg, j->rt, j->n_rt, j->c, j->rt, j->n_rt)) < 0)
+	if ((j->rc = sn_routes_diff(&j->routes, n->cfg, j->rt, j->n_rt, j->c, j->rt, j->n_rt)) < 0)
 		snprintf(j->err, sizeof(j->err), "out of memory planning the route changes");
 }
 
@@ -440,12 +336,12 @@ static int commit(struct sn_reload *j)
 		 * changes are worked out again (here: rare) */
 		sn_policy_free(j->t);
 		j->t = NULL;
-		free_diff(&j->routes);
+		sn_routes_diff_free(&j->routes);
 		if ((r = sn_policy_from_config(j->c, n->rt_rules, n->n_rt_rules,
 					       n->policy_version + 1, &j->t, j->err,
 					       sizeof(j->err))) < 0)
 			return r;
-		if (route_diff(&j->routes, n->cfg, n->rt_rules, n->n_rt_rules, j->c, n->rt_rules,
+		if (sn_routes_diff(&j->routes, n->cfg, n->rt_rules, n->n_rt_rules, j->c, n->rt_rules,
 			       n->n_rt_rules) < 0) {
 			snprintf(j->err, sizeof(j->err), "out of memory planning the route changes");
 			return -ENOMEM;
@@ -460,9 +356,9 @@ static int commit(struct sn_reload *j)
 	sn_policy_publish(&n->policy, j->t);
 	n->cfg = j->c;
 	if (n->os.inst)
-		apply_routes(n, &j->routes);
+		sn_routes_apply(n, &j->routes);
 	n->reloads++;
-	sn__node_timers_restart(n);
+	sn_timers_restart(n);
 	old.plan = j->plan;
 	j->c = NULL;
 	j->t = NULL;
@@ -480,7 +376,7 @@ static void job_free(struct sn_reload *j)
 		r.peers = j->np;
 	if (j->has_plan)
 		r.plan = j->plan;
-	free_diff(&j->routes);
+	sn_routes_diff_free(&j->routes);
 	if (j->has_np || j->c || j->t)
 		retire(j->n, &r);
 	free(j->rt);

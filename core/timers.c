@@ -4,9 +4,12 @@
  * the once-a-second verification round (docs/protocol.md, "Endpoints, NAT
  * and keepalive" and "Verifying a peer"), and the once-a-second look for
  * the log (nodelog.h) with the drop summary every SN_DROPLOG_WINDOW_S
- * seconds (droplog.h). The reactor owns the handles; this file decides
- * when they fire and what they do.
+ * seconds (droplog.h), and once a second the endpoint names' look
+ * (resolve.h: lookups due, silent addresses moved on). The reactor owns
+ * the handles; this file decides when they fire and what they do.
  */
+#include "timers.h"
+
 #include "node.h"
 
 /* Until the hub is heard from (a data or keepalive datagram of it
@@ -113,13 +116,29 @@ static void on_logtick(uv_timer_t *t)
 	uv_timer_start(t, on_logtick, period_ms(n, false), 0);
 }
 
-void sn__node_verify_start(struct sn_node *n)
+/* Endpoint names (resolve.c): a look once a second while there are any. */
+static void on_resolve(uv_timer_t *t)
+{
+	struct sn_node *n = t->data;
+
+	sn_resolve_tick(n, uv_hrtime());
+}
+
+static void resolve_restart(struct sn_node *n)
+{
+	sn_resolve_sync(n, uv_hrtime());
+	uv_timer_stop(&n->resolve);
+	if (n->resolver.n)
+		uv_timer_start(&n->resolve, on_resolve, 0, 1000);
+}
+
+void sn_timers_verify_start(struct sn_node *n)
 {
 	if (n->verify.loop && !uv_is_active((uv_handle_t *)&n->verify))
 		uv_timer_start(&n->verify, on_verify, slice_ms(n), 0);
 }
 
-void sn__node_timers_restart(struct sn_node *n)
+void sn_timers_restart(struct sn_node *n)
 {
 	if (!n->verify.loop)
 		return; /* the handles are not set up (tests): nothing runs by itself */
@@ -133,4 +152,5 @@ void sn__node_timers_restart(struct sn_node *n)
 	n->verify_pending = false;
 	n->verify_first = true;
 	uv_timer_start(&n->verify, on_verify, 0, 0);
+	resolve_restart(n);
 }

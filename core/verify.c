@@ -57,11 +57,14 @@ static void rl_take(struct sn_verify_rl *rl, uint32_t peer_id, uint8_t kind,
 
 /* ---- sending ------------------------------------------------------------------ */
 
-/* Seal p's plaintext as a challenge or response to peer at to: our epoch,
- * a random seq with the top bit set, no sequenced seq taken. */
+/* Seal p's plaintext as a challenge or response to peer at to, from our
+ * local address from (NONE: the OS picks): our epoch, a random seq with
+ * the top bit set, no sequenced seq taken. */
 static void seal_random(struct sn_node *n, struct sn_peer *peer, struct sn_pkt *p, uint8_t kind,
-			const struct sn_addr *to, uint32_t counter)
+			const struct sn_addr *to, const struct sn_addr *from, uint32_t counter)
 {
+	struct sn_addr src = *from; /* from may be p's own */
+
 	struct sn_wire_hdr h = {
 		.version = SN_WIRE_VERSION,
 		.flags = kind,
@@ -74,13 +77,14 @@ static void seal_random(struct sn_node *n, struct sn_peer *peer, struct sn_pkt *
 	if (sn_seal_pkt(&n->cr, peer->tx_key, &h, p) < 0)
 		return sn__dp_drop(n, p, SN_CTR_DROP_TX_ERROR, peer);
 	p->addr = *to;
+	p->local = src;
 	p->peer_id = peer->id;
 	sn__dp_count(n, peer, counter, 1);
 	sn__dp_stage_udp(n, p);
 }
 
 void sn_verify_challenge(struct sn_node *n, struct sn_peer *peer, const struct sn_addr *to,
-			 uint64_t now)
+			 const struct sn_addr *from, uint64_t now)
 {
 	struct sn_pkt *p;
 
@@ -94,7 +98,7 @@ void sn_verify_challenge(struct sn_node *n, struct sn_peer *peer, const struct s
 	rl_take(&n->verify_rl, peer->id, SN_WIRE_F_CHALLENGE, to, now);
 	memcpy(sn_pkt_data(p), peer->s.challenge, SN_WIRE_CHALLENGE_LEN);
 	p->len = SN_WIRE_CHALLENGE_LEN;
-	seal_random(n, peer, p, SN_WIRE_F_CHALLENGE, to, SN_CTR_CHALLENGE_TX);
+	seal_random(n, peer, p, SN_WIRE_F_CHALLENGE, to, from, SN_CTR_CHALLENGE_TX);
 }
 
 /* ---- receiving ---------------------------------------------------------------- */
@@ -138,13 +142,14 @@ void sn_verify_on_challenge(struct sn_node *n, struct sn_peer *peer, const struc
 	sn__store_be32(d + SN_WIRE_CHALLENGE_LEN, s->rx_has_epoch ? s->rx_epoch : 0);
 	sn__store_be64(d + SN_WIRE_CHALLENGE_LEN + 4, s->tx_seq);
 	p->len = SN_WIRE_RESPONSE_LEN;
-	seal_random(n, peer, p, SN_WIRE_F_RESPONSE, &p->addr, SN_CTR_RESPONSE_TX);
+	seal_random(n, peer, p, SN_WIRE_F_RESPONSE, &p->addr, sn__dp_local(n, p),
+		    SN_CTR_RESPONSE_TX);
 }
 
 void sn_verify_on_unverified(struct sn_node *n, struct sn_peer *peer,
 			     const struct sn_wire_hdr *h, struct sn_pkt *p, uint64_t now)
 {
-	struct sn_addr src = p->addr;
+	struct sn_addr src = p->addr, dst = *sn__dp_local(n, p);
 	uint32_t reason;
 	bool chal = rl_allows(&n->verify_rl, peer->id, SN_WIRE_F_CHALLENGE, &src, now) &&
 		    open_any_epoch(n, peer, h, p, now, &reason);
@@ -157,9 +162,10 @@ void sn_verify_on_unverified(struct sn_node *n, struct sn_peer *peer,
 	 * replayer must not divert them from the real peer */
 	if (!peer->s.chal_tries) {
 		peer->s.chal_to = src;
+		peer->s.chal_from = dst;
 		peer->s.chal_tries = SN_VERIFY_TRIES;
 	}
-	sn_verify_challenge(n, peer, &src, now);
+	sn_verify_challenge(n, peer, &src, &dst, now);
 }
 
 /*
@@ -207,10 +213,12 @@ static void verified(struct sn_node *n, struct sn_peer *peer, const struct sn_wi
 	sn__dp_take_epoch(peer, h->epoch, key);
 	sn_replay_floor(&s->rx_window, sn__load_be64(d + SN_WIRE_CHALLENGE_LEN + 4));
 	s->endpoint = p->addr;
+	s->local = *sn__dp_local(n, p);
 	s->last_rx_ns = now;
 	s->verified_ns = now;
 	sodium_memzero(s->challenge, sizeof(s->challenge));
 	memset(&s->chal_to, 0, sizeof(s->chal_to));
+	memset(&s->chal_from, 0, sizeof(s->chal_from));
 	sn__dp_count(n, peer, SN_CTR_RESPONSE_RX, 1);
 	if (move) {
 		/* our epoch was used before: move past it before we send (a
@@ -253,10 +261,10 @@ bool sn_verify_round(struct sn_node *n, uint64_t now, uint32_t from, uint32_t co
 			continue;
 		pending = true;
 		if (peer->static_endpoint)
-			sn_verify_challenge(n, peer, &s->endpoint, now);
+			sn_verify_challenge(n, peer, &s->endpoint, &s->local, now);
 		else if (s->chal_to.family != SN_AF_NONE && s->chal_tries) {
 			s->chal_tries--;
-			sn_verify_challenge(n, peer, &s->chal_to, now);
+			sn_verify_challenge(n, peer, &s->chal_to, &s->chal_from, now);
 		}
 	}
 	sn_dp_flush(n);

@@ -69,9 +69,10 @@ void sn_verify_on_unverified(struct sn_node *n, struct sn_peer *peer,
  * verified (and we may have to move to a new epoch first). */
 void sn_verify_on_response(struct sn_node *n, struct sn_peer *peer, const struct sn_wire_hdr *h,
 			   struct sn_pkt *p, uint64_t now);
-/* Challenge peer at to now, unless one went there less than 100 ms ago. */
+/* Challenge peer at to now, from our local address from (NONE: the OS
+ * picks), unless one went to to less than 100 ms ago. */
 void sn_verify_challenge(struct sn_node *n, struct sn_peer *peer, const struct sn_addr *to,
-			 uint64_t now);
+			 const struct sn_addr *from, uint64_t now);
 /* The once-a-second round: challenge every unverified peer that has an
  * address to go to, retry a failed epoch move. Returns whether anything is
  * still pending (a timer may stop when not). */

@@ -247,14 +247,19 @@ static void test_gso_runs_marked(void **state)
 		uint32_t len[12];
 		uint8_t to[12];   /* destination port */
 		uint16_t want[12]; /* gso_segs of each entry, 0 = not a head */
+		uint8_t from[12]; /* last byte of the local address (0: NONE) */
 	} cases[] = {
-		{ "one run", 4, { 1436, 1436, 1436, 1436 }, { 1, 1, 1, 1 }, { 4 } },
-		{ "last shorter", 3, { 1436, 1436, 200 }, { 1, 1, 1 }, { 3 } },
-		{ "a shorter one ends it", 4, { 1436, 200, 1436, 1436 }, { 1, 1, 1, 1 }, { 2, 0, 2, 0 } },
-		{ "longer starts anew", 3, { 200, 1436, 1436 }, { 1, 1, 1 }, { 0, 2, 0 } },
-		{ "other address", 4, { 100, 100, 100, 100 }, { 1, 2, 2, 1 }, { 0, 2, 0, 0 } },
-		{ "alone", 1, { 100 }, { 1 }, { 0 } },
-		{ "bytes", 3, { 30000, 30000, 30000 }, { 1, 1, 1 }, { 2, 0, 0 } },
+		{ "one run", 4, { 1436, 1436, 1436, 1436 }, { 1, 1, 1, 1 }, { 4 }, { 0 } },
+		{ "last shorter", 3, { 1436, 1436, 200 }, { 1, 1, 1 }, { 3 }, { 0 } },
+		{ "a shorter one ends it", 4, { 1436, 200, 1436, 1436 }, { 1, 1, 1, 1 }, { 2, 0, 2, 0 }, { 0 } },
+		{ "longer starts anew", 3, { 200, 1436, 1436 }, { 1, 1, 1 }, { 0, 2, 0 }, { 0 } },
+		{ "other address", 4, { 100, 100, 100, 100 }, { 1, 2, 2, 1 }, { 0, 2, 0, 0 }, { 0 } },
+		{ "alone", 1, { 100 }, { 1 }, { 0 }, { 0 } },
+		{ "bytes", 3, { 30000, 30000, 30000 }, { 1, 1, 1 }, { 2, 0, 0 }, { 0 } },
+		{ "one local address", 3, { 100, 100, 100 }, { 1, 1, 1 }, { 3 }, { 5, 5, 5 } },
+		{ "other local address", 4, { 100, 100, 100, 100 }, { 1, 1, 1, 1 }, { 2, 0, 2, 0 },
+		  { 5, 5, 9, 9 } },
+		{ "local and none", 3, { 100, 100, 100 }, { 1, 1, 1 }, { 0, 2, 0 }, { 5, 0, 0 } },
 	};
 	static uint8_t bufs[12][4];
 	struct sn_pkt pk[80], *v[80];
@@ -267,6 +272,11 @@ static void test_gso_runs_marked(void **state)
 			pk[i] = (struct sn_pkt){ .buf = bufs[i], .len = cases[c].len[i] };
 			pk[i].addr.family = SN_AF_INET;
 			pk[i].addr.port = cases[c].to[i];
+			if (cases[c].from[i]) {
+				pk[i].local.family = SN_AF_INET;
+				pk[i].local.ip[0] = 172;
+				pk[i].local.ip[3] = cases[c].from[i];
+			}
 			v[i] = &pk[i];
 		}
 		for (uint32_t i = 0; i < cases[c].n; i++)

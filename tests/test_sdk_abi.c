@@ -30,7 +30,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_SIZE(sn_prefix, 8);
 	SN_ASSERT_OFF(sn_prefix, addr, 0);
 	SN_ASSERT_OFF(sn_prefix, len, 4);
-	SN_ASSERT_SIZE(sn_pkt, 72);
+	SN_ASSERT_SIZE(sn_pkt, 96);
 	SN_ASSERT_OFF(sn_pkt, buf, 0);
 	SN_ASSERT_OFF(sn_pkt, cap, 8);
 	SN_ASSERT_OFF(sn_pkt, off, 12);
@@ -44,6 +44,8 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_pkt, csum_offset, 54);
 	SN_ASSERT_OFF(sn_pkt, user, 56);
 	SN_ASSERT_OFF(sn_pkt, time_ns, 64);
+	SN_ASSERT_OFF(sn_pkt, local, 72);
+	SN_ASSERT_OFF(sn_pkt, reserved, 92);
 	SN_ASSERT_SIZE(sn_host_api, 128);
 	SN_ASSERT_OFF(sn_host_api, abi_major, 0);
 	SN_ASSERT_OFF(sn_host_api, abi_minor, 4);
@@ -153,7 +155,7 @@ static inline void frozen_layouts(void)
 /* The same facts at run time, so the test also reports them when it runs. */
 static void test_sdk_abi_layouts_are_frozen(void **state)
 {
-	assert_int_equal(sizeof(struct sn_pkt), 72);
+	assert_int_equal(sizeof(struct sn_pkt), 96);
 	assert_int_equal(sizeof(struct sn_addr), 20);
 	assert_int_equal(sizeof(struct sn_plugin_desc), 96);
 	assert_int_equal(offsetof(struct sn_plugin_desc, ops), 88);

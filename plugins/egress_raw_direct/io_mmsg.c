@@ -26,7 +26,11 @@
  *
  * Either way the kernel's arrival time of each message (SO_TIMESTAMPNS)
  * goes to the host in time_ns, for its AQM, and its count of datagrams it
- * dropped for a full buffer (SO_RXQ_OVFL) is counted rx_overflow.
+ * dropped for a full buffer (SO_RXQ_OVFL) is counted rx_overflow. On a
+ * socket bound to 0.0.0.0 the address each message was sent to
+ * (IP_PKTINFO) goes to the host in local, and each message goes out from
+ * the local of its entries (a run has one: one message per destination
+ * and source), or from the OS's choice once the kernel refuses that one.
  * Truncated datagrams (larger than the room of the lent packet) are counted
  * rx_error and never handed up.
  */
@@ -127,6 +131,7 @@ static void prep_msg(struct raw *r, uint32_t i, void *data, size_t len)
 struct rx_info {
 	uint32_t seg;
 	uint64_t time_ns;
+	struct sn_addr local; /* family NONE: not known */
 };
 
 static uint64_t host_time(const struct timespec *ts, const struct timespec *real, uint64_t mono)
@@ -148,7 +153,10 @@ static void read_cmsgs(struct raw *r, uint32_t i, const struct timespec *real, u
 
 	out->seg = 0;
 	out->time_ns = 0;
+	memset(&out->local, 0, sizeof(out->local));
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (r->pktinfo && sn__raw_pktinfo_read(c, &out->local))
+			continue;
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			if (v != r->io.ovfl_seen)
@@ -203,6 +211,7 @@ static int recv_direct(struct raw *r, struct sn_pkt **pkts, uint32_t n)
 		}
 		p->len = r->io.msg[i].msg_len;
 		p->time_ns = info.time_ns;
+		p->local = info.local;
 		sn__raw_from_sockaddr(&p->addr, &r->io.sa[i]);
 		pkts[i] = pkts[k];
 		pkts[k++] = p;
@@ -239,6 +248,7 @@ static void drain(struct raw *r, struct sn_pkt **pkts, uint32_t n, uint32_t *k)
 			memcpy(sn_pkt_data(p), io->slot_mem + (size_t)io->cur * SLOT_SIZE + s->off, d);
 			p->len = d;
 			p->time_ns = s->time_ns;
+			p->local = s->local;
 			sn__raw_from_sockaddr(&p->addr, &s->sa);
 			(*k)++;
 		}
@@ -273,6 +283,7 @@ static int fill_slots(struct raw *r)
 		s->seg = info.seg && info.seg < s->len ? info.seg : s->len;
 		s->off = 0;
 		s->time_ns = info.time_ns;
+		s->local = info.local;
 		s->sa = io->sa[i];
 		if (trunc)
 			sn__raw_drop_truncated(r, &s->sa, SLOT_SIZE);
@@ -304,8 +315,9 @@ int sn__raw_io_recv(struct raw *r, struct sn_pkt **pkts, uint32_t n)
 /* ---- send ---- */
 
 /* Entries from pkts[0] one message takes: a run (with GSO on), or one. A
- * run that is not what the host promises (one address, one size but the
- * last) goes one by one: the kernel would cut it at the wrong places. */
+ * run that is not what the host promises (one address and one local
+ * address, one size but the last) goes one by one: the kernel would cut
+ * it at the wrong places, or send some from the wrong source. */
 static uint32_t msg_entries(const struct raw *r, struct sn_pkt *const *pkts, uint32_t n)
 {
 	uint32_t k = pkts[0]->gso_segs, size = pkts[0]->gso_size;
@@ -315,23 +327,38 @@ static uint32_t msg_entries(const struct raw *r, struct sn_pkt *const *pkts, uin
 	for (uint32_t j = 0; j < k; j++)
 		if (pkts[j]->addr.port != pkts[0]->addr.port ||
 		    memcmp(pkts[j]->addr.ip, pkts[0]->addr.ip, 4) ||
+		    !sn__raw_same_local(&pkts[j]->local, &pkts[0]->local) ||
 		    (j + 1 < k ? pkts[j]->len != size : pkts[j]->len > size))
 			return 1;
 	return k;
 }
 
-static void set_segment(struct raw *r, uint32_t m, uint16_t size)
+/* Message m's cmsgs: the segment size of a run (size 0: not a run), the
+ * source address (local NONE, or r->pktinfo off: the OS picks). */
+static void set_ctl(struct raw *r, uint32_t m, uint16_t size, const struct sn_addr *local)
 {
 	struct msghdr *h = &r->io.msg[m].msg_hdr;
 	struct cmsghdr *c;
+	size_t used = 0, from;
 
 	h->msg_control = r->io.txctl[m].buf;
 	h->msg_controllen = sizeof(r->io.txctl[m].buf);
+	memset(r->io.txctl[m].buf, 0, sizeof(r->io.txctl[m].buf));
 	c = CMSG_FIRSTHDR(h);
-	c->cmsg_level = SOL_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(size));
-	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	if (size) {
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(size));
+		memcpy(CMSG_DATA(c), &size, sizeof(size));
+		used = CMSG_SPACE(sizeof(size));
+		c = (struct cmsghdr *)(r->io.txctl[m].buf + used);
+	}
+	from = r->pktinfo ? sn__raw_pktinfo_put(c, local) : 0;
+	r->io.from[m] = from != 0;
+	used += from;
+	h->msg_controllen = used;
+	if (!used)
+		h->msg_control = NULL;
 }
 
 /* Prepare messages for the leading entries that have an IPv4 destination:
@@ -355,8 +382,7 @@ static uint32_t prep_tx(struct raw *r, struct sn_pkt *const *pkts, uint32_t n, u
 		io->msg[m].msg_hdr.msg_iovlen = k;
 		for (uint32_t j = 0; j < k; j++)
 			io->txiov[i + j] = (struct iovec){sn_pkt_data(pkts[i + j]), pkts[i + j]->len};
-		if (k > 1)
-			set_segment(r, m, pkts[i]->gso_size);
+		set_ctl(r, m, k > 1 ? pkts[i]->gso_size : 0, &pkts[i]->local);
 		io->segs[m++] = (uint8_t)k;
 		i += k;
 	}
@@ -383,6 +409,19 @@ static bool gso_refused(struct raw *r, uint32_t m, int e)
 	return true;
 }
 
+/* Message m (its first entry *pkt) from a source the kernel refuses (an
+ * address the host no longer has): again with the OS's choice. */
+static bool source_refused(struct raw *r, uint32_t m, struct sn_pkt *pkt, int e)
+{
+	if (!r->io.from[m] || !sn__raw_source_refused(e))
+		return false;
+	set_ctl(r, m, r->io.segs[m] > 1 ? pkt->gso_size : 0, &(struct sn_addr){ 0 });
+	r->api->log(r->host, SN_LOG_DEBUG, NAME ": the source address of a datagram to "
+		    "peer %u was refused (%s); sending it from the address the OS picks",
+		    pkt->peer_id, strerror(e));
+	return true;
+}
+
 /* Send the m prepared messages; returns how many entries were taken (sent,
  * or dropped on a hard error). Stops early when the socket buffer is full
  * or GSO was just turned off (the caller prepares the rest again). */
@@ -397,6 +436,8 @@ static uint32_t send_run(struct raw *r, struct sn_pkt *const *pkts, uint32_t m)
 			continue;
 		if (s == 0 || (s < 0 && sn__raw_blocked(errno)))
 			break;
+		if (s < 0 && source_refused(r, i, pkts[p], errno))
+			continue;
 		if (s < 0 && gso_refused(r, i, errno))
 			break;
 		if (s < 0) {

@@ -24,6 +24,7 @@ struct slot {
 	bool empty; /* an empty datagram, still to be handed up (the host counts it short) */
 	uint64_t time_ns;
 	struct sockaddr_in sa;
+	struct sn_addr local; /* the address the train was sent to (IP_PKTINFO) */
 };
 
 struct raw_io {
@@ -32,11 +33,12 @@ struct raw_io {
 	struct sockaddr_in sa[BATCH];
 	/* on received messages: SO_RXQ_OVFL (the kernel's running count of
 	 * datagrams it dropped because the receive buffer was full), the
-	 * arrival time (SO_TIMESTAMPNS), the train's segment size (UDP_GRO) */
+	 * arrival time (SO_TIMESTAMPNS), the train's segment size (UDP_GRO),
+	 * the local address it came to (IP_PKTINFO) */
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec)) +
-			 CMSG_SPACE(sizeof(int))];
+			 CMSG_SPACE(sizeof(int)) + RAW_PKTINFO_SPACE];
 	} ctl[BATCH];
 	uint32_t ovfl_seen; /* last count reported to the host */
 	/* UDP GRO on receive: the slots and what they still hold */
@@ -49,9 +51,10 @@ struct raw_io {
 	bool gso;
 	struct iovec txiov[TX_IOV];
 	uint8_t segs[BATCH]; /* entries in each prepared message */
+	bool from[BATCH];    /* the message names its source (IP_PKTINFO) */
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		char buf[CMSG_SPACE(sizeof(uint16_t)) + RAW_PKTINFO_SPACE];
 	} txctl[BATCH];
 };
 

@@ -13,6 +13,10 @@
  * truncated one (larger than the packet's room) is counted rx_error and its
  * packet is filled again by the next read; a batch reads at most n
  * datagrams, dropped ones included, as one recvmmsg() would.
+ *
+ * On a socket bound to 0.0.0.0, where the platform has IP_PKTINFO, each
+ * datagram's local address goes to the host and each goes out from the
+ * one the host names (or from the OS's choice once the kernel refuses it).
  */
 #include <errno.h>
 #include <string.h>
@@ -39,12 +43,25 @@ void sn__raw_io_close(struct raw *r)
 
 /* One datagram into p: 1 when filled, 0 when the socket is empty or the
  * datagram was dropped (*more says whether to go on), -errno to pass up. */
+/* The local address of a received datagram (r->pktinfo), into local. */
+static void read_local(struct raw *r, struct msghdr *h, struct sn_addr *local)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); r->pktinfo && c; c = CMSG_NXTHDR(h, c))
+		if (sn__raw_pktinfo_read(c, local))
+			return;
+}
+
 static int read_one(struct raw *r, struct sn_pkt *p, bool *more)
 {
 	struct sockaddr_in sa;
 	struct iovec iov = {sn_pkt_data(p), sn__raw_room(p)};
+	union {
+		struct cmsghdr align;
+		char buf[RAW_PKTINFO_SPACE + 1];
+	} ctl;
 	struct msghdr h = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-			   .msg_iovlen = 1};
+			   .msg_iovlen = 1, .msg_control = r->pktinfo ? ctl.buf : NULL,
+			   .msg_controllen = r->pktinfo ? sizeof(ctl.buf) : 0};
 	ssize_t got = recvmsg(r->fd, &h, MSG_DONTWAIT);
 
 	*more = got >= 0;
@@ -56,6 +73,7 @@ static int read_one(struct raw *r, struct sn_pkt *p, bool *more)
 	}
 	p->len = (uint32_t)got;
 	sn__raw_from_sockaddr(&p->addr, &sa);
+	read_local(r, &h, &p->local);
 	return 1;
 }
 
@@ -80,17 +98,30 @@ static int send_one(struct raw *r, struct sn_pkt *p)
 {
 	struct sockaddr_in sa;
 	struct iovec iov = {sn_pkt_data(p), p->len};
+	union {
+		struct cmsghdr align;
+		char buf[RAW_PKTINFO_SPACE + 1];
+	} ctl;
 	struct msghdr h = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-			   .msg_iovlen = 1};
+			   .msg_iovlen = 1, .msg_control = ctl.buf};
 	ssize_t s;
 
 	if (!sn__raw_to_sockaddr(&p->addr, &sa)) {
 		sn__raw_tx_drop(r, p, EAFNOSUPPORT);
 		return 1;
 	}
-	do
+	memset(&ctl, 0, sizeof(ctl));
+	h.msg_controllen = r->pktinfo ? sn__raw_pktinfo_put(CMSG_FIRSTHDR(&h), &p->local) : 0;
+	if (!h.msg_controllen)
+		h.msg_control = NULL;
+	do {
 		s = sendmsg(r->fd, &h, MSG_DONTWAIT);
-	while (s < 0 && errno == EINTR);
+		if (s < 0 && h.msg_control && sn__raw_source_refused(errno)) {
+			h.msg_control = NULL; /* not the host's any more: the OS picks */
+			h.msg_controllen = 0;
+			errno = EINTR;
+		}
+	} while (s < 0 && errno == EINTR);
 	if (s < 0 && sn__raw_blocked(errno))
 		return 0;
 	if (s < 0)

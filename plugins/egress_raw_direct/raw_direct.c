@@ -14,6 +14,10 @@
  *           kernel has it (io_mmsg.c): a run of datagrams is one message
  *   gro     on (default) or off: UDP receive offload where the kernel has
  *           it (io_mmsg.c): a train of datagrams is one message
+ *
+ * Listening on 0.0.0.0, it tells the host the local address each datagram
+ * came to and sends from the one the host asks for (IP_PKTINFO, struct
+ * sn_pkt.local).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -269,6 +273,24 @@ static int listen_addr(const struct sn_addr *a, struct sockaddr_in *sa, char *er
 	return -EAFNOSUPPORT;
 }
 
+/* Bound to 0.0.0.0: learn each datagram's local address and answer from
+ * it (IP_PKTINFO), so a host with several addresses keeps every peer on
+ * the one it chose. Best effort: without it the OS picks the source. */
+static void want_pktinfo(struct raw *r, const struct sockaddr_in *sa)
+{
+#ifdef IP_PKTINFO
+	int one = 1;
+
+	if (sa->sin_addr.s_addr != htonl(INADDR_ANY))
+		return;
+	r->pktinfo = setsockopt(r->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0;
+	if (!r->pktinfo)
+		r->api->log(r->host, SN_LOG_WARN, NAME ": cannot set IP_PKTINFO (%s): answers go "
+			    "from the address the OS picks, not the one each peer sent to",
+			    strerror(errno));
+#endif
+}
+
 static int raw_open(void *inst, const struct sn_egress_open *args)
 {
 	struct raw *r = inst;
@@ -296,6 +318,8 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 		sn__raw_io_apply(r);
 		rc = bind_to(r, &sa, args->err, args->err_len);
 	}
+	if (!rc)
+		want_pktinfo(r, &sa);
 	if (rc) {
 		close(r->fd);
 		r->fd = -1;

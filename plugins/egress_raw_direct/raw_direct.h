@@ -11,6 +11,10 @@
  *   io_msg.c   one recvmsg()/sendmsg() per datagram: everywhere else
  *              (macOS)
  *
+ * Both answer each peer from the local address it sent to when the socket
+ * listens on 0.0.0.0 (IP_PKTINFO where the platform has it; struct
+ * sn_pkt.local, subnetra/packet.h, "Local addresses").
+ *
  * Each I/O file keeps its own state in struct raw_io (io_mmsg.h, io_msg.h),
  * says in RAW_IO_FLAGS whether it takes runs, and implements the
  * sn__raw_io_* calls below.
@@ -19,6 +23,7 @@
 #define SN_RAW_DIRECT_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +34,14 @@
 
 #define NAME "raw_direct"
 #define BATCH SN_BATCH         /* the host's batch budget (subnetra/packet.h) */
+
+/* The local address of each datagram (IP_PKTINFO): the room its cmsg
+ * takes, on receive and on send. */
+#ifdef IP_PKTINFO
+#define RAW_PKTINFO_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
+#else
+#define RAW_PKTINFO_SPACE 0
+#endif
 
 enum { GSO_UNSET = 0, GSO_ON = 1, GSO_OFF = 2 };
 
@@ -54,6 +67,7 @@ struct raw {
 	int fd;              /* -1 before open() */
 	struct settings opt; /* from the plugin options */
 	struct settings arg; /* from open() */
+	bool pktinfo;        /* bound to 0.0.0.0 with IP_PKTINFO on: local addresses known */
 	struct raw_io io;    /* the I/O file's own */
 };
 
@@ -101,6 +115,58 @@ static inline void sn__raw_from_sockaddr(struct sn_addr *a, const struct sockadd
 	a->family = SN_AF_INET;
 	a->port = ntohs(sa->sin_port);
 	memcpy(a->ip, &sa->sin_addr, 4);
+}
+
+/* An IP_PKTINFO cmsg into local (port 0); false when c is another one. */
+static inline bool sn__raw_pktinfo_read(const struct cmsghdr *c, struct sn_addr *local)
+{
+#ifdef IP_PKTINFO
+	struct in_pktinfo pi;
+
+	if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+		return false;
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	memset(local, 0, sizeof(*local));
+	local->family = SN_AF_INET;
+	memcpy(local->ip, &pi.ipi_addr, 4); /* the address the datagram was sent to */
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Write an IP_PKTINFO cmsg at c that sends from local; returns the bytes
+ * it takes (0: none, local is NONE or the platform has no IP_PKTINFO). */
+static inline size_t sn__raw_pktinfo_put(struct cmsghdr *c, const struct sn_addr *local)
+{
+#ifdef IP_PKTINFO
+	struct in_pktinfo pi;
+
+	if (local->family != SN_AF_INET)
+		return 0;
+	memset(&pi, 0, sizeof(pi));
+	memcpy(&pi.ipi_spec_dst, local->ip, 4); /* the source; ifindex 0: by route */
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	return CMSG_SPACE(sizeof(pi));
+#else
+	return 0;
+#endif
+}
+
+/* A send from a local address the kernel refuses (it is no longer the
+ * host's): the entry goes again with the source the OS picks. */
+static inline bool sn__raw_source_refused(int e)
+{
+	return e == EINVAL || e == EADDRNOTAVAIL;
+}
+
+/* Same local address (family and IPv4 address). */
+static inline bool sn__raw_same_local(const struct sn_addr *a, const struct sn_addr *b)
+{
+	return a->family == b->family && (a->family != SN_AF_INET || !memcmp(a->ip, b->ip, 4));
 }
 
 static inline uint32_t sn__raw_room(const struct sn_pkt *p)

@@ -69,10 +69,10 @@ An impaired underlay:
       writes {"up"|"down": {"in", "out", "dup", "swap"}} to FILE and exits.
 
 A slow name server:
-  dns --listen ADDR:PORT --answer NAME=IP... [--delay NAME=SECS...] [--ready FILE]
+  dns --listen ADDR:PORT --answer NAME=IP[,IP...]... [--delay NAME=SECS...] [--ready FILE]
         [--log FILE] [--secs S]
-      Answer A queries for each NAME with IP (other types and names: an
-      empty answer), each NAME=SECS after that many seconds (each query in a
+      Answer A queries for each NAME with an A record per IP, in the order
+      given (other types and names: an empty answer), each NAME=SECS after that many seconds (each query in a
       thread of its own, so one slow answer holds back nothing else). --log
       gets one line per query: "<monotonic seconds> <name> <type>".
 
@@ -694,13 +694,14 @@ def dns_question(q):
     return q[:2], ".".join(labels), qtype, i + 5
 
 
-def dns_reply(q, ip):
+def dns_reply(q, ips):
+    """The answer to q: an A record for each of ips ("IP[,IP...]"), in order."""
     qid, name, qtype, end = dns_question(q)
-    an = ip if qtype == 1 else None
-    hdr = qid + struct.pack("!HHHHH", 0x8180, 1, 1 if an else 0, 0, 0)
+    an = ips.split(",") if ips and qtype == 1 else []
+    hdr = qid + struct.pack("!HHHHH", 0x8180, 1, len(an), 0, 0)
     out = hdr + q[12:end]
-    if an:
-        out += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) + socket.inet_aton(an)
+    for ip in an:
+        out += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) + socket.inet_aton(ip)
     return out
 
 

@@ -35,7 +35,8 @@
 
 #include "config_priv.h"
 #include "fuzz.h"
-#include "node.h"
+#include "policy.h"
+#include "routes.h"
 
 #define ERR_LEN 1024
 #define SHORT_ERR_LEN 16
@@ -137,7 +138,7 @@ static void check_loaded(const struct sn_config *c, const char *name)
 	r = sn_policy_from_config(c, NULL, 0, 1, &t, err, sizeof(err));
 	FZ_CHECK(r == 0, "config loads but its policy does not build (%d): %s", r, err);
 	sn_policy_free(t);
-	routes = sn__node_wanted_routes(c, &k);
+	routes = sn_routes_wanted(c, &k);
 	FZ_SETUP(routes, "out of memory");
 	free(routes);
 }

@@ -359,15 +359,15 @@ static void setup(void)
 	node->os_ops = &fake_os;
 	node->os.inst = kroutes; /* non-NULL: route changes go through the fake */
 	/* the routes the daemon adds at start */
-	want = sn__node_wanted_routes(cfg, &k);
+	want = sn_routes_wanted(cfg, &k);
 	FZ_SETUP(want, "out of memory");
 	for (uint32_t i = 0; i < k; i++)
-		sn__node_route_add(node, &want[i]);
+		sn_routes_add(node, &want[i]);
 	free(want);
-	base_routes = node->n_routes;
+	base_routes = node->routes.n;
 	base_list = malloc((base_routes + 1) * sizeof(*base_list));
 	FZ_SETUP(base_list, "out of memory");
-	memcpy(base_list, node->routes, base_routes * sizeof(*base_list));
+	memcpy(base_list, node->routes.v, base_routes * sizeof(*base_list));
 	FZ_SETUP(node->peers.n == 2, "hub.yaml has %u peers, not 2", node->peers.n);
 	default_knobs();
 }
@@ -464,8 +464,8 @@ static void reset(void)
 			 "clearing the run-time rules failed: %s", err);
 	sn_policy_reclaim(&node->policy);
 	FZ_CHECK(node->policy.n_retired == 0 && !node->policy.retired, "retired trees left");
-	FZ_CHECK(node->n_routes == base_routes, "%u routes in the node's list, %u at start",
-		 node->n_routes, base_routes);
+	FZ_CHECK(node->routes.n == base_routes, "%u routes in the node's list, %u at start",
+		 node->routes.n, base_routes);
 	FZ_CHECK(n_kroutes == base_routes, "%u routes in the kernel table, %u at start", n_kroutes,
 		 base_routes);
 	for (uint32_t i = 0; i < base_routes; i++)

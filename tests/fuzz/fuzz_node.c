@@ -91,7 +91,7 @@ void fz_node_free(struct sn_node *n)
 	sn_arena_free(&n->rt_arena);
 	sn_plugin_unload(&n->crypto);
 	sn_config_free(n->cfg);
-	free(n->routes);
+	free(n->routes.v);
 	n->cfg = NULL;
-	n->routes = NULL;
+	n->routes.v = NULL;
 }

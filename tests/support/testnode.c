@@ -180,7 +180,7 @@ void tn_free(struct tn *t)
 	sn_arena_free(&n->rt_arena);
 	sn_plugin_unload(&n->crypto);
 	sn_config_free(n->cfg);
-	free(n->routes);
+	free(n->routes.v);
 	free(n);
 	free(t);
 }

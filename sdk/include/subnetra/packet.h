@@ -124,7 +124,7 @@ struct sn_prefix {
  *    entry and the gso_segs - 1 entries after it in the batch are one unit
  *    for the kernel's segmentation offload; their data, concatenated in
  *    order, is
- *      egress: gso_segs datagrams to this entry's addr, each gso_size
+ *      egress: gso_segs datagrams to this entry's addr from its local, each gso_size
  *              bytes except the last, which may be shorter;
  *      os:     one IPv4 TCP (the host coalesces TCP only) or UDP
  *              super-packet: the head entry holds the IPv4 and TCP/UDP
@@ -135,6 +135,18 @@ struct sn_prefix {
  *              gso_size as above.
  *    Only the head carries the flag. A backend that cannot send a run as
  *    one (the kernel refuses) sends its entries one by one.
+ *
+ * Local addresses. A host with several underlay addresses whose egress
+ * listens on all of them (0.0.0.0) must answer each peer from the address
+ * that peer sent to, or the peer sees its answers come from elsewhere and
+ * follows them there. An egress that can tell (raw_direct: IP_PKTINFO)
+ * sets `local` on each received datagram; the host keeps it per peer
+ * beside the learned endpoint and sets it on what it sends to that peer
+ * (a hub does; a spoke leaves it NONE, so a spoke whose own address
+ * changes is never held to the old one). An egress sends each entry with
+ * `local` as its source, or lets the OS pick when it is NONE or the
+ * address is no longer the host's; a run (SN_PKT_F_RUN) has one `local`.
+ * An egress that cannot leaves `local` NONE and ignores it on send.
  *
  * Ownership: a packet belongs to exactly one party at a time. The pool owns
  * free packets; sn_host_api.pkt_alloc hands one out, pkt_release returns it.
@@ -157,6 +169,12 @@ struct sn_pkt {
 			     * may come back with anything in it */
 	uint64_t time_ns;   /* receive: when the kernel queued it for us, in the host's now_ns()
 			     * clock (an egress sets it where the kernel says, else 0) */
+	struct sn_addr local; /* the local underlay address (port 0): on receive the one the
+			       * datagram was sent to, where the egress knows it (raw_direct
+			       * bound to 0.0.0.0: IP_PKTINFO); on send the one to send from.
+			       * Family SN_AF_NONE: unknown / the OS picks. See "Local
+			       * addresses" above. */
+	uint32_t reserved;  /* 0 */
 };
 
 /* Pointer to the first data byte. */

@@ -36,8 +36,11 @@
  *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
  *        epochs are tried at most once per 100 ms); the reasons after it
  *        move up by one.
- *
- *        2026-12-03: plugin counters, log level and room sizes (issue
+ *        2026-12-02: struct sn_pkt: `local` appended (the local underlay
+ *        address a datagram came to, and the one to send from; IP_PKTINFO
+ *        in raw_direct) with a `reserved` word after it (96 bytes);
+ *        packet.h, "Local addresses".
+ *        2026-12-02: plugin counters, log level and room sizes (issue
  *        10). sn_host_api: counter_register and counter_add (counters a
  *        plugin names and describes at create, shown under its name in
  *        status, JSON and metrics; SN_PLUGIN_COUNTERS_MAX,
