@@ -20,24 +20,6 @@
 #include "node.h"
 #include "wire.h"
 
-static const struct sn_options *plugin_options(struct sn_node *n, const char *name,
-					       struct sn_options *o, struct sn_option *items,
-					       uint32_t max)
-{
-	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(n->cfg, name);
-
-	memset(o, 0, sizeof(*o));
-	if (!po)
-		return o;
-	for (uint32_t i = 0; i < po->n && i < max; i++) {
-		items[i].key = po->keys[i];
-		items[i].value = po->values[i];
-	}
-	o->items = items;
-	o->count = po->n < max ? po->n : max;
-	return o;
-}
-
 static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const char *name,
 		    char *err, size_t err_len)
 {
@@ -47,7 +29,8 @@ static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const
 
 	if (r < 0)
 		return r;
-	return sn_plugin_create(p, &n->host, plugin_options(n, name, &o, items, 64), err, err_len);
+	return sn_plugin_create(p, &n->host, sn_stack_options(n->cfg, name, false, &o, items, 64),
+				err, err_len);
 }
 
 /* plugins.crypto unset: the build's default (crypto_openssl where it was
@@ -67,13 +50,21 @@ static int load_crypto(struct sn_node *n, char *err, size_t err_len)
 	return load_one(n, &n->crypto, SN_KIND_CRYPTO, SN_CONF_FALLBACK_CRYPTO, err, err_len);
 }
 
+/* The longest sealed datagram the node sends: a full overlay MTU packet
+ * (docs/protocol.md, section 3). */
+static uint32_t datagram_max(const struct sn_node *n)
+{
+	return SN_WIRE_HDR_LEN + n->cfg->mtu + n->crypto.desc->overhead + SN_WIRE_TAG_LEN;
+}
+
 int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
 
 	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
 	    (r = load_crypto(n, err, err_len)) < 0 ||
-	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
+	    (r = sn_stack_load(&n->eg_stack, &n->egress, &n->host, n->cfg, n->plugin_dir,
+			       datagram_max(n), err, err_len)) < 0)
 		return r;
 	n->os_ops = sn_plugin_ops(&n->os);
 	n->eg_ops = sn_plugin_ops(&n->egress);
@@ -84,15 +75,17 @@ int sn__node_load_plugins(struct sn_node *n, char *err, size_t err_len)
 
 void sn__node_unload_plugins(struct sn_node *n)
 {
-	sn_plugin_unload(&n->egress);
+	sn_stack_unload(&n->eg_stack, &n->egress);
 	sn_plugin_unload(&n->crypto);
 	sn_plugin_unload(&n->os);
 }
 
-/* The pool: headroom, room and tailroom summed over the stack. */
+/* The pool: headroom, room and tailroom summed over the plugins, every
+ * egress of the stack included. */
 static int setup_pool(struct sn_node *n, char *err, size_t err_len)
 {
-	const struct sn_plugin_desc *os = n->os.desc, *eg = n->egress.desc, *cr = n->crypto.desc;
+	const struct sn_plugin_desc *os = n->os.desc, *cr = n->crypto.desc;
+	const struct sn_stack *eg = &n->eg_stack;
 	uint32_t head = SN_WIRE_HDR_LEN + os->headroom + eg->headroom + cr->headroom;
 	uint32_t tail = SN_WIRE_TAG_LEN + os->tailroom + eg->tailroom + cr->tailroom;
 	uint32_t room = n->cfg->mtu + eg->overhead + cr->overhead;
@@ -186,6 +179,8 @@ static int open_underlay(struct sn_node *n, char *err, size_t err_len)
 	struct sn_egress_open eo = {
 		.struct_size = sizeof(eo),
 		.listen = n->cfg->listen,
+		.rcvbuf = SN_UNDERLAY_BUF,
+		.sndbuf = SN_UNDERLAY_BUF,
 		.err = why,
 		.err_len = sizeof(why),
 	};
@@ -330,6 +325,18 @@ static bool lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **,
 
 static void read_udp(struct sn_node *n);
 
+/* The top egress's recv_batch; deliver waits while it runs (datapath.c). */
+static int eg_recv(void *node, struct sn_pkt **pkts, uint32_t k)
+{
+	struct sn_node *n = node;
+	int r;
+
+	n->eg_depth++;
+	r = n->eg_ops->recv_batch(n->egress.inst, pkts, k);
+	n->eg_depth--;
+	return r;
+}
+
 static void on_udp_again(uv_idle_t *h)
 {
 	struct sn_node *n = h->data;
@@ -346,7 +353,8 @@ static void read_udp(struct sn_node *n)
 	bool again;
 
 	n->drops.receiving = true; /* the drop summary notes these (droplog.h) */
-	again = lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, 0, sn_dp_underlay_rx);
+	again = lend_and_read(n, eg_recv, n, 0, sn_dp_underlay_rx);
+	sn_dp_rx_later(n);
 	n->drops.receiving = false;
 	if (again)
 		uv_idle_start(&n->udp_again, on_udp_again);
@@ -557,6 +565,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	sn_arena_init(&n->rt_arena, 0);
 	n->host.peer_counters = sn_peers_counters;
 	n->host.ctx = &n->peers;
+	n->host.deliver = sn_dp_deliver;
+	n->host.deliver_ctx = n;
 	if ((r = init_loop(n, err, err_len)) < 0 ||
 	    (r = sn__node_load_plugins(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||
