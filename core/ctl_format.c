@@ -591,6 +591,65 @@ static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	sn__ctl_put(o, "]");
 }
 
+/* The egress stack, top first, and the counters of each egress that has
+ * them (the provisional hook of subnetra/egress.h, counters). */
+#define EG_CTRS 32
+
+static uint32_t egress_layer(const struct sn_node *n, uint32_t i, const struct sn_plugin **p,
+			     struct sn_egress_counter *v)
+{
+	const struct sn_egress_ops *ops;
+
+	*p = i == 0 ? &n->egress : &n->eg_stack.below[i - 1];
+	if (!(*p)->desc || !(*p)->inst)
+		return 0;
+	ops = sn_plugin_ops(*p);
+	return SN_HAS_OP(struct sn_egress_ops, ops, counters) ? ops->counters((*p)->inst, v, EG_CTRS)
+							      : 0;
+}
+
+static void status_egress_text(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	struct sn_egress_counter v[EG_CTRS];
+	const struct sn_plugin *p;
+	char b[32];
+
+	for (uint32_t i = 0; i <= n->eg_stack.n; i++) {
+		uint32_t k = egress_layer(n, i, &p, v);
+
+		if (!p->desc)
+			return;
+		sn__ctl_printf(o, "%s%s", i ? " over " : "  egress    ", p->desc->name);
+		for (uint32_t j = 0; j < k; j++)
+			sn__ctl_printf(o, "%s%s %s", j ? ", " : " (", v[j].name,
+				       sn__ctl_count(v[j].value, b, sizeof(b)));
+		sn__ctl_put(o, k ? ")" : "");
+	}
+	sn__ctl_put(o, "\n");
+}
+
+static void json_egress(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	struct sn_egress_counter v[EG_CTRS];
+	const struct sn_plugin *p;
+
+	sn__ctl_put(o, ",\"egress\":[");
+	for (uint32_t i = 0; i <= n->eg_stack.n; i++) {
+		uint32_t k = egress_layer(n, i, &p, v);
+
+		if (!p->desc)
+			break;
+		sn__ctl_printf(o, "%s{\"name\":", i ? "," : "");
+		sn__ctl_json_str(o, p->desc->name);
+		sn__ctl_put(o, ",\"counters\":{");
+		for (uint32_t j = 0; j < k; j++)
+			sn__ctl_printf(o, "%s\"%s\":%llu", j ? "," : "", v[j].name,
+				       (unsigned long long)v[j].value);
+		sn__ctl_put(o, "}}");
+	}
+	sn__ctl_put(o, "]");
+}
+
 void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json,
 		    const struct sn_ctl_sel *sel)
 {
@@ -600,6 +659,7 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 		sn__ctl_put(o, ",\"drops\":{");
 		json_counters(o, n->host.counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
 		sn__ctl_put(o, "}");
+		json_egress(o, n);
 		if (!sel->summary) {
 			sn__ctl_put(o, ",");
 			json_peers(o, n, now_ns, sel->peer);
@@ -608,6 +668,7 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 		return;
 	}
 	status_node_text(o, n, now_ns);
+	status_egress_text(o, n);
 	if (sel->summary)
 		return;
 	sn__ctl_put(o, "\n");

@@ -255,7 +255,6 @@ static const struct err_case overlay_cases[] = {
 };
 
 static const struct err_case plugin_cases[] = {
-	{ HUB, NULL, "plugins:\n  egress: fec_xor\n", 0, "t.yaml:20:11: plugins.egress: egress 'fec_xor' is reserved for v2 and not available in this release" },
 	{ HUB, NULL, "plugins:\n  egress: kcp_arq\n", 0, "t.yaml:20:11: plugins.egress: egress 'kcp_arq' is reserved for v2 and not available in this release" },
 	{ HUB, NULL, "plugins:\n  crypto: ../evil\n", 0, "t.yaml:20:11: plugins.crypto: '../evil' is not a plugin name (letters, digits and '_', e.g. raw_direct)" },
 	{ HUB, NULL, "plugins:\n  egres: raw_direct\n", 0, "t.yaml:20:3: plugins.egres: unknown key (did you mean 'egress'?)" },
@@ -966,9 +965,9 @@ static void test_config_examples_corrupted(void **state)
 	corrupt(t, "spoke-b.json", "\"mtu\": 1420", "\"mtu\": 100");
 	expect_file_err(t, "spoke-b.json", "\"mtu\":", false,
 			"overlay.mtu: 100 is out of range (expected 576..9000)", -EINVAL);
-	corrupt(t, "hub.json", "raw_direct", "fec_xor");
+	corrupt(t, "hub.json", "raw_direct", "kcp_arq");
 	expect_file_err(t, "hub.json", "\"egress\":", false,
-			"plugins.egress: egress 'fec_xor' is reserved for v2 and not available in this release",
+			"plugins.egress: egress 'kcp_arq' is reserved for v2 and not available in this release",
 			-EINVAL);
 	corrupt(t, "spoke-a.json", "\"192.168.2.0/24\"", "\"192.168.1.0/24\"");
 	expect_file_err(t, "spoke-a.json", "\"routes\": [\n      ", false,

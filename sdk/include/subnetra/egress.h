@@ -37,9 +37,6 @@ extern "C" {
 /* Layers stacked at most, the top included (the host refuses deeper). */
 #define SN_EGRESS_MAX_LAYERS 4u
 
-/* The host's batch budget: packets per recv_batch call at most. */
-#define SN_EGRESS_BATCH 64u
-
 /* Arguments of open(); owned by the host, valid during the call only. */
 struct sn_egress_open {
 	uint32_t struct_size;  /* sizeof(struct sn_egress_open) in the host */

@@ -36,6 +36,16 @@
  *        2026-12-02: drop reason epoch_limit after auth_fail (a peer's new
  *        epochs are tried at most once per 100 ms); the reasons after it
  *        move up by one.
+ *
+ *        2026-12-03: composition (issue 10). SN_EGRESS_F_LAYER and the
+ *        egress operations attach (struct sn_egress_lower: the egress
+ *        below, its summed headroom and overhead, datagram_max),
+ *        lower_deliver and counters (struct sn_egress_counter; provisional,
+ *        until plugin-defined counters) appended to sn_egress_ops;
+ *        SN_EGRESS_MAX_LAYERS and sn_egress_mark_runs()
+ *        in subnetra/egress.h. host_api.deliver now reaches the receive
+ *        path (held while the host is inside the egress), and below the
+ *        top of a stack the layer above; open() gets rcvbuf and sndbuf.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
