@@ -547,6 +547,37 @@ static void test_raw_direct_truncated_datagram_dropped(void **state)
 	sn_pool_destroy(&small);
 }
 
+/* An empty datagram is handed up with len 0, for the host to count short,
+ * not taken for a truncated one (rx_error): with GRO and without. */
+static void empty_datagrams(struct fx *f, const char *gro)
+{
+	struct sn_option o = {"gro", gro};
+	void *a = open_inst(f, NULL, 0, 0), *b = open_inst(f, &o, 1, 0);
+	struct sn_addr to = local(f, b);
+	const uint32_t lens[] = {0, 10, 0};
+	struct sn_pkt *pkts[3];
+
+	for (int i = 0; i < 3; i++)
+		pkts[i] = datagram(&f->pool, to, lens[i], (uint8_t)i);
+	assert_int_equal(f->ops->send_batch(a, pkts, 3), 3);
+	assert_int_equal(recv_some(f, &f->pool, b, pkts, 3, 3), 3);
+	assert_int_equal(pkts[0]->len, 0);
+	check_datagram(pkts[1], 10, 1);
+	assert_int_equal(pkts[2]->len, 0);
+	assert_int_equal(f->host.counters[SN_CTR_DROP_RX_ERROR], 0);
+	put_all(&f->pool, pkts, 3);
+}
+
+static void test_raw_direct_empty_datagram_handed_up_gro(void **state)
+{
+	empty_datagrams(*state, "on");
+}
+
+static void test_raw_direct_empty_datagram_handed_up_plain(void **state)
+{
+	empty_datagrams(*state, "off");
+}
+
 static void test_raw_direct_descriptor_is_sane(void **state)
 {
 	struct fx *f = *state;
@@ -584,6 +615,8 @@ int main(void)
 		T(test_raw_direct_gso_option_checked),
 		T(test_raw_direct_gro_train_split_in_order),
 		T(test_raw_direct_gro_leftovers_kept_for_next_call),
+		T(test_raw_direct_empty_datagram_handed_up_gro),
+		T(test_raw_direct_empty_datagram_handed_up_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,6 +221,14 @@ static void drain(struct raw *r, struct sn_pkt **pkts, uint32_t n, uint32_t *k)
 		uint32_t d = s->len - s->off < s->seg ? s->len - s->off : s->seg;
 		struct sn_pkt *p = pkts[*k];
 
+		if (s->empty) {
+			p->len = 0;
+			p->time_ns = s->time_ns;
+			sn__raw_from_sockaddr(&p->addr, &s->sa);
+			s->empty = false;
+			(*k)++;
+			continue;
+		}
 		if (s->off >= s->len) {
 			io->cur++;
 			continue;
@@ -258,12 +266,15 @@ static int fill_slots(struct raw *r)
 		struct slot *s = &io->slot[i];
 
 		read_cmsgs(r, i, &real, mono, &info);
-		s->len = io->msg[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : io->msg[i].msg_len;
+		bool trunc = io->msg[i].msg_hdr.msg_flags & MSG_TRUNC;
+
+		s->len = trunc ? 0 : io->msg[i].msg_len;
+		s->empty = !trunc && !s->len;
 		s->seg = info.seg && info.seg < s->len ? info.seg : s->len;
 		s->off = 0;
 		s->time_ns = info.time_ns;
 		s->sa = io->sa[i];
-		if (!s->len)
+		if (trunc)
 			sn__raw_drop_truncated(r, &s->sa, SLOT_SIZE);
 		else if (s->seg < s->len)
 			r->api->count(r->host, SN_CTR_RX_GRO, 0, 1);

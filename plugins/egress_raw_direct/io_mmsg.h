@@ -6,6 +6,7 @@
 #ifndef SN_RAW_IO_MMSG_H
 #define SN_RAW_IO_MMSG_H
 
+#include <stdbool.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -20,6 +21,7 @@
  * shorter) in len bytes, handed out from off on. */
 struct slot {
 	uint32_t len, off, seg;
+	bool empty; /* an empty datagram, still to be handed up (the host counts it short) */
 	uint64_t time_ns;
 	struct sockaddr_in sa;
 };
