@@ -512,6 +512,18 @@ static void json_node_scale(struct sn_ctl_out *o, const struct sn_node *n)
 			       (unsigned long long)(ls->reload_cpu_max_ns / 1000));
 }
 
+/* The egress at the bottom of the stack, the one that talks to the kernel,
+ * sends runs (a layer above marks them for it: docs/plugin-sdk.md,
+ * "Composition"). */
+static bool underlay_runs(const struct sn_node *n)
+{
+	const struct sn_plugin *p = n->eg_stack.n ? &n->eg_stack.below[n->eg_stack.n - 1]
+						   : &n->egress;
+	const struct sn_egress_ops *ops = p->desc ? sn_plugin_ops(p) : NULL;
+
+	return n->eg_stack.n ? ops && (ops->flags & SN_EGRESS_F_GSO) : n->eg_gso;
+}
+
 static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const struct sn_config *c = n->cfg;
@@ -532,7 +544,7 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 	sn__ctl_printf(o, ",\"offload\":{\"tun_rx\":%s,\"tun_tx\":%s,\"underlay_runs\":%s}",
 		       n->tun_offload & SN_TUN_OFFLOAD_RX ? "true" : "false",
 		       n->tun_offload & SN_TUN_OFFLOAD_TX ? "true" : "false",
-		       n->eg_gso ? "true" : "false");
+		       underlay_runs(n) ? "true" : "false");
 	if (c->aqm_on)
 		sn__ctl_printf(o, ",\"aqm\":{\"target_us\":%u,\"interval_us\":%u}",
 			       c->aqm_target_us, c->aqm_interval_us);
