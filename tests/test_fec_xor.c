@@ -630,6 +630,68 @@ static void test_fec_stack_rules(void **state)
 	free(f);
 }
 
+/* A config of the same stack with other options, for reload checks. */
+static struct sn_config *other(const char *opts)
+{
+	char plugins[256], err[1024] = "", *text;
+	struct sn_config *c;
+
+	snprintf(plugins, sizeof(plugins), "  egress: fec_xor\n  options:\n%s", opts);
+	text = config_text(plugins);
+	if (sn_config_load_buffer("t.yaml", text, strlen(text), false, &c, err, sizeof(err)) < 0)
+		fail_msg("config: %s", err);
+	free(text);
+	return c;
+}
+
+/* Reload: each egress of the stack takes its own changed options (fec_xor's
+ * k at once, interleave refused); `over` changing, or options of an
+ * egress without reconfigure, need a restart. */
+static void test_fec_stack_reload(void **state)
+{
+	static const struct {
+		const char *opts;
+		int check, apply;
+		const char *msg;
+	} cases[] = {
+		{"    fec_xor: { over: memloop }\n", 0, 0, NULL},
+		{"    fec_xor: { over: memloop, k: 6 }\n", 0, 0, NULL},
+		{"    fec_xor: { over: memloop, interleave: 2 }\n", 0, -ENOTSUP,
+		 "plugins.options.fec_xor: fec_xor: interleave and peers size its tables"},
+		{"    fec_xor: { over: memloop }\n    memloop: { x: 1 }\n", -ENOTSUP, 0,
+		 "plugins.options.memloop changed, and plugin 'memloop' cannot apply options"},
+		{"    fec_xor: { over: raw_direct }\n", -ENOTSUP, 0,
+		 "plugins.options.fec_xor.over changed from 'memloop' to 'raw_direct'"},
+	};
+	struct fx *f = fx_new("");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sn_config *c = other(cases[i].opts);
+		char err[1024] = "";
+		bool changed = true;
+		int r = sn_stack_reload_check(&f->stack, &f->top, f->cfg, c, &changed, err,
+					      sizeof(err));
+
+		assert_int_equal(r, cases[i].check);
+		if (r == 0) {
+			assert_int_equal(changed, i > 0);
+			r = sn_stack_reconfigure(&f->stack, &f->top, f->cfg, c, err, sizeof(err));
+			assert_int_equal(r, cases[i].apply);
+		}
+		if (cases[i].msg && !strstr(err, cases[i].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].msg);
+		sn_config_free(c);
+	}
+	/* k 6 took: a group is 6 now */
+	fx_send(f, 6, 0);
+	assert_int_equal(g_mem->nq, 7);
+	assert_int_equal(sn_pkt_data(g_mem->q[0])[1], 6);
+	assert_int_equal(ctr(f, "groups"), 1);
+	fx_recv(f);
+	check_all_up(f);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_fec_layer_runs),
 		cmocka_unit_test(test_fec_layer_lower_deliver),
 		cmocka_unit_test(test_fec_stack_rules),
+		cmocka_unit_test(test_fec_stack_reload),
 	};
 
 	sn_loader_register_builtin(mem_entry);

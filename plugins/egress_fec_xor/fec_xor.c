@@ -321,6 +321,10 @@ static int fec_reconfigure(void *inst, const struct sn_options *opts, char *err,
 		return -ENOTSUP;
 	}
 	f->opt = o;
+	for (uint32_t i = 0; f->attached && i < o.peers; i++) /* groups not begun take the new k */
+		for (uint32_t j = 0; j < o.depth; j++)
+			if (!f->tx.peer[i].acc[j].count)
+				f->tx.peer[i].acc[j].k = (uint8_t)o.k;
 	return 0;
 }
 
