@@ -264,7 +264,7 @@ static int pl_egress(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
 	int rc = plugin_name(ld, v, &ld->c->egress, &ld->c->egress_at);
 
-	if (rc == 0 && (!strcmp(v->s, "kcp_arq") || !strcmp(v->s, "fec_xor")))
+	if (rc == 0 && !strcmp(v->s, "kcp_arq"))
 		rc = sn__conf_fail(ld, v, "egress '%s' is reserved for v2 and not available in this release",
 				   v->s);
 	return rc;

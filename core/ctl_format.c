@@ -513,6 +513,18 @@ static void json_node_scale(struct sn_ctl_out *o, const struct sn_node *n)
 			       (unsigned long long)(ls->reload_cpu_max_ns / 1000));
 }
 
+/* The egress at the bottom of the stack, the one that talks to the kernel,
+ * sends runs (a layer above marks them for it: docs/plugin-sdk.md,
+ * "Composition"). */
+static bool underlay_runs(const struct sn_node *n)
+{
+	const struct sn_plugin *p = n->eg_stack.n ? &n->eg_stack.below[n->eg_stack.n - 1]
+						   : &n->egress;
+	const struct sn_egress_ops *ops = p->desc ? sn_plugin_ops(p) : NULL;
+
+	return n->eg_stack.n ? ops && (ops->flags & SN_EGRESS_F_GSO) : n->eg_gso;
+}
+
 static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	const struct sn_config *c = n->cfg;
@@ -533,7 +545,7 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 	sn__ctl_printf(o, ",\"offload\":{\"tun_rx\":%s,\"tun_tx\":%s,\"underlay_runs\":%s}",
 		       n->tun_offload & SN_TUN_OFFLOAD_RX ? "true" : "false",
 		       n->tun_offload & SN_TUN_OFFLOAD_TX ? "true" : "false",
-		       n->eg_gso ? "true" : "false");
+		       underlay_runs(n) ? "true" : "false");
 	if (c->aqm_on)
 		sn__ctl_printf(o, ",\"aqm\":{\"target_us\":%u,\"interval_us\":%u}",
 			       c->aqm_target_us, c->aqm_interval_us);
@@ -592,6 +604,36 @@ static void json_peers(struct sn_ctl_out *o, const struct sn_node *n, uint64_t n
 	sn__ctl_put(o, "]");
 }
 
+/* The egress stack, top first ("fec_xor over raw_direct"); the counters of
+ * each are plugin counters (ctl_plugin.c). */
+static const struct sn_plugin *egress_layer(const struct sn_node *n, uint32_t i)
+{
+	const struct sn_plugin *p = i == 0 ? &n->egress : &n->eg_stack.below[i - 1];
+
+	return p->desc ? p : NULL;
+}
+
+static void status_egress_text(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	const struct sn_plugin *p;
+
+	for (uint32_t i = 0; i <= n->eg_stack.n && (p = egress_layer(n, i)); i++)
+		sn__ctl_printf(o, "%s%s", i ? " over " : "  egress    ", p->desc->name);
+	sn__ctl_put(o, n->egress.desc ? "\n" : "");
+}
+
+static void json_egress(struct sn_ctl_out *o, const struct sn_node *n)
+{
+	const struct sn_plugin *p;
+
+	sn__ctl_put(o, ",\"egress\":[");
+	for (uint32_t i = 0; i <= n->eg_stack.n && (p = egress_layer(n, i)); i++) {
+		sn__ctl_put(o, i ? "," : "");
+		sn__ctl_json_str(o, p->desc->name);
+	}
+	sn__ctl_put(o, "]");
+}
+
 void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns, bool json,
 		    const struct sn_ctl_sel *sel)
 {
@@ -600,7 +642,9 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 		json_node(o, n, now_ns);
 		sn__ctl_put(o, ",\"drops\":{");
 		json_counters(o, n->host.counters, SN_CTR_FIRST_DROP, SN_CTR_MAX, false);
-		sn__ctl_put(o, "},");
+		sn__ctl_put(o, "}");
+		json_egress(o, n);
+		sn__ctl_put(o, ",");
 		sn__ctl_plugin_json(o, &n->host);
 		if (!sel->summary) {
 			sn__ctl_put(o, ",");
@@ -610,6 +654,7 @@ void sn__ctl_status(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_
 		return;
 	}
 	status_node_text(o, n, now_ns);
+	status_egress_text(o, n);
 	if (sel->summary)
 		return;
 	sn__ctl_put(o, "\n");

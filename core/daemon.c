@@ -51,6 +51,13 @@ static void print_peer(FILE *out, const struct sn_conf_peer *p)
 	fprintf(out, "%s\n", p->has & SN_PEER_HAS_PSK ? ", psk" : "");
 }
 
+static void print_plugin(FILE *out, const char *label, const struct sn_plugin *p)
+{
+	fprintf(out, "  %-9s %s %s (ABI %u.%u) from %s\n", label, p->desc->name,
+		p->desc->version ? p->desc->version : "", p->desc->abi_major, p->desc->abi_minor,
+		p->path);
+}
+
 static void print_summary(FILE *out, const struct sn_node *n)
 {
 	const struct sn_config *c = n->cfg;
@@ -67,9 +74,9 @@ static void print_summary(FILE *out, const struct sn_node *n)
 	for (uint32_t i = 0; i < c->n_peers; i++)
 		print_peer(out, &c->peers[i]);
 	for (int i = 0; i < 3; i++)
-		fprintf(out, "  %-9s %s %s (ABI %u.%u) from %s\n", sn_kind_name(pl[i]->kind),
-			pl[i]->desc->name, pl[i]->desc->version ? pl[i]->desc->version : "",
-			pl[i]->desc->abi_major, pl[i]->desc->abi_minor, pl[i]->path);
+		print_plugin(out, sn_kind_name(pl[i]->kind), pl[i]);
+	for (uint32_t i = 0; i < n->eg_stack.n; i++) /* the egresses below the top */
+		print_plugin(out, "over", &n->eg_stack.below[i]);
 	fprintf(out, "  policy    %u rules, keepalive %u s, state %s, control %s\n",
 		sn_policy_count(sn_policy_active(&n->policy)), c->keepalive, c->state_dir,
 		c->control_socket);

@@ -7,6 +7,7 @@
  * sn_dp_flush(), no key derivation except once per new candidate epoch of a
  * peer (and at most one such per peer per 100 ms).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "gro.h"
@@ -288,6 +289,33 @@ void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t c
 	sn_dp_flush(n);
 }
 
+int sn_dp_deliver(void *ctx, struct sn_pkt *const *pkts, uint32_t cnt)
+{
+	struct sn_node *n = ctx;
+
+	if (!n->eg_depth) {
+		sn_dp_underlay_rx(n, pkts, cnt);
+		return (int)cnt;
+	}
+	if (cnt > SN_BATCH - n->n_rx_later)
+		return -ENOBUFS;
+	memcpy(n->rx_later + n->n_rx_later, pkts, cnt * sizeof(*pkts));
+	n->n_rx_later += cnt;
+	return (int)cnt;
+}
+
+void sn_dp_rx_later(struct sn_node *n)
+{
+	struct sn_pkt *v[SN_BATCH];
+	uint32_t cnt = n->n_rx_later;
+
+	if (!cnt || n->eg_depth)
+		return;
+	memcpy(v, n->rx_later, cnt * sizeof(*v));
+	n->n_rx_later = 0;
+	sn_dp_underlay_rx(n, v, cnt);
+}
+
 /* A super-packet from the TUN device (SN_PKT_F_GSO): each segment is cut
  * straight into a pool packet, which is routed and sealed in place before
  * the next one is cut (docs/plugin-sdk.md, "Offloads"). */
@@ -374,14 +402,27 @@ static uint32_t flush_out(struct sn_node *n, struct sn_pkt **v, uint32_t *cnt, u
 	return (uint32_t)taken;
 }
 
+/* The top egress's send_batch; deliver waits while it runs. */
+static int eg_send(void *node, struct sn_pkt *const *pkts, uint32_t cnt)
+{
+	struct sn_node *n = node;
+	int r;
+
+	n->eg_depth++;
+	r = n->eg_ops->send_batch(n->egress.inst, pkts, cnt);
+	n->eg_depth--;
+	return r;
+}
+
 /* The underlay: with an egress that takes them, runs of one size to one
- * address are marked for UDP GSO (gso.h). */
+ * address are marked for UDP GSO (gso.h). What the egress delivered during
+ * the call goes up after it. */
 static void flush_udp(struct sn_node *n)
 {
 	if (n->eg_gso && n->n_udp_out > 1)
 		sn_gso_runs(n->udp_out, n->n_udp_out);
-	flush_out(n, n->udp_out, &n->n_udp_out, SN_CTR_DROP_TX_ERROR, n->eg_ops->send_batch,
-		  n->egress.inst);
+	flush_out(n, n->udp_out, &n->n_udp_out, SN_CTR_DROP_TX_ERROR, eg_send, n);
+	sn_dp_rx_later(n);
 }
 
 /* The TUN device: with a device that takes them, consecutive segments of a

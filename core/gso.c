@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "subnetra/egress.h"
 #include "wire.h"
 
 #define TCP_FIN 0x01u
@@ -130,41 +131,7 @@ int sn_gso_csum(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset)
 
 /* ---- runs for the egress ---------------------------------------------------- */
 
-static int same_addr(const struct sn_addr *a, const struct sn_addr *b)
-{
-	return a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, 16);
-}
-
-/* How many entries from v[0] on form one run (1: none). */
-static uint32_t run_len(struct sn_pkt *const *v, uint32_t n)
-{
-	uint32_t size = v[0]->len, bytes = size, k = 1;
-
-	while (k < n && k < SN_GSO_MAX_SEGS && v[k]->len <= size && v[k]->len > 0 &&
-	       bytes + v[k]->len <= SN_GSO_MAX_BYTES && same_addr(&v[k]->addr, &v[0]->addr) &&
-	       same_addr(&v[k]->local, &v[0]->local)) {
-		bytes += v[k]->len;
-		if (v[k++]->len < size)
-			break; /* a shorter one ends the run */
-	}
-	return k;
-}
-
 uint32_t sn_gso_runs(struct sn_pkt *const *v, uint32_t n)
 {
-	uint32_t i = 0, runs = 0, k;
-
-	while (i < n) {
-		k = run_len(v + i, n - i);
-		if (k > 1 && v[i]->len <= UINT16_MAX) {
-			v[i]->flags |= SN_PKT_F_RUN;
-			v[i]->gso_size = (uint16_t)v[i]->len;
-			v[i]->gso_segs = (uint16_t)k;
-			runs++;
-		} else {
-			k = 1;
-		}
-		i += k;
-	}
-	return runs;
+	return sn_egress_mark_runs(v, n);
 }

@@ -72,7 +72,8 @@ int sn_gso_csum(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset);
  * the first but the last (which may be shorter),
  * at most SN_GSO_MAX_SEGS of them and SN_GSO_MAX_BYTES bytes in all: its
  * first entry gets SN_PKT_F_RUN, gso_size and gso_segs. Returns the number
- * of runs.
+ * of runs. This is the SDK's sn_egress_mark_runs (subnetra/egress.h), which
+ * an egress layer uses for the egress below it.
  */
 uint32_t sn_gso_runs(struct sn_pkt *const *v, uint32_t n);
 

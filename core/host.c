@@ -70,8 +70,15 @@ const char *sn_counter_name(uint32_t id)
 	return id < SN_CTR_MAX && counter_names[id] ? counter_names[id] : "unknown";
 }
 
+/* The node's handle behind a layer's (host.h). */
+static struct sn_host *node_of(struct sn_host *h)
+{
+	return h && h->node ? h->node : h;
+}
+
 static void vlog(struct sn_host *h, int level, const char *fmt, va_list ap)
 {
+	h = node_of(h);
 	sn_log_v(h && h->log_name ? h->log_name : "subnetrad", h ? h->log_level : SN_LOG_DEBUG,
 		 level, fmt, ap);
 }
@@ -102,11 +109,13 @@ static uint64_t api_now_ns(struct sn_host *h)
 
 static struct sn_pkt *api_pkt_alloc(struct sn_host *h)
 {
+	h = node_of(h);
 	return h->pool ? sn_pool_get(h->pool) : NULL;
 }
 
 static void api_pkt_release(struct sn_host *h, struct sn_pkt *p)
 {
+	h = node_of(h);
 	sn_pool_put(h->pool, p);
 }
 
@@ -114,6 +123,7 @@ void sn_host_count(struct sn_host *h, uint32_t id, uint32_t peer_id, uint64_t n)
 {
 	uint64_t *pc;
 
+	h = node_of(h);
 	if (id >= SN_CTR_MAX)
 		return;
 	h->counters[id] += n;
@@ -135,6 +145,7 @@ static struct sn_timer *api_timer_new(struct sn_host *h, sn_timer_cb cb, void *a
 {
 	struct sn_timer *t;
 
+	h = node_of(h);
 	if (!h->loop || !cb)
 		return NULL;
 	t = calloc(1, sizeof(*t));
@@ -174,22 +185,31 @@ static void api_timer_free(struct sn_host *h, struct sn_timer *t)
 {
 	if (!t)
 		return;
+	h = node_of(h);
 	if (!h->loop)
 		free(t);
 	else
 		uv_close((uv_handle_t *)&t->t, timer_closed);
 }
 
+/* The node's handle: the receive path (datapath.c, sn_dp_deliver); a
+ * layer's: the layer above (stack.c). */
 static int api_deliver(struct sn_host *h, struct sn_pkt *const *pkts, uint32_t n)
 {
 	if (!h->deliver)
 		return -ENOTSUP;
-	return h->deliver(h->ctx, pkts, n);
+	if (n == 0)
+		return 0;
+	return h->deliver(h->deliver_ctx, pkts, n);
 }
 
-static int api_counter_register(struct sn_host *h, const char *name, const char *help)
+/* The plugin in create() is marked on the handle it was given (a layer's
+ * own, below the top of the egress stack); its counters live in the
+ * node's handle, where status and metrics find them. */
+static int api_counter_register(struct sn_host *lh, const char *name, const char *help)
 {
-	struct sn_host_decl *d = h->creating;
+	struct sn_host_decl *d = lh->creating;
+	struct sn_host *h = node_of(lh);
 	struct sn_host_pctr *c;
 
 	if (!d)
@@ -212,12 +232,14 @@ static int api_counter_register(struct sn_host *h, const char *name, const char 
 
 static void api_counter_add(struct sn_host *h, uint32_t index, uint64_t n)
 {
+	h = node_of(h);
 	if (index < SN_HOST_PCTR_MAX)
 		h->pctr_val[index] += n;
 }
 
 void sn_host_drop_counters(struct sn_host *h, const struct sn_host_decl *d)
 {
+	h = node_of(h);
 	for (uint32_t i = 0; i < h->n_pctr; i++)
 		if (h->pctr[i].owner == d)
 			h->pctr[i].owner = NULL;
@@ -227,6 +249,7 @@ void sn_host_drop_counters(struct sn_host *h, const struct sn_host_decl *d)
 
 static int api_log_enabled(struct sn_host *h, int level)
 {
+	h = node_of(h);
 	return level <= (h ? h->log_level : SN_LOG_DEBUG);
 }
 
@@ -272,8 +295,19 @@ const struct sn_host_api *sn_host_api_table(void)
 void sn_host_init(struct sn_host *h, struct uv_loop_s *loop, struct sn_pool *pool)
 {
 	memset(h, 0, sizeof(*h));
+	h->node = h;
 	h->loop = loop;
 	h->pool = pool;
 	h->log_name = "subnetrad";
 	h->log_level = SN_LOG_INFO;
+}
+
+void sn_host_init_layer(struct sn_host *h, struct sn_host *node, sn_deliver_fn fn, void *ctx)
+{
+	memset(h, 0, sizeof(*h));
+	h->node = node;
+	h->deliver = fn;
+	h->deliver_ctx = ctx;
+	h->log_name = node->log_name;
+	h->log_level = node->log_level;
 }

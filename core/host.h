@@ -39,13 +39,22 @@ struct sn_host_pctr {
 	char help[SN_COUNTER_HELP_MAX + 1];
 };
 
+/*
+ * The handle plugins get. The node has one; every egress below the top of a
+ * stack (core/egstack.h) gets a handle of its own whose deliver goes to the
+ * layer above instead of the receive path. Such a handle has node set to
+ * the node's handle, which holds everything else (loop, pool, counters, log
+ * settings); the node's own handle has node == itself.
+ */
 struct sn_host {
+	struct sn_host *node;          /* the node's handle (itself for the node's) */
 	struct uv_loop_s *loop;        /* NULL: timers are unavailable (tests, --check) */
 	struct sn_pool *pool;          /* NULL: pkt_alloc returns NULL */
 	uint64_t counters[SN_CTR_MAX]; /* node-wide counters */
 	sn_peer_counters_fn peer_counters;
-	sn_deliver_fn deliver;
-	void *ctx;                     /* passed to peer_counters and deliver */
+	sn_deliver_fn deliver;         /* NULL: deliver returns -ENOTSUP */
+	void *ctx;                     /* passed to peer_counters */
+	void *deliver_ctx;             /* passed to deliver */
 	const char *log_name;          /* prefix of log lines, e.g. "subnetrad" */
 	int log_level;                 /* enum sn_log_level: messages above it are dropped */
 	struct sn_host_decl *creating; /* the plugin in create(), else NULL */
@@ -55,6 +64,10 @@ struct sn_host {
 };
 
 void sn_host_init(struct sn_host *h, struct uv_loop_s *loop, struct sn_pool *pool);
+
+/* A handle for a plugin below the top of the egress stack: everything from
+ * node, deliver to fn(ctx, ...). */
+void sn_host_init_layer(struct sn_host *h, struct sn_host *node, sn_deliver_fn fn, void *ctx);
 
 /* The table handed to plugins. */
 const struct sn_host_api *sn_host_api_table(void);

@@ -13,6 +13,19 @@
 
 #include "fileperm.h"
 
+#define MAX_BUILTINS 16
+
+static sn_plugin_entry_fn builtins[MAX_BUILTINS];
+static uint32_t n_builtins;
+
+int sn_loader_register_builtin(sn_plugin_entry_fn entry)
+{
+	if (n_builtins == MAX_BUILTINS)
+		return -ENOSPC;
+	builtins[n_builtins++] = entry;
+	return 0;
+}
+
 const char *sn_kind_name(uint32_t kind)
 {
 	switch (kind) {
@@ -185,6 +198,20 @@ static int check_desc(struct sn_plugin *p, const char *name, char *err, size_t e
 	return 0;
 }
 
+static int find_builtin(struct sn_plugin *p, const char *name)
+{
+	for (uint32_t i = 0; i < n_builtins; i++) {
+		const struct sn_plugin_desc *d = builtins[i]();
+
+		if (d && d->kind == p->kind && d->name && strcmp(d->name, name) == 0) {
+			p->desc = d;
+			snprintf(p->path, sizeof(p->path), "built-in:%s", name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* A plugin runs as root: its file, and the directory it is in, must be
  * changeable by root or the daemon's user only (core/fileperm.h). dlopen()
  * opens the path again; nobody else can swap the file in between, because
@@ -318,13 +345,13 @@ int sn_loader_load(uint32_t kind, const char *name, const char *dir, struct sn_p
 	}
 	if (strchr(name, '/')) {
 		snprintf(p.path, sizeof(p.path), "%s", name);
-	} else {
+	} else if (!find_builtin(&p, name)) {
 		dir = dir ? dir : ".";
 		if ((r = dir_trusted(dir, err, err_len)) < 0)
 			return r;
 		snprintf(p.path, sizeof(p.path), "%s/%s_%s.so", dir, sn_kind_name(kind), name);
 	}
-	if ((r = open_file(&p, err, err_len)) < 0) {
+	if (!p.desc && (r = open_file(&p, err, err_len)) < 0) {
 		if (r == -ENOENT && !strchr(name, '/'))
 			suggest(kind, name, dir, err, err_len);
 		goto fail;

@@ -2,8 +2,9 @@
 /*
  * core/loader.h: finding, checking, creating and unloading plugins.
  *
- * Every plugin is a shared object: a name without '/' is the file
- * DIR/<kind>_<name>.so, a name with '/' the path of one.
+ * Built-in and dlopen()ed plugins share one descriptor format and one
+ * registry. A name without '/' is looked up among the built-ins, then as
+ * DIR/<kind>_<name>.so; a name with '/' is a path to a shared object.
  * Every way loading can fail yields one line naming the file and the reason.
  */
 #ifndef SN_LOADER_H
@@ -18,13 +19,19 @@
 struct sn_plugin {
 	const struct sn_plugin_desc *desc;
 	uint32_t kind;   /* the slot it was loaded for */
-	void *handle;    /* dlopen() handle */
+	void *handle;    /* dlopen() handle; NULL for a built-in */
 	void *inst;      /* instance memory (after sn_plugin_create) */
-	char path[512];  /* the file */
+	char path[512];  /* the file, or "built-in:<name>" */
 	struct sn_host_decl decl; /* its room sizes and counters (from load, create);
 				   * the host points at it: do not move a created plugin */
 	struct sn_host *host;     /* the host it was created with (its counters) */
 };
+
+/* Register a built-in plugin (before any load): a plugin linked into the
+ * program instead of a file, for unit tests (test_loader, test_fec_xor:
+ * test egresses beside real ones); subnetrad registers none. 0, or
+ * -ENOSPC when full. */
+int sn_loader_register_builtin(sn_plugin_entry_fn entry);
 
 /* The kind's file-name prefix: "egress", "crypto", "os". */
 const char *sn_kind_name(uint32_t kind);

@@ -28,6 +28,7 @@
 #include "resolve.h"
 #include "routes.h"
 #include "seal.h"
+#include "egstack.h"
 #include "verify.h"
 
 /* SN_BATCH (subnetra/packet.h): packets per wake-up per file descriptor */
@@ -35,6 +36,9 @@
 #define SN_STAGE 128      /* packets staged per output between flushes */
 #define SN_TUN_BIG 2      /* big packets lent per TUN read with offloads on */
 #define SN_POOL_BIG 4     /* big packets in the pool with offloads on */
+/* the underlay socket buffers the host asks the egress for in open():
+ * room for bursts at Gbit/s rates (raw_direct's own default is the same) */
+#define SN_UNDERLAY_BUF (4u << 20)
 
 struct sn_ctl; /* control server (ctl_server.c) */
 struct sn_http; /* metrics over HTTP (http.c) */
@@ -99,7 +103,8 @@ struct sn_node {
 	const char *plugin_dir;    /* resolved plugin directory */
 	struct sn_host host;
 	struct sn_pool pool;
-	struct sn_plugin os, crypto, egress;
+	struct sn_plugin os, crypto, egress; /* egress: the top of the stack */
+	struct sn_egstack eg_stack;  /* the egresses below it (egstack.h) */
 	const struct sn_os_ops *os_ops;
 	const struct sn_egress_ops *eg_ops;
 	struct sn_crypto cr;
@@ -167,6 +172,11 @@ struct sn_node {
 	struct sn_pkt *tun_plan[SN_STAGE]; /* tun_out in write order, with runs (gro.h) */
 	struct sn_pkt *udp_out[SN_STAGE];
 	uint32_t n_udp_out;
+	/* host_api.deliver during a call into the egress (datapath.c): the
+	 * datagrams wait here until the call returns */
+	uint32_t eg_depth;         /* calls into the egress running */
+	struct sn_pkt *rx_later[SN_BATCH];
+	uint32_t n_rx_later;
 };
 
 /* datapath.c: process a batch of datagrams from the underlay / packets read
@@ -174,6 +184,13 @@ struct sn_node {
  * dropped (counted) and returned to the pool. */
 void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt);
 void sn_dp_tun_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt);
+/* host_api.deliver of the node's handle (ctx = the node): the datagrams go
+ * the receive path's way, now, or after the call into the egress that is
+ * running returns (at most SN_BATCH wait; -ENOBUFS beyond). Takes all cnt,
+ * returns cnt. */
+int sn_dp_deliver(void *ctx, struct sn_pkt *const *pkts, uint32_t cnt);
+/* Process what deliver kept back during a call into the egress. */
+void sn_dp_rx_later(struct sn_node *n);
 /* Send a keepalive to peer p now (a verified peer with an endpoint). */
 void sn_dp_keepalive(struct sn_node *n, struct sn_peer *p);
 /* Flush staged outputs (called at the end of each batch). */

@@ -25,11 +25,13 @@
 #include "timers.h"
 #include "wire.h"
 
-/* The pool: headroom, room and tailroom summed over the stack (what each
- * plugin declared, at most SN_ROOM_MAX each: core/loader.c). */
+/* The pool: headroom, room and tailroom summed over the plugins, every
+ * egress of the stack included (what each declared, at most SN_ROOM_MAX
+ * each: core/loader.c). */
 static int setup_pool(struct sn_node *n, char *err, size_t err_len)
 {
-	const struct sn_host_decl *os = &n->os.decl, *eg = &n->egress.decl, *cr = &n->crypto.decl;
+	const struct sn_host_decl *os = &n->os.decl, *cr = &n->crypto.decl;
+	const struct sn_egstack *eg = &n->eg_stack;
 	uint32_t head = SN_WIRE_HDR_LEN + os->headroom + eg->headroom + cr->headroom;
 	uint32_t tail = SN_WIRE_TAG_LEN + os->tailroom + eg->tailroom + cr->tailroom;
 	uint32_t room = n->cfg->mtu + eg->overhead + cr->overhead;
@@ -123,6 +125,8 @@ static int open_underlay(struct sn_node *n, char *err, size_t err_len)
 	struct sn_egress_open eo = {
 		.struct_size = sizeof(eo),
 		.listen = n->cfg->listen,
+		.rcvbuf = SN_UNDERLAY_BUF,
+		.sndbuf = SN_UNDERLAY_BUF,
 		.err = why,
 		.err_len = sizeof(why),
 	};
@@ -174,6 +178,18 @@ static bool lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **,
 
 static void read_udp(struct sn_node *n);
 
+/* The top egress's recv_batch; deliver waits while it runs (datapath.c). */
+static int eg_recv(void *node, struct sn_pkt **pkts, uint32_t k)
+{
+	struct sn_node *n = node;
+	int r;
+
+	n->eg_depth++;
+	r = n->eg_ops->recv_batch(n->egress.inst, pkts, k);
+	n->eg_depth--;
+	return r;
+}
+
 static void on_udp_again(uv_idle_t *h)
 {
 	struct sn_node *n = h->data;
@@ -190,7 +206,8 @@ static void read_udp(struct sn_node *n)
 	bool again;
 
 	n->drops.receiving = true; /* the drop summary notes these (droplog.h) */
-	again = lend_and_read(n, n->eg_ops->recv_batch, n->egress.inst, 0, sn_dp_underlay_rx);
+	again = lend_and_read(n, eg_recv, n, 0, sn_dp_underlay_rx);
+	sn_dp_rx_later(n);
 	n->drops.receiving = false;
 	if (again)
 		uv_idle_start(&n->udp_again, on_udp_again);
@@ -368,6 +385,8 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	sn_arena_init(&n->rt_arena, 0);
 	n->host.peer_counters = sn_peers_counters;
 	n->host.ctx = &n->peers;
+	n->host.deliver = sn_dp_deliver;
+	n->host.deliver_ctx = n;
 	if ((r = init_loop(n, err, err_len)) < 0 ||
 	    (r = sn_stack_load(n, err, err_len)) < 0 ||
 	    (r = setup_pool(n, err, err_len)) < 0 ||

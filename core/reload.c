@@ -23,6 +23,7 @@
 
 #include "node.h"
 #include "routes.h"
+#include "stack.h"
 #include "timers.h"
 
 static bool same_prefix(const struct sn_prefix *a, const struct sn_prefix *b)
@@ -112,67 +113,33 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 	return NULL;
 }
 
-static bool opts_eq(const struct sn_conf_plugin_opts *a, const struct sn_conf_plugin_opts *b)
-{
-	if (!a || !b)
-		return !a == !b || (a ? a->n : b->n) == 0;
-	if (a->n != b->n)
-		return false;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (strcmp(a->keys[i], b->keys[i]) || strcmp(a->values[i], b->values[i]))
-			return false;
-	return true;
-}
-
-/* Plugin options: only the egress can change them at run time (its
- * optional reconfigure operation); anything else needs a restart. */
+/* Plugin options: the os and crypto plugins take them at start only; the
+ * egresses of the stack can change them at run time (their optional
+ * reconfigure operation, egstack.c). */
 static int check_plugin_options(struct sn_node *n, const struct sn_config *c, bool *egress_changed,
 				char *err, size_t err_len)
 {
-	const struct sn_plugin *const pl[3] = {&n->os, &n->crypto, &n->egress};
-	const char *names[3] = {c->os, c->crypto, c->egress};
+	const struct sn_plugin *const pl[2] = {&n->os, &n->crypto};
+	const char *names[2] = {c->os, c->crypto};
 	int r;
 
 	*egress_changed = false;
-	if ((r = sn__plugin_options_check(c, pl, 3, err, err_len)) < 0)
+	if ((r = sn_stack_options_check(n, c, err, err_len)) < 0)
 		return r;
-	for (int i = 0; i < 3; i++) /* options go under the name a plugin declares */
+	for (int i = 0; i < 2; i++) /* options go under the name a plugin declares */
 		if (pl[i]->desc)
 			names[i] = pl[i]->desc->name;
-	for (int i = 0; i < 3; i++) {
-		if (opts_eq(sn_config_plugin_opts(n->cfg, names[i]), sn_config_plugin_opts(c, names[i])))
+	for (int i = 0; i < 2; i++) {
+		if (sn_egstack_opts_eq(sn_config_plugin_opts(n->cfg, names[i]),
+				       sn_config_plugin_opts(c, names[i])))
 			continue;
-		if (i == 2 && SN_HAS_OP(struct sn_egress_ops, n->eg_ops, reconfigure)) {
-			*egress_changed = true;
-			continue;
-		}
 		snprintf(err, err_len, "%s: plugins.options.%s changed, and plugin '%s' cannot "
 			 "apply options at run time: restart subnetrad to apply them",
 			 c->path, names[i], names[i]);
 		return -ENOTSUP;
 	}
-	return 0;
-}
-
-static int apply_egress_options(struct sn_node *n, const struct sn_config *c, char *err,
-				size_t err_len)
-{
-	const char *name = n->egress.desc ? n->egress.desc->name : c->egress;
-	const struct sn_conf_plugin_opts *po = sn_config_plugin_opts(c, name);
-	struct sn_option items[64];
-	struct sn_options o = {items, 0, 0};
-	char why[256] = "";
-	int r;
-
-	for (uint32_t i = 0; po && i < po->n && i < 64; i++, o.count++) {
-		items[i].key = po->keys[i];
-		items[i].value = po->values[i];
-	}
-	r = n->eg_ops->reconfigure(n->egress.inst, &o, why, sizeof(why));
-	if (r < 0)
-		snprintf(err, err_len, "%s: plugins.options.%s: %s", c->path, name,
-			 why[0] ? why : strerror(-r));
-	return r;
+	return sn_egstack_reload_check(&n->eg_stack, &n->egress, n->cfg, c, egress_changed, err,
+				       err_len);
 }
 
 /*
@@ -347,7 +314,9 @@ static int commit(struct sn_reload *j)
 			return -ENOMEM;
 		}
 	}
-	if (j->eg_changed && (r = apply_egress_options(n, j->c, j->err, sizeof(j->err))) < 0)
+	if (j->eg_changed &&
+	    (r = sn_egstack_reconfigure(&n->eg_stack, &n->egress, n->cfg, j->c, j->err,
+				      sizeof(j->err))) < 0)
 		return r;
 	/* nothing below can fail */
 	sn__carry_apply(n, &j->plan, &j->np, j->epoch);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "wire.h"
 
 static const struct sn_options *plugin_options(struct sn_node *n, const char *name,
 					       struct sn_options *o, struct sn_option *items,
@@ -56,6 +57,13 @@ static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const
 				err_len);
 }
 
+/* The longest sealed datagram the node sends: a full overlay MTU packet
+ * (docs/protocol.md, section 3). */
+static uint32_t datagram_max(const struct sn_node *n)
+{
+	return SN_WIRE_HDR_LEN + n->cfg->mtu + n->crypto.decl.overhead + SN_WIRE_TAG_LEN;
+}
+
 /* plugins.crypto unset: the build's default (crypto_openssl where it was
  * built), else crypto_chacha, the same protocol on libsodium, which the
  * daemon links anyway. Named in the config: that one or nothing. */
@@ -73,16 +81,27 @@ static int load_crypto(struct sn_node *n, char *err, size_t err_len)
 	return load_one(n, &n->crypto, SN_KIND_CRYPTO, SN_CONF_FALLBACK_CRYPTO, err, err_len);
 }
 
+int sn_stack_options_check(const struct sn_node *n, const struct sn_config *c, char *err,
+			   size_t err_len)
+{
+	const struct sn_plugin *pl[3 + SN_EGSTACK_BELOW] = {&n->os, &n->crypto, &n->egress};
+	uint32_t k = 3;
+
+	for (uint32_t i = 0; i < n->eg_stack.n; i++)
+		pl[k++] = &n->eg_stack.below[i];
+	return sn__plugin_options_check(c, pl, k, err, err_len);
+}
+
 int sn_stack_load(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
 
 	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
 	    (r = load_crypto(n, err, err_len)) < 0 ||
-	    (r = load_one(n, &n->egress, SN_KIND_EGRESS, n->cfg->egress, err, err_len)) < 0)
+	    (r = sn_egstack_load(&n->eg_stack, &n->egress, &n->host, n->cfg, n->plugin_dir,
+				 datagram_max(n), err, err_len)) < 0)
 		return r;
-	if ((r = sn__plugin_options_check(n->cfg, (const struct sn_plugin *[]){&n->os, &n->crypto,
-				 &n->egress}, 3, err, err_len)) < 0)
+	if ((r = sn_stack_options_check(n, n->cfg, err, err_len)) < 0)
 		return r;
 	n->os_ops = sn_plugin_ops(&n->os);
 	n->eg_ops = sn_plugin_ops(&n->egress);
@@ -93,7 +112,7 @@ int sn_stack_load(struct sn_node *n, char *err, size_t err_len)
 
 void sn_stack_unload(struct sn_node *n)
 {
-	sn_plugin_unload(&n->egress);
+	sn_egstack_unload(&n->eg_stack, &n->egress);
 	sn_plugin_unload(&n->crypto);
 	sn_plugin_unload(&n->os);
 }

@@ -616,7 +616,7 @@ static void test_ctl_plugin_counters(void **state)
 	const char *s;
 	int g, rec;
 
-	assert_has(exec(f, "json status"), "},\"plugins\":{},\"peers\":[");
+	assert_has(exec(f, "json status"), "},\"egress\":[],\"plugins\":{},\"peers\":[");
 	assert_null(strstr(exec(f, "status"), "  plugin "));
 	h->creating = &fec;
 	g = api->counter_register(h, "groups", "Groups of datagrams sent.");

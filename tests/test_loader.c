@@ -231,6 +231,28 @@ static void test_loader_path_name_loads_that_file(void **state)
 	sn_plugin_unload(&p);
 }
 
+static const struct sn_plugin_desc *builtin_entry(void);
+static const struct sn_egress_ops builtin_ops; /* deliberately empty: fails the op check */
+static int b_create(void *i, const struct sn_create_args *a) { return 0; }
+static void b_destroy(void *i) {}
+static const struct sn_plugin_desc builtin_desc = {
+	.abi_major = SN_ABI_MAJOR, .abi_minor = SN_ABI_MINOR,
+	.struct_size = sizeof(struct sn_plugin_desc), .kind = SN_KIND_EGRESS,
+	.name = "t_builtin", .create = b_create, .destroy = b_destroy, .ops = &builtin_ops,
+};
+static const struct sn_plugin_desc *builtin_entry(void) { return &builtin_desc; }
+
+static void test_loader_builtin_uses_same_checks(void **state)
+{
+	struct sn_plugin p;
+	char err[512] = "";
+
+	assert_int_equal(sn_loader_register_builtin(builtin_entry), 0);
+	assert_int_equal(sn_loader_load(SN_KIND_EGRESS, "t_builtin", TDIR, &p, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "built-in:t_builtin: required operation egress.open is missing"));
+}
+
 static void test_loader_real_plugins_load(void **state)
 {
 	static const struct { uint32_t kind; const char *name; } real[] = {
@@ -413,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_loader_counters_follow_the_plugin),
 		cmocka_unit_test(test_loader_counter_rules),
 		cmocka_unit_test(test_loader_path_name_loads_that_file),
+		cmocka_unit_test(test_loader_builtin_uses_same_checks),
 		cmocka_unit_test(test_loader_real_plugins_load),
 		cmocka_unit_test_setup_teardown(test_loader_plugin_dir_trusted, pdir_setup,
 						pdir_teardown),

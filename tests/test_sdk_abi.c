@@ -102,7 +102,7 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_egress_open, sndbuf, 32);
 	SN_ASSERT_OFF(sn_egress_open, err, 40);
 	SN_ASSERT_OFF(sn_egress_open, err_len, 48);
-	SN_ASSERT_SIZE(sn_egress_ops, 56);
+	SN_ASSERT_SIZE(sn_egress_ops, 72);
 	SN_ASSERT_OFF(sn_egress_ops, struct_size, 0);
 	SN_ASSERT_OFF(sn_egress_ops, flags, 4);
 	SN_ASSERT_OFF(sn_egress_ops, open, 8);
@@ -111,6 +111,17 @@ static inline void frozen_layouts(void)
 	SN_ASSERT_OFF(sn_egress_ops, recv_batch, 32);
 	SN_ASSERT_OFF(sn_egress_ops, send_batch, 40);
 	SN_ASSERT_OFF(sn_egress_ops, reconfigure, 48);
+	SN_ASSERT_OFF(sn_egress_ops, attach, 56);
+	SN_ASSERT_OFF(sn_egress_ops, lower_deliver, 64);
+	SN_ASSERT_SIZE(sn_egress_lower, 48);
+	SN_ASSERT_OFF(sn_egress_lower, struct_size, 0);
+	SN_ASSERT_OFF(sn_egress_lower, flags, 4);
+	SN_ASSERT_OFF(sn_egress_lower, name, 8);
+	SN_ASSERT_OFF(sn_egress_lower, inst, 16);
+	SN_ASSERT_OFF(sn_egress_lower, ops, 24);
+	SN_ASSERT_OFF(sn_egress_lower, headroom, 32);
+	SN_ASSERT_OFF(sn_egress_lower, overhead, 36);
+	SN_ASSERT_OFF(sn_egress_lower, datagram_max, 40);
 	SN_ASSERT_SIZE(sn_crypto_ops, 56);
 	SN_ASSERT_OFF(sn_crypto_ops, struct_size, 0);
 	SN_ASSERT_OFF(sn_crypto_ops, key_ctx_size, 4);

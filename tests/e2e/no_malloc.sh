@@ -13,12 +13,20 @@
 # in any window, nor free. The control socket is not queried inside a
 # window (a request allocates in its arena by design). The hub runs the
 # default crypto plugin (crypto_openssl where it is built), spoke A
-# crypto_chacha: both plugins are counted.
+# crypto_chacha: both plugins are counted. With SN_E2E_EGRESS=fec_xor
+# (tests/e2e/no_malloc_fec.sh) every node runs fec_xor over raw_direct, so
+# the layer's framing, parities and rebuilding are counted too.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 SO=$SN_BUILD/tests/malloc_count.so
 [ -f "$SO" ] || skip "$SO not built (sanitizer builds leave it out)"
-e2e_begin no_malloc
+e2e_begin no_malloc${SN_E2E_EGRESS:+_$SN_E2E_EGRESS}
+if [ "${SN_E2E_EGRESS:-}" = fec_xor ]; then
+	for n in hub spoke-a spoke-b; do
+		sed -i 's|^  egress: raw_direct.*|  egress: fec_xor|' "$STAR_DIR/$n.yaml"
+		grep -q '^  egress: fec_xor' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
+	done
+fi
 
 sed -i -E '/^\s+#?\s*crypto:/d; s/^plugins:$/plugins:\n  crypto: chacha/' "$STAR_DIR/spoke-a.yaml"
 STAR_WRAP="env LD_PRELOAD=$SO SN_MALLOC_COUNT_FILE=$T/mc.hub" star_start hub
@@ -130,4 +138,4 @@ for node in hub spoke-a; do
 	done
 done
 [ "$bad" = 0 ] || fail "heap calls during the windows (see above; 2x packets in window 2)"
-pass "no heap call in the hub or spoke A across 60000 flood pings ($relayed packets relayed) and 60 MB of TCP with offloads, GRO, GSO and the AQM at work"
+pass "${SN_E2E_EGRESS:-raw_direct}: no heap call in the hub or spoke A across 60000 flood pings ($relayed packets relayed) and 60 MB of TCP with offloads, GRO, GSO and the AQM at work"

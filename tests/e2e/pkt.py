@@ -60,13 +60,17 @@ UDP (sha256 of what crosses, in order):
 
 An impaired underlay:
   relay --listen ADDR:PORT --to ADDR:PORT --stats FILE [--ready FILE]
-        [--dup N] [--swap N] [--secs S]
+        [--dup N] [--swap N] [--drop-fec N] [--secs S]
       A UDP impairment relay: datagrams from the (last) client to LISTEN go
       to TO from one socket, the replies back to the client. In each
       direction every N-th datagram is held back and sent after the next one
       (--swap: reordering; released after 50 ms at the latest) or sent twice
-      (--dup; --swap wins when both apply). On SIGTERM, or after S seconds,
-      writes {"up"|"down": {"in", "out", "dup", "swap"}} to FILE and exits.
+      (--dup; --swap wins when both apply). --drop-fec N reads fec_xor's
+      framing (docs/fec_xor.md) and drops, in each direction, the data frame
+      at index 1 of every group whose id is a multiple of N: deterministic,
+      at most one datagram per group, never a parity. On SIGTERM, or after S
+      seconds, writes {"up"|"down": {"in", "out", "dup", "swap", "drop"}} to
+      FILE and exits.
 
 A slow name server:
   dns --listen ADDR:PORT --answer NAME=IP[,IP...]... [--delay NAME=SECS...] [--ready FILE]
@@ -442,8 +446,13 @@ def cmd_relay(a):
     ls.bind(addr(a.listen))
     us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     us.bind(("0.0.0.0", 0))
+    for sk in (ls, us):  # a burst must not overflow this slow relay (as root: uncapped)
+        try:
+            sk.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     up = addr(a.to)
-    st = {d: {"in": 0, "out": 0, "dup": 0, "swap": 0} for d in ("up", "down")}
+    st = {d: {"in": 0, "out": 0, "dup": 0, "swap": 0, "drop": 0} for d in ("up", "down")}
     held = {"up": None, "down": None}
     client = [None]
 
@@ -459,9 +468,17 @@ def cmd_relay(a):
             send(d, held[d][0])
             held[d] = None
 
+    def fec_chosen(data):
+        # a data frame (version 1, no flags), index 1, group id % N == 0
+        return (len(data) > 8 and data[0] == 0x10 and data[2] == 1 and data[3] == 0 and
+                int.from_bytes(data[4:8], "big") % a.drop_fec == 0)
+
     def process(d, data):
         st[d]["in"] += 1
         n = st[d]["in"]
+        if a.drop_fec and fec_chosen(data):
+            st[d]["drop"] += 1
+            return
         if a.swap and n % a.swap == 0 and not held[d]:
             held[d] = (data, time.monotonic())
             st[d]["swap"] += 1
@@ -903,6 +920,7 @@ def parser():
     s.add_argument("--ready")
     s.add_argument("--dup", type=int, default=0)
     s.add_argument("--swap", type=int, default=0)
+    s.add_argument("--drop-fec", type=int, default=0)
     s.add_argument("--secs", type=float, default=120)
     s = sub.add_parser("dns")
     s.add_argument("--listen", required=True)

@@ -9,6 +9,13 @@
  * recv_batch). It hands sealed datagrams to send_batch(). An egress that
  * needs timers (ARQ, FEC) uses the host's timer API and hands late
  * datagrams up with host_api.deliver().
+ *
+ * Composition (docs/plugin-sdk.md, "Composition"): an egress that declares
+ * SN_EGRESS_F_LAYER sits over another one, named by its option `over`
+ * (default raw_direct), which the host loads below it and hands to
+ * attach() before open(). The host drives only the top layer; each layer
+ * drives the one below it through struct sn_egress_lower, with the same
+ * operations and the same ownership rules the host follows.
  */
 #ifndef SUBNETRA_EGRESS_H
 #define SUBNETRA_EGRESS_H
@@ -24,6 +31,11 @@ extern "C" {
 				 * the host marks each run of datagrams of one size (the
 				 * last may be shorter) to one address; without the flag
 				 * every entry is one datagram */
+#define SN_EGRESS_F_LAYER 0x0002u /* a layer over another egress (attach, below): it
+				   * transforms datagrams, the egress below moves them */
+
+/* Layers stacked at most, the top included (the host refuses deeper). */
+#define SN_EGRESS_MAX_LAYERS 4u
 
 /* Arguments of open(); owned by the host, valid during the call only. */
 struct sn_egress_open {
@@ -36,6 +48,25 @@ struct sn_egress_open {
 	char *err;             /* on failure write a one-line reason here */
 	uint32_t err_len;
 	uint32_t reserved;
+};
+
+struct sn_egress_ops;
+
+/* The egress below a layer, as attach() gets it. The struct is the host's
+ * and valid during attach() only: copy it; what it points to stays valid
+ * until the layer's destroy() returns (the host destroys layers top first). */
+struct sn_egress_lower {
+	uint32_t struct_size;            /* sizeof(struct sn_egress_lower) in the host */
+	uint32_t flags;                  /* the lower's sn_egress_ops.flags */
+	const char *name;                /* its config name, e.g. "raw_direct" */
+	void *inst;                      /* its instance: the first argument of its ops */
+	const struct sn_egress_ops *ops; /* its operations (required ones all present) */
+	uint32_t headroom;               /* bytes the egresses below need in front of a
+					  * datagram, summed (leave data there at least) */
+	uint32_t overhead;               /* bytes they add on the wire, summed */
+	uint32_t datagram_max;           /* the longest datagram the host hands the top's
+					  * send_batch (what the pool's room holds) */
+	uint32_t reserved;               /* 0 */
 };
 
 struct sn_egress_ops {
@@ -89,7 +120,91 @@ struct sn_egress_ops {
 	 * with a reason in err. */
 	int (*reconfigure)(void *inst, const struct sn_options *opts, char *err,
 			   uint32_t err_len);
+
+	/* Required with SN_EGRESS_F_LAYER (never called otherwise): the egress
+	 * below, once, after create() and before open(). Preallocate here
+	 * what depends on lower->datagram_max. 0 or a negative errno with a
+	 * reason in err. The layer then implements open, fd, local_addr,
+	 * recv_batch and send_batch in terms of the lower's:
+	 *   open        passes args on (the host's listen, rcvbuf, sndbuf);
+	 *   fd          the lower's (the host watches it for the whole stack);
+	 *   recv_batch  lends the host's packets on to the lower's recv_batch
+	 *               and transforms what it filled in place; entries it
+	 *               consumes (a parity, a bad frame) it moves behind the
+	 *               k it returns: they stay the host's;
+	 *   send_batch  takes the host's datagrams, hands the lower its own
+	 *               batch (marking runs with sn_egress_mark_runs when
+	 *               lower->flags has SN_EGRESS_F_GSO); what the lower does
+	 *               not take stays the layer's, which counts it tx_error
+	 *               and releases it.
+	 * reconfigure is called by the host for each layer with its own
+	 * options: a layer does not pass it on. */
+	int (*attach)(void *inst, const struct sn_egress_lower *lower, char *err,
+		      uint32_t err_len);
+
+	/* Optional, for a layer: datagrams the egress below handed up with
+	 * host_api.deliver (produced outside its recv_batch). The layer
+	 * transforms them like a received batch and hands what it keeps on
+	 * up with its own host_api.deliver. Same contract as deliver: takes
+	 * all n and returns n, or a negative errno taking none (without the
+	 * operation the lower's deliver gets -ENOTSUP). */
+	int (*lower_deliver)(void *inst, struct sn_pkt *const *pkts, uint32_t n);
 };
+
+/* Mark runs for an egress below that takes them (SN_EGRESS_F_GSO): in
+ * v[0..n) every stretch of at least two datagrams to one address from one
+ * local address (struct sn_pkt.local), all of one size but the last
+ * (which may be shorter and ends the stretch), at most SN_GSO_MAX_SEGS entries and SN_GSO_MAX_BYTES bytes, gets
+ * SN_PKT_F_RUN, gso_size and gso_segs on its head (subnetra/packet.h,
+ * "Offloads"); the flags of the others are cleared of SN_PKT_F_RUN. The
+ * host marks its own batches the same way. Returns the number of runs. */
+static inline int sn_egress_same_addr(const struct sn_addr *a, const struct sn_addr *b)
+{
+	uint32_t i = 0;
+
+	if (a->family != b->family || a->port != b->port)
+		return 0;
+	while (i < 16 && a->ip[i] == b->ip[i])
+		i++;
+	return i == 16;
+}
+
+/* How many entries from v[0] on form one run (1: none). */
+static inline uint32_t sn_egress_run_len(struct sn_pkt *const *v, uint32_t n)
+{
+	uint32_t size = v[0]->len, bytes = size, k = 1;
+
+	while (k < n && k < SN_GSO_MAX_SEGS && v[k]->len <= size && v[k]->len > 0 &&
+	       bytes + v[k]->len <= SN_GSO_MAX_BYTES && sn_egress_same_addr(&v[k]->addr, &v[0]->addr) &&
+	       sn_egress_same_addr(&v[k]->local, &v[0]->local)) {
+		bytes += v[k]->len;
+		if (v[k++]->len < size)
+			break; /* a shorter one ends the run */
+	}
+	return k;
+}
+
+static inline uint32_t sn_egress_mark_runs(struct sn_pkt *const *v, uint32_t n)
+{
+	uint32_t i = 0, runs = 0, k;
+
+	while (i < n) {
+		v[i]->flags &= ~SN_PKT_F_RUN;
+		k = sn_egress_run_len(v + i, n - i);
+		if (k > 1 && v[i]->len <= 0xffffu) {
+			v[i]->flags |= SN_PKT_F_RUN;
+			v[i]->gso_size = (uint16_t)v[i]->len;
+			v[i]->gso_segs = (uint16_t)k;
+			for (uint32_t j = 1; j < k; j++)
+				v[i + j]->flags &= ~SN_PKT_F_RUN;
+			runs++;
+		} else {
+			k = 1;
+		}
+		i += k;
+	}
+	return runs;
+}
 
 #ifdef __cplusplus
 }

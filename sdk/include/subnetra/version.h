@@ -55,6 +55,15 @@
  *        subnetra/options.h (option parsing, header only);
  *        sn_plugin_entry_v1 declared in plugin.h; sn_counter_name_ok and
  *        sn_counter_help_ok (host.h); the mock host (share/subnetra/sdk/mock).
+ *        2026-12-02: composition (issue 10). SN_EGRESS_F_LAYER and the
+ *        egress operations attach (struct sn_egress_lower: the egress
+ *        below, its summed headroom and overhead, datagram_max),
+ *        and lower_deliver appended to sn_egress_ops (a layer's counters are
+ *        plugin counters, counter_register);
+ *        SN_EGRESS_MAX_LAYERS and sn_egress_mark_runs()
+ *        in subnetra/egress.h. host_api.deliver now reaches the receive
+ *        path (held while the host is inside the egress), and below the
+ *        top of a stack the layer above; open() gets rcvbuf and sndbuf.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
