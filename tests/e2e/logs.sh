@@ -67,8 +67,14 @@ echo "  ok  spoke A (no JOURNAL_STREAM): $(grep -m1 'peer hub (1) verified' "$ST
 
 echo "== reloads"
 kill -HUP "$(star_pid hub)"
+# the tool as uid 65534 runs from a directory that uid can enter (a clone
+# may sit in a 0700 directory, e.g. one made by mktemp -d)
+TOOLDIR=$(mktemp -d /var/lib/sn-e2e-logs.XXXXXX)
+e2e_defer rm -rf "$TOOLDIR"
+chmod 755 "$TOOLDIR"
+install -m 755 "$SUBNETRA" "$TOOLDIR/subnetra"
 log_has 6 "reload (SIGHUP) applied: $STAR_DIR/hub.yaml, policy version 2, 2 peer(s)"
-out=$(setpriv --reuid=65534 --regid=0 --clear-groups timeout 15 "$SUBNETRA" -s "$STAR_DIR/run/hub.sock" \
+out=$(setpriv --reuid=65534 --regid=0 --clear-groups timeout 15 "$TOOLDIR/subnetra" -s "$STAR_DIR/run/hub.sock" \
 	reload 2>&1) || fail "subnetra reload as uid 65534: $out"
 echo "  subnetra reload (uid 65534): $out"
 log_has 6 "reload (control socket, uid 65534) applied: $STAR_DIR/hub.yaml, policy version 3"
