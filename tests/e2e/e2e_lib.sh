@@ -50,6 +50,7 @@
 #                        queue was full; aqm: CoDel's signal), which bulk TCP
 #                        may meet by design: the drops that are faults
 #   nonzero_drops NAME [PEER]  drop counters that are not 0, or "none"
+#   nonzero_faults NAME [PEER] the same without congestion's (tun_queue, aqm)
 #   expect_drops WHAT NODE BASE WANT [PEER]  NODE's drops since snapshot BASE
 #                        become exactly WANT (10 s) and stay so for 0.3 s
 #   expect_deltas OLD NEW [--exact] PATH=N...  counters moved by exactly N
@@ -233,6 +234,12 @@ faults() {
 	echo "${d:-none}"
 }
 nonzero_drops() { "$SNSTAT" nonzero "$T/$1.json" ${2:+"$2"}; }
+nonzero_faults() {
+	local d
+	d=$(nonzero_drops "$@" | tr ' ' '\n' | grep -vE '^(tun_queue|aqm)=|^none$' | tr '\n' ' ' || true)
+	d=${d% }
+	echo "${d:-none}"
+}
 unchanged() { "$SNSTAT" deltas "$T/$1.json" "$T/$2.json" --exact >/dev/null 2>&1; }
 
 # expect_drops WHAT NODE BASE WANT [PEER]: datagrams in flight are counted

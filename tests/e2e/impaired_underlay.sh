@@ -73,8 +73,10 @@ snap spoke-b b
 # the hub verified it (and spoke A's may be duplicated by the relay)
 unv=$(jv start.hub drops.unverified)
 expect_range "hub: unverified datagrams during the start" "$unv" 2 3
-expect_eq "hub: drops (all since start)" "$(nonzero_drops h)" "replay=$UP_DUP unverified=$unv"
-expect_eq "hub: spoke A's drops since the start" "$(drops start.hub h 2)" "replay=+$UP_DUP"
-expect_eq "spoke A: drops" "$(nonzero_drops a)" "replay=$DOWN_DUP"
-expect_eq "spoke B: drops" "$(nonzero_drops b)" none
+# congestion's drops (tun_queue, aqm: a node short of CPU, e.g. under ASan)
+# are allowed; every other drop is accounted for exactly
+expect_eq "hub: drops (all since start, but congestion's)" "$(nonzero_faults h)" "replay=$UP_DUP unverified=$unv"
+expect_eq "hub: spoke A's drops since the start (but congestion's)" "$(faults start.hub h 2)" "replay=+$UP_DUP"
+expect_eq "spoke A: drops (but congestion's)" "$(nonzero_faults a)" "replay=$DOWN_DUP"
+expect_eq "spoke B: drops (but congestion's)" "$(nonzero_faults b)" none
 pass "10 MB intact through loss, reordering and duplication; replay = duplicates ($UP_DUP up, $DOWN_DUP down), nothing else dropped"
