@@ -3,9 +3,10 @@
 # "Writing a transform egress"), as its author meets it: the SDK installed
 # into a prefix; the example copied from where the SDK installs it, built out
 # of tree against that prefix alone (-Werror), its own unit test built
-# against the installed mock host and run. Then the star (a hub and two
-# spokes) runs pad over raw_direct, block 64, from the prefix's plugin
-# directory: --check shows the stack; 20 pings LAN A -> LAN B and 4 MB over
+# against the installed mock host and run; the installed example.yaml
+# passes --check, and with a misspelled option does not. Then the star (a
+# hub and two spokes) runs pad over raw_direct, block 64, from the prefix's
+# plugin directory: --check shows the stack; 20 pings LAN A -> LAN B and 4 MB over
 # TCP cross (sha256 equal); every datagram on the hub's underlay is a
 # multiple of 64 bytes (a 56-byte ping, 120 sealed, is 128) and raw_direct
 # still sends GSO runs (units longer than one frame on the veth); status
@@ -42,6 +43,21 @@ cc -std=c11 -Wall -Wextra -Wno-unused-parameter -Werror \
 	-o "$T/test_pad" || fail "the example's unit test does not build against the installed SDK"
 "$T/test_pad" >"$T/test_pad.log" 2>&1 || { cat "$T/test_pad.log"; fail "the example's unit test"; }
 grep -E '^\[  PASSED  \] [0-9]+ test' "$T/test_pad.log"
+
+echo "== the installed example config"
+mkdir -p "$T/node"
+(umask 077; "$PREFIX/bin/subnetra" genkey >"$T/node/spoke.key")
+HUBPUB=$("$PREFIX/bin/subnetra" genkey | "$PREFIX/bin/subnetra" pubkey)
+sed -e "s|HUB_PUBLIC_KEY|$HUBPUB|; s|^plugins:|plugins:\n  directory: $PLUGDIR|" \
+	"$PREFIX/share/doc/subnetra/sdk/examples/egress_pad/example.yaml" >"$T/node/example.yaml"
+out=$("$PREFIX/sbin/subnetrad" -c "$T/node/example.yaml" --check) || fail "example.yaml: --check: $out"
+grep -q '^  over      raw_direct ' <<<"$out" || fail "example.yaml: pad is not over raw_direct: $out"
+sed -i 's|block: 64|blok: 64|' "$T/node/example.yaml"
+if out=$("$PREFIX/sbin/subnetrad" -c "$T/node/example.yaml" --check 2>&1); then
+	fail "example.yaml with a misspelled option passed --check"
+fi
+grep -qF "pad: unknown option 'blok' (did you mean 'block'?)" <<<"$out" ||
+	fail "the misspelled option is not reported as the SDK says: $out"
 
 echo "== the star on pad over raw_direct"
 for n in hub spoke-a spoke-b; do
