@@ -68,7 +68,9 @@ for f in /lib/systemd/system/subnetrad@.service /usr/share/man/man8/subnetrad.8.
 	/usr/include/subnetra/sdk.h /usr/lib/$TRIPLET/pkgconfig/subnetra-sdk.pc \
 	/usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraSDKConfig.cmake \
 	/usr/share/doc/subnetra-dev/plugin-sdk.md.gz \
-	/usr/share/doc/subnetra-dev/examples/egress_udp_basic/udp_basic.c; do
+	/usr/share/doc/subnetra-dev/examples/egress_udp_basic/udp_basic.c \
+	/usr/share/doc/subnetra-dev/examples/egress_pad/pad.c \
+	/usr/share/doc/subnetra-dev/examples/egress_pad/test_pad.c; do
 	expect_eq "$f" "$(meta "$f")" "root:root 644"
 done
 # nothing else lands in the program and library directories
@@ -106,12 +108,13 @@ out=$(subnetrad -c "/etc/subnetra/$CONF-hub.yaml" --check) || fail "subnetrad --
 grep -q "from $PLUG/os_linux.so" <<<"$out" || fail "--check did not load the installed plugins: $out"
 echo "  ok  subnetrad --check on the installed hub example: $(head -1 <<<"$out")"
 
-# the SDK as a third party finds it: the example plugin shipped in subnetra-dev
-cp -r /usr/share/doc/subnetra-dev/examples/egress_udp_basic "$T/plugin"
-cmake -S "$T/plugin" -B "$T/plugin/build" >"$T/plugin.log" 2>&1 && cmake --build "$T/plugin/build" >>"$T/plugin.log" 2>&1 ||
-	{ cat "$T/plugin.log"; fail "the SDK example does not build against subnetra-dev"; }
-SO=$(find "$T/plugin/build" -name egress_udp_basic.so | head -1)
-[ -n "$SO" ] || fail "no egress_udp_basic.so built"
+# the SDK as a third party finds it: the example plugins shipped in subnetra-dev
+for ex in egress_pad egress_udp_basic; do
+	cp -r "/usr/share/doc/subnetra-dev/examples/$ex" "$T/$ex"
+	cmake -S "$T/$ex" -B "$T/$ex/build" >"$T/$ex.log" 2>&1 && cmake --build "$T/$ex/build" >>"$T/$ex.log" 2>&1 ||
+		{ cat "$T/$ex.log"; fail "the SDK example $ex does not build against subnetra-dev"; }
+	[ -n "$(find "$T/$ex/build" -name "$ex.so" | head -1)" ] || fail "no $ex.so built"
+done
 
 purge
 for p in subnetra subnetra-dev; do
