@@ -90,6 +90,7 @@ static struct sn_pkt *m_pkt_alloc(struct sn_host *h)
 	p->gso_size = p->gso_segs = p->csum_start = p->csum_offset = 0;
 	p->user = p->time_ns = 0;
 	memset(&p->addr, 0, sizeof(p->addr));
+	memset(&p->local, 0, sizeof(p->local)); /* family SN_AF_NONE, as the pool does */
 	return p;
 }
 
