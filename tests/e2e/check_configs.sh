@@ -70,8 +70,10 @@ for src in "$SN_SRC"/conf/*.yaml "$SN_SRC"/conf/*.json; do
 	# a misspelled plugin: where it was chosen, the closest name, what is installed
 	fresh
 	sed -i -E 's/("?egress"?: *"?)raw_direct/\1raw_directt/' "$cfg"
+	installed=$(cd "$PLUGINS" && ls egress_*.so | sed 's/^egress_//; s/\.so$//' | LC_ALL=C sort |
+		paste -sd, | sed 's/,/, /g')
 	must_fail "$cfg" '"?egress"?: *"?raw_directt' "misspelled plugin" \
-		"plugins.egress: $PLUGINS/egress_raw_directt.so: egress plugin file not found (No such file or directory); did you mean 'raw_direct'?; installed in $PLUGINS: raw_direct"
+		"plugins.egress: $PLUGINS/egress_raw_directt.so: egress plugin file not found (No such file or directory); did you mean 'raw_direct'?; installed in $PLUGINS: $installed"
 	# a plugin chosen by the path of its .so
 	fresh
 	sed -i -E "s|(\"?egress\"?: *\"?)raw_direct|\1$PLUGINS/egress_raw_direct.so|" "$cfg"
