@@ -20,6 +20,8 @@ for n in hub spoke-a spoke-b; do
 	sed -i 's|^  egress: raw_direct.*|  egress: kcp_arq\n  options:\n    kcp_arq: { over: raw_direct }|' \
 		"$STAR_DIR/$n.yaml"
 	grep -q '^  egress: kcp_arq' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
+	sed -i 's|^  mtu: 1420|  mtu: 1380|' "$STAR_DIR/$n.yaml" # frames fit the underlay's 1500
+	grep -q '^  mtu: 1380' "$STAR_DIR/$n.yaml" || fail "mtu edit not applied to $n"
 done
 sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
 grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
