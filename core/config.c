@@ -262,12 +262,7 @@ static int pl_crypto(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 
 static int pl_egress(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
-	int rc = plugin_name(ld, v, &ld->c->egress, &ld->c->egress_at);
-
-	if (rc == 0 && !strcmp(v->s, "kcp_arq"))
-		rc = sn__conf_fail(ld, v, "egress '%s' is reserved for v2 and not available in this release",
-				   v->s);
-	return rc;
+	return plugin_name(ld, v, &ld->c->egress, &ld->c->egress_at);
 }
 
 static int opt_values(struct sn__ld *ld, const struct sn__cn *m, struct sn_conf_plugin_opts *o)

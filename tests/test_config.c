@@ -255,7 +255,6 @@ static const struct err_case overlay_cases[] = {
 };
 
 static const struct err_case plugin_cases[] = {
-	{ HUB, NULL, "plugins:\n  egress: kcp_arq\n", 0, "t.yaml:20:11: plugins.egress: egress 'kcp_arq' is reserved for v2 and not available in this release" },
 	{ HUB, NULL, "plugins:\n  crypto: evil.so\n", 0, "t.yaml:20:11: plugins.crypto: 'evil.so' is not a plugin name (letters, digits and '_', e.g. raw_direct, or a path to the plugin's .so)" },
 	{ HUB, NULL, "plugins:\n  options:\n    ./x.so: {a: 1}\n", 0, "t.yaml:21:5: plugins.options../x.so: './x.so' is not a plugin name (letters, digits and '_', e.g. raw_direct)" },
 	{ HUB, NULL, "plugins:\n  egres: raw_direct\n", 0, "t.yaml:20:3: plugins.egres: unknown key (did you mean 'egress'?)" },
@@ -989,9 +988,10 @@ static void test_config_examples_corrupted(void **state)
 	corrupt(t, "spoke-b.json", "\"mtu\": 1420", "\"mtu\": 100");
 	expect_file_err(t, "spoke-b.json", "\"mtu\":", false,
 			"overlay.mtu: 100 is out of range (expected 576..9000)", -EINVAL);
-	corrupt(t, "hub.json", "raw_direct", "kcp_arq");
+	corrupt(t, "hub.json", "raw_direct", "raw-direct");
 	expect_file_err(t, "hub.json", "\"egress\":", false,
-			"plugins.egress: egress 'kcp_arq' is reserved for v2 and not available in this release",
+			"plugins.egress: 'raw-direct' is not a plugin name (letters, digits and '_', "
+			"e.g. raw_direct, or a path to the plugin's .so)",
 			-EINVAL);
 	corrupt(t, "spoke-a.json", "\"192.168.2.0/24\"", "\"192.168.1.0/24\"");
 	expect_file_err(t, "spoke-a.json", "\"routes\": [\n      ", false,

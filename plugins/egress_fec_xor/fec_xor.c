@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 
 #include "fec_xor.h"
+#include "layer.h"
 
 static void errf(char *buf, uint32_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -202,51 +203,35 @@ static int fec_open(void *inst, const struct sn_egress_open *args)
 {
 	struct fec *f = inst;
 
-	if (!f->attached) {
-		errf(args->err, args->err_len, NAME ": no egress below (the host calls attach first)");
-		return -EINVAL;
-	}
-	return f->low.ops->open(f->low.inst, args);
+	return sn_layer_open(&f->low, f->attached, NAME, args);
 }
 
 static int fec_fd(void *inst)
 {
 	struct fec *f = inst;
 
-	return f->attached ? f->low.ops->fd(f->low.inst) : -EBADF;
+	return sn_layer_fd(&f->low, f->attached);
 }
 
 static int fec_local_addr(void *inst, struct sn_addr *out)
 {
 	struct fec *f = inst;
 
-	return f->attached ? f->low.ops->local_addr(f->low.inst, out) : -EBADF;
+	return sn_layer_local_addr(&f->low, f->attached, out);
 }
 
-/* The host's packets go on to the egress below, and what it filled is
- * taken apart in place. While it fills every entry it is lent, what the
- * frames consumed (parities) is lent to it again: it may hold more (GRO),
- * and the host calls again only after a call that filled everything. */
+static uint32_t take(void *layer, struct sn_pkt **pkts, uint32_t n)
+{
+	return sn__fec_receive(layer, pkts, n);
+}
+
+/* The host's packets go on to the egress below and what it filled is taken
+ * apart in place (parities consumed: plugins/common/layer.h). */
 static int fec_recv_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct fec *f = inst;
-	uint32_t k = 0, ask;
-	int got;
 
-	if (!f->attached)
-		return -EBADF;
-	while (k < n) {
-		ask = n - k;
-		got = f->low.ops->recv_batch(f->low.inst, pkts + k, ask);
-		if (got < 0)
-			return k ? (int)k : got;
-		k += sn__fec_receive(f, pkts + k, (uint32_t)got);
-		if ((uint32_t)got < ask)
-			break;
-		for (uint32_t i = k; i < n; i++)
-			pkts[i]->len = 0; /* consumed: lent again as they came */
-	}
-	return (int)k;
+	return f->attached ? sn_layer_recv(&f->low, take, f, pkts, n) : -EBADF;
 }
 
 static int fec_send_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
@@ -263,22 +248,8 @@ static int fec_send_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 static int fec_lower_deliver(void *inst, struct sn_pkt *const *pkts, uint32_t n)
 {
 	struct fec *f = inst;
-	struct sn_pkt *v[CHUNK];
-	uint32_t c, k;
 
-	for (uint32_t done = 0; done < n; done += c) {
-		c = n - done < CHUNK ? n - done : CHUNK;
-		memcpy(v, pkts + done, c * sizeof(*v));
-		k = sn__fec_receive(f, v, c);
-		for (uint32_t i = k; i < c; i++)
-			f->api->pkt_release(f->host, v[i]);
-		if (k && f->api->deliver(f->host, v, k) != (int)k)
-			for (uint32_t i = 0; i < k; i++) {
-				f->api->count(f->host, SN_CTR_DROP_NO_BUFFER, 0, 1);
-				f->api->pkt_release(f->host, v[i]);
-			}
-	}
-	return (int)n;
+	return sn_layer_lower_deliver(f->api, f->host, take, f, pkts, n);
 }
 
 static const struct {

@@ -15,18 +15,27 @@
 # default crypto plugin (crypto_openssl where it is built), spoke A
 # crypto_chacha: both plugins are counted. With SN_E2E_EGRESS=fec_xor
 # (tests/e2e/no_malloc_fec.sh) every node runs fec_xor over raw_direct, so
-# the layer's framing, parities and rebuilding are counted too.
+# the layer's framing, parities and rebuilding are counted too; with
+# SN_E2E_EGRESS=kcp_arq (tests/e2e/no_malloc_kcp.sh) kcp_arq's framing,
+# acknowledgements, timer and resendings.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 SO=$SN_BUILD/tests/malloc_count.so
 [ -f "$SO" ] || skip "$SO not built (sanitizer builds leave it out)"
 e2e_begin no_malloc${SN_E2E_EGRESS:+_$SN_E2E_EGRESS}
-if [ "${SN_E2E_EGRESS:-}" = fec_xor ]; then
+case "${SN_E2E_EGRESS:-}" in
+"") ;;
+fec_xor | kcp_arq)
 	for n in hub spoke-a spoke-b; do
-		sed -i 's|^  egress: raw_direct.*|  egress: fec_xor|' "$STAR_DIR/$n.yaml"
-		grep -q '^  egress: fec_xor' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
+		sed -i "s|^  egress: raw_direct.*|  egress: $SN_E2E_EGRESS|" "$STAR_DIR/$n.yaml"
+		grep -q "^  egress: $SN_E2E_EGRESS" "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
+		# kcp_arq's frames are up to 38 bytes longer: room in the underlay's
+		# 1500 for GSO and GRO (docs/kcp_arq.md, "MTU")
+		[ "$SN_E2E_EGRESS" != kcp_arq ] || sed -i 's|^  mtu: 1420|  mtu: 1380|' "$STAR_DIR/$n.yaml"
 	done
-fi
+	;;
+*) fail "SN_E2E_EGRESS=$SN_E2E_EGRESS: fec_xor or kcp_arq" ;;
+esac
 
 sed -i -E '/^\s+#?\s*crypto:/d; s/^plugins:$/plugins:\n  crypto: chacha/' "$STAR_DIR/spoke-a.yaml"
 STAR_WRAP="env LD_PRELOAD=$SO SN_MALLOC_COUNT_FILE=$T/mc.hub" star_start hub

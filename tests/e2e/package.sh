@@ -57,7 +57,7 @@ expect_eq "/usr/sbin/subnetrad" "$(meta /usr/sbin/subnetrad)" "root:root 755"
 expect_eq "/usr/bin/subnetra" "$(meta /usr/bin/subnetra)" "root:root 755"
 PLUG=/usr/lib/$TRIPLET/subnetra/plugins
 expect_eq "$PLUG" "$(meta "$PLUG")" "root:root 755"
-for p in os_linux crypto_chacha egress_raw_direct egress_fec_xor; do
+for p in os_linux crypto_chacha egress_raw_direct egress_fec_xor egress_kcp_arq; do
 	expect_eq "$PLUG/$p.so" "$(meta "$PLUG/$p.so")" "root:root 644"
 done
 for f in /lib/systemd/system/subnetrad@.service /usr/share/man/man8/subnetrad.8.gz \
@@ -81,7 +81,8 @@ want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraPlugin.cmake"
 want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraSDKConfig.cmake"
 want+=" /usr/lib/$TRIPLET/cmake/SubnetraSDK/SubnetraSDKConfigVersion.cmake"
 want+=" /usr/lib/$TRIPLET/pkgconfig/subnetra-sdk.pc"
-want+=" $PLUG/crypto_chacha.so $PLUG/crypto_openssl.so $PLUG/egress_fec_xor.so $PLUG/egress_raw_direct.so"
+want+=" $PLUG/crypto_chacha.so $PLUG/crypto_openssl.so $PLUG/egress_fec_xor.so $PLUG/egress_kcp_arq.so"
+want+=" $PLUG/egress_raw_direct.so"
 want+=" $PLUG/os_linux.so /usr/sbin/subnetrad "
 expect_eq "files under bin, sbin and lib" "$got" "$want"
 expect_eq "subnetrad's built-in plugin directory" \

@@ -60,7 +60,7 @@ UDP (sha256 of what crosses, in order):
 
 An impaired underlay:
   relay --listen ADDR:PORT --to ADDR:PORT --stats FILE [--ready FILE]
-        [--dup N] [--swap N] [--drop-fec N] [--secs S]
+        [--dup N] [--swap N] [--drop-fec N] [--loss PCT [--seed N]] [--secs S]
       A UDP impairment relay: datagrams from the (last) client to LISTEN go
       to TO from one socket, the replies back to the client. In each
       direction every N-th datagram is held back and sent after the next one
@@ -68,7 +68,10 @@ An impaired underlay:
       (--dup; --swap wins when both apply). --drop-fec N reads fec_xor's
       framing (docs/fec_xor.md) and drops, in each direction, the data frame
       at index 1 of every group whose id is a multiple of N: deterministic,
-      at most one datagram per group, never a parity. On SIGTERM, or after S
+      at most one datagram per group, never a parity. --loss PCT drops each
+      datagram (either direction, before --swap and --dup) with probability
+      PCT percent, from a pseudo-random sequence seeded with --seed (default
+      1): the same run loses the same datagrams. On SIGTERM, or after S
       seconds, writes {"up"|"down": {"in", "out", "dup", "swap", "drop"}} to
       FILE and exits.
 
@@ -460,6 +463,8 @@ def cmd_relay(a):
     st = {d: {"in": 0, "out": 0, "dup": 0, "swap": 0, "drop": 0} for d in ("up", "down")}
     held = {"up": None, "down": None}
     client = [None]
+    import random
+    rng = random.Random(a.seed)
 
     def send(d, data):
         if d == "up":
@@ -482,6 +487,9 @@ def cmd_relay(a):
         st[d]["in"] += 1
         n = st[d]["in"]
         if a.drop_fec and fec_chosen(data):
+            st[d]["drop"] += 1
+            return
+        if a.loss and rng.random() * 100 < a.loss:
             st[d]["drop"] += 1
             return
         if a.swap and n % a.swap == 0 and not held[d]:
@@ -926,6 +934,8 @@ def parser():
     s.add_argument("--dup", type=int, default=0)
     s.add_argument("--swap", type=int, default=0)
     s.add_argument("--drop-fec", type=int, default=0)
+    s.add_argument("--loss", type=float, default=0)
+    s.add_argument("--seed", type=int, default=1)
     s.add_argument("--secs", type=float, default=120)
     s = sub.add_parser("dns")
     s.add_argument("--listen", required=True)

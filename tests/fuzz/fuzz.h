@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,6 +87,37 @@ static inline int fz_verbose(void)
 	if (v < 0)
 		v = getenv("SN_FUZZ_VERBOSE") && *getenv("SN_FUZZ_VERBOSE") == '1';
 	return v;
+}
+
+/* Split an input into records of len (2 bytes, big-endian) + bytes (the
+ * last cut at the input's end), at most max, each copied into a malloc()ed
+ * buffer of exactly its size (reads past it are ASan's to find); returns
+ * how many. fz_records_free() frees them. */
+static inline uint32_t fz_records(const uint8_t *data, size_t size, uint8_t **rec, uint32_t *len,
+				  uint32_t max)
+{
+	uint32_t n = 0;
+	size_t at = 0;
+
+	while (n < max && at + 2 <= size) {
+		uint32_t l = (uint32_t)data[at] << 8 | data[at + 1];
+
+		at += 2;
+		if (l > size - at)
+			l = (uint32_t)(size - at);
+		rec[n] = malloc(l ? l : 1);
+		FZ_SETUP(rec[n], "out of memory");
+		memcpy(rec[n], data + at, l);
+		len[n++] = l;
+		at += l;
+	}
+	return n;
+}
+
+static inline void fz_records_free(uint8_t **rec, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(rec[i]);
 }
 
 /* fuzz_node.c: a node built by hand (no loop, no TUN, no socket) for the

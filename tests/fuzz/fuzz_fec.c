@@ -113,25 +113,11 @@ static void round_trip(uint8_t *const *rec, const uint32_t *len, uint32_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *rec[MAX_REC];
-	uint32_t len[MAX_REC], n = 0;
-	size_t at = 0;
+	uint32_t len[MAX_REC], n = fz_records(data, size, rec, len, MAX_REC);
 
-	while (n < MAX_REC && at + 2 <= size) {
-		uint32_t l = (uint32_t)data[at] << 8 | data[at + 1];
-
-		at += 2;
-		if (l > size - at)
-			l = (uint32_t)(size - at);
-		rec[n] = malloc(l ? l : 1);
-		FZ_SETUP(rec[n], "out of memory");
-		memcpy(rec[n], data + at, l);
-		len[n++] = l;
-		at += l;
-	}
 	memset(mem, 0, sizeof(mem)); /* a group's buffer is zero past its len */
 	receiver(rec, len, n);
 	round_trip(rec, len, n);
-	for (uint32_t i = 0; i < n; i++)
-		free(rec[i]);
+	fz_records_free(rec, n);
 	return 0;
 }
