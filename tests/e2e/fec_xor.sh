@@ -80,10 +80,14 @@ done
 expect_eq "hub: drops since the start" "$(drops start.hub h)" none
 expect_eq "spoke A: drops since the start" "$(drops start.spoke-a a)" none
 expect_eq "spoke B: drops since the start" "$(drops start.spoke-b b)" none
-sctl hub status | grep -q '^  egress    fec_xor over raw_direct$' ||
-	fail "status: no egress line 'fec_xor over raw_direct': $(sctl hub status | grep egress)"
-sctl hub status | grep -q '^  plugin    fec_xor: groups .*recovered '"$UP"',' ||
-	fail "status: no plugin line with recovered $UP: $(sctl hub status | grep plugin)"
-sctl hub metrics | grep -q '^subnetra_plugin_fec_xor_recovered_total '"$UP"'$' ||
+# the outputs in variables: `sctl | grep -q` under pipefail fails when grep
+# stops reading early (SIGPIPE)
+st_text=$(sctl hub status)
+metrics=$(sctl hub metrics)
+grep -q '^  egress    fec_xor over raw_direct$' <<<"$st_text" ||
+	fail "status: no egress line 'fec_xor over raw_direct': $(grep egress <<<"$st_text")"
+grep -q '^  plugin    fec_xor: groups .*recovered '"$UP"',' <<<"$st_text" ||
+	fail "status: no plugin line with recovered $UP: $(grep plugin <<<"$st_text")"
+grep -q '^subnetra_plugin_fec_xor_recovered_total '"$UP"'$' <<<"$metrics" ||
 	fail "metrics: no subnetra_plugin_fec_xor_recovered_total $UP"
 pass "4 MB intact; recovered = frames dropped ($UP up, $DOWN down), nothing unrecoverable, no drop"
