@@ -2,7 +2,8 @@
 # sn-delayrelay (tests/tools/delayrelay/), the delay of bench/impaired.sh,
 # on the star's underlay: the relay in spoke A's namespace on 127.0.0.1,
 # a sink echoing at the hub's underlay address 172.31.2.1, over the veth.
-# 1. Two clients through one relay, 10 ms each way: every datagram arrives
+# 1. Two clients through one relay, 10 ms each way, the relay's sockets on
+#    the ports of --bind (the sink takes nothing else): every datagram arrives
 #    once, byte for byte, each client gets exactly its own echoes back, the
 #    one-way delay is at least 10 ms (median within 2.5 ms of it), the
 #    round trip at least 20 ms; the relay's counters equal what was sent.
@@ -48,9 +49,17 @@ one_way() {
 	cat "$T/r$n.json" "$T/s$n.json"
 }
 
-echo "== 1. two clients, 10 ms each way, echoed"
+echo "== 1. two clients, 10 ms each way, echoed; their sockets on ports 7100 and 7101"
+nsx "$NS_HUB" nft -f - <<'NFT' || skip "nftables is not available here"
+table ip dr_test {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 7001 udp sport != 7100-7101 counter drop
+	}
+}
+NFT
 sink s1 --echo
-relay r1 --delay-ms 10
+relay r1 --delay-ms 10 --bind 0.0.0.0:7100
 blast --stream 1 --size 1400 --rate 2000 --secs 2 --echo --out "$T/b1.json" &
 b1=$!
 blast --stream 2 --size 60 --rate 500 --secs 2 --echo --out "$T/b2.json" ||
@@ -83,6 +92,8 @@ for d in up down; do
 		"$(val r1 $d.ring_full) $(val r1 $d.too_big) $(val r1 $d.send_error) $(val r1 $d.no_client) $(val r1 $d.queued)" \
 		"0 0 0 0 0"
 done
+
+nsx "$NS_HUB" nft delete table ip dr_test
 
 echo "== 2. a ring of 64 slots, 50 ms, 2000 datagrams at once"
 one_way 2 "--delay-ms 50 --ring 64" --count 2000 --size 1000

@@ -73,7 +73,8 @@ enum dr_ctr {
 struct dr_opts {
 	struct sockaddr_in listen;  /* where clients send */
 	struct sockaddr_in to;      /* the target */
-	struct sockaddr_in bind;    /* local address of the per-client sockets (port 0) */
+	struct sockaddr_in bind;    /* local address of the per-client sockets; a port P:
+				     * client i's is P + i (0: the kernel's choice) */
 	uint64_t delay_ns;          /* added in each direction */
 	uint64_t jitter_ns;         /* plus uniform [0, jitter], order kept */
 	uint64_t slack_ns;          /* a batch leaves when its oldest is this late */

@@ -4,14 +4,16 @@
  *
  *   sn-delayrelay relay --listen ADDR:PORT --to ADDR:PORT [--delay-ms D]
  *                 [--jitter-ms J] [--reorder N] [--slack-us U] [--ring SLOTS]
- *                 [--clients N] [--bind ADDR] [--secs S] [--ready FILE] [--stats FILE]
+ *                 [--clients N] [--bind ADDR[:PORT]] [--secs S] [--ready FILE] [--stats FILE]
  *       Datagrams from each client to LISTEN go to TO from a socket of the
  *       client's own, the replies back to the client; each direction waits
  *       D ms (default 10; + uniform [0, J] ms, order kept; every N-th
  *       datagram swapped with the next, when the next comes before the
  *       N-th left). A batch leaves once its oldest
  *       datagram is U us late (default 200): never early, at most U us plus
- *       the scheduler's latency late. SLOTS per direction (default 8192, of
+ *       the scheduler's latency late. --bind: the local address of the
+ *       clients' sockets, client i's port PORT + i (so a firewall can tell
+ *       the relay's traffic apart). SLOTS per direction (default 8192, of
  *       2 KiB; a full ring drops and counts). On SIGTERM/SIGINT or after S
  *       seconds, writes {"up": {...}, "down": {...}, "clients": N} to FILE
  *       (stdout by default): the counters of delayrelay.h, late_max_us and

@@ -93,6 +93,7 @@ void dr_relay_close(struct dr_relay *rl)
 /* the client index of addr, a new one (with its socket) if it is new; -1: table full */
 static int client_of(struct dr_relay *rl, const struct sockaddr_in *a)
 {
+	struct sockaddr_in local = rl->opt.bind;
 	struct dr_client *c;
 	uint32_t i;
 
@@ -102,9 +103,11 @@ static int client_of(struct dr_relay *rl, const struct sockaddr_in *a)
 			return (int)i;
 	if (rl->nclients >= rl->opt.max_clients)
 		return -1;
+	if (local.sin_port) /* client i: port + i */
+		local.sin_port = htons((uint16_t)(ntohs(local.sin_port) + rl->nclients));
 	c = &rl->client[rl->nclients];
 	c->addr = *a;
-	c->fd = dr_udp_socket(&rl->opt.bind, BUFSIZE);
+	c->fd = dr_udp_socket(&local, BUFSIZE);
 	if (c->fd < 0)
 		return -1;
 	if (connect(c->fd, (const struct sockaddr *)&rl->opt.to, sizeof(rl->opt.to)) < 0 ||
