@@ -2,7 +2,8 @@
 # bench/impaired.sh — the egresses on an impaired star: random loss and 20 ms of round trip.
 #
 # Usage: bench/impaired.sh [-n ROUNDS] [--only "LIST"] [--loss "0 1 3 5"] [--delay-ms MS]
-#                          [--loss-links "s2"] [--relay-rt P] [--duration S] [--no-build] [-o OUTDIR]
+#                          [--loss-links "s2"] [--relay-rt P] [--duration S] [--cc NAME]
+#                          [--no-build] [-o OUTDIR]
 #        bench/impaired.sh --relay-ceiling [-o OUTDIR]     the delay relay's own ceiling
 #   -n ROUNDS       rounds, the variants interleaved in each (default 3)
 #   --only LIST     variants to run (default all): raw_direct fec_xor-k4 fec_xor-k10 kcp_arq
@@ -18,6 +19,8 @@
 #                   does not wait for a CPU: at real-time priority the relays keep their delay
 #                   and lose nothing on the loaded 2-core machine (they still take their CPU)
 #   --duration S    seconds per TCP and per UDP test (default 10)
+#   --cc NAME       the TCP test's congestion control (iperf3 -C; default the system's, which
+#                   machine.txt and every JSON line name: loss-based cubic and BBR differ most)
 #   --no-build      use $SN_BUILD as it is (default: configure Release + build if needed)
 #   -o OUTDIR       results directory (default bench/results/impaired-<date-time>)
 #
@@ -52,7 +55,7 @@ export SN_BUILD=${SN_BUILD:-$REPO/build-bench}
 . "$HARNESS/lib.sh"
 
 ALL="raw_direct fec_xor-k4 fec_xor-k10 kcp_arq wireguard-go"
-N=3 ONLY=$ALL LOSS="0 1 3 5" DELAY=5 LOSS_LINKS="s2" DUR=10 BUILD=1 OUT="" CEILING=0 RELAY_RT=10
+N=3 ONLY=$ALL LOSS="0 1 3 5" DELAY=5 LOSS_LINKS="s2" DUR=10 BUILD=1 OUT="" CEILING=0 RELAY_RT=10 CC=""
 while [ $# -gt 0 ]; do
   case $1 in
     -n) N=$2; shift 2 ;;
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --loss-links) LOSS_LINKS=$2; shift 2 ;;
     --relay-rt) RELAY_RT=$2; [ "$RELAY_RT" != 0 ] || RELAY_RT=""; shift 2 ;;
     --duration) DUR=$2; shift 2 ;;
+    --cc) CC=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --relay-ceiling) CEILING=1; shift ;;
     -o) OUT=$2; shift 2 ;;
@@ -138,7 +142,7 @@ relays_up() {
   for s in s2 s3; do
     rm -f "$dir/relay-$s.ready"
     ip netns exec "$(spoke_ns $s)" ${RELAY_RT:+chrt -f "$RELAY_RT"} "$DR" relay --listen 127.0.0.1:$RELAY_PORT \
-      --to "$(hub_ul $s):$PORT" --bind 0.0.0.0:$RELAY_UP --clients 1 --delay-ms "$DELAY" \
+      --to "$(hub_ul $s):$PORT" --bind 0.0.0.0:$RELAY_UP --clients "${RELAY_CLIENTS:-1}" --delay-ms "$DELAY" \
       --ready "$dir/relay-$s.ready" \
       --stats "$dir/relay-$s.json" </dev/null >"$dir/relay-$s.log" 2>&1 9>&- &
     RELAY_PIDS+=($!)
@@ -269,11 +273,15 @@ measure() {
   sleep 1
   read -r -a l0 <<<"$(loss_counts)"
   timeout 30 ip netns exec $NS_S2 ping -n -c 500 -i 0.01 -W 1 $OV_S3 >"$p.ping" 2>&1
-  timeout $((DUR + 20)) ip netns exec $NS_S2 iperf3 -c $OV_S3 -u -b 10M -l 1000 -t "$DUR" -J \
-    >"$p.udp.json" 2>"$p.udp.err"
+  # twice at most: iperf3 3.12 waits forever when its first UDP datagram or the answer is lost
+  for _ in 1 2; do
+    timeout $((DUR + 20)) ip netns exec $NS_S2 iperf3 -c $OV_S3 -u -b 10M -l 1000 -t "$DUR" -J \
+      >"$p.udp.json" 2>"$p.udp.err" && break
+    log "  the UDP test failed ($(grep -o '"error":.*' "$p.udp.json" | head -1)); again"
+  done
   sleep 1
   c0=$(cpu_of "$PIDFILE") rc0=$(cpu_of "$dir/relay.pids")
-  timeout $((DUR + 20)) ip netns exec $NS_S2 iperf3 -c $OV_S3 -t "$DUR" -J \
+  timeout $((DUR + 20)) ip netns exec $NS_S2 iperf3 -c $OV_S3 -t "$DUR" ${CC:+-C "$CC"} -J \
     >"$p.tcp.json" 2>"$p.tcp.err"
   c1=$(cpu_of "$PIDFILE") rc1=$(cpu_of "$dir/relay.pids")
   read -r -a l1 <<<"$(loss_counts)"
@@ -317,7 +325,7 @@ ceiling() {
   local dir=$OUT/ceiling rate sp c0 c1
   mkdir -p "$dir"
   star_up
-  relays_up "$dir"
+  RELAY_CLIENTS=3 relays_up "$dir"   # each blast is a client of its own
   for rate in 44643 89286 0; do
     rm -f "$dir/sink.ready"
     ip netns exec $NS_HUB "$DR" sink --listen $UL_HUB2:$PORT --secs 30 --idle 2 \
@@ -353,7 +361,7 @@ EOF
   echo "repo: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) ($(git -C "$REPO" status --porcelain 2>/dev/null | wc -l) changed files)"
   echo "build: $SN_BUILD; plugins: $(cd "$SN_BUILD/plugins" && ls egress_*.so 2>/dev/null | tr '\n' ' ')"
   echo "wireguard-go: $(wireguard-go --version 2>&1 | head -1)"
-  echo "rounds $N; variants $ONLY; loss $LOSS % on $LOSS_LINKS; delay ${DELAY} ms per link and direction; ${DUR} s per test; relays at SCHED_FIFO ${RELAY_RT:-off}"
+  echo "rounds $N; variants $ONLY; loss $LOSS % on $LOSS_LINKS; delay ${DELAY} ms per link and direction; ${DUR} s per test; relays at SCHED_FIFO ${RELAY_RT:-off}; TCP congestion control ${CC:-$(sysctl -n net.ipv4.tcp_congestion_control) (the system default)}"
   echo "SN_FEC_XOR_OPTS=${SN_FEC_XOR_OPTS:-} SN_KCP_ARQ_OPTS=${SN_KCP_ARQ_OPTS:-} SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_CRYPTO=${SN_CRYPTO:-}"
 } >>"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2

@@ -73,21 +73,22 @@ def tcp_stats(doc):
     end = (doc or {}).get("end", {})
     rx, tx = end.get("sum_received", {}), end.get("sum_sent", {})
     if "bits_per_second" not in rx:
-        return None, None, None
-    return rx["bits_per_second"] / 1e6, tx.get("retransmits"), rx.get("bytes")
+        return None, None, None, None
+    return rx["bits_per_second"] / 1e6, tx.get("retransmits"), rx.get("bytes"), \
+        end.get("sender_tcp_congestion")
 
 
 def one(a):
     ploss, p50, p99 = ping_stats(a.one + ".ping")
     uloss, upkts, ulost = udp_stats(load(a.one + ".udp.json"))
-    mbps, retr, nbytes = tcp_stats(load(a.one + ".tcp.json"))
+    mbps, retr, nbytes, cc = tcp_stats(load(a.one + ".tcp.json"))
     cpu = a.cpu_ticks / a.clk
     gbit = nbytes * 8 / 1e9 if nbytes else None
     allp, dropped = a.underlay
     r = {
         "variant": a.variant, "round": a.round, "loss_pct": a.loss,
         "loss_links": a.loss_links, "delay_ms_per_link": a.delay_ms,
-        "tcp_mbps": mbps, "tcp_retrans": retr, "tcp_gbit_moved": gbit,
+        "tcp_mbps": mbps, "tcp_retrans": retr, "tcp_gbit_moved": gbit, "tcp_cc": cc,
         "udp_loss_pct": uloss, "udp_packets": upkts, "udp_lost": ulost,
         "ping_loss_pct": ploss, "ping_p50_ms": p50, "ping_p99_ms": p99,
         "cpu_s": cpu, "cpu_s_per_gbit": cpu / gbit if gbit else None,
@@ -145,6 +146,9 @@ def table(a):
     print()
     print("[x.xx]: the ratio to raw_direct at the same loss. "
           "Loss: datagrams dropped on the lossy links' underlay, each direction.")
+    ccs = sorted({r["tcp_cc"] for r in rows if r.get("tcp_cc")})
+    if ccs:
+        print("TCP congestion control (iperf3's sender): " + ", ".join(ccs) + ".")
     if bad:
         print("\nWARNING: idle RTT below 4 x the per-link delay (relay not in the path?) in: "
               + ", ".join(sorted(bad)))
