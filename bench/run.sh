@@ -149,15 +149,7 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
 } >>"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
-wait_star_free() {   # up to 10 minutes for someone else's star to go away
-  local i
-  for i in $(seq 120); do
-    ip netns list | grep -qE '^sn-(hub|s2|s3)( |$)' || return 0
-    [ "$i" = 1 ] && log "the harness's namespaces exist (another run?): waiting"
-    sleep 5
-  done
-  return 1
-}
+. "$BENCH/star_free.sh"   # wait_star_free
 
 FAILS=0
 one() {   # ROUND IMPL — one run-bench.sh run; a failed run is retried once
