@@ -77,9 +77,10 @@ for n in h a b; do
 	expect_eq "$n: bad frames" "$(fec $n bad_frames)" 0
 	[ "$(fec $n parities_sent)" -gt 0 ] || fail "$n sent no parity"
 done
-expect_eq "hub: drops since the start" "$(drops start.hub h)" none
-expect_eq "spoke A: drops since the start" "$(drops start.spoke-a a)" none
-expect_eq "spoke B: drops since the start" "$(drops start.spoke-b b)" none
+# congestion's drops (tun_queue, aqm) are allowed in a bulk transfer; no other
+expect_eq "hub: drops since the start (but congestion's)" "$(faults start.hub h)" none
+expect_eq "spoke A: drops since the start (but congestion's)" "$(faults start.spoke-a a)" none
+expect_eq "spoke B: drops since the start (but congestion's)" "$(faults start.spoke-b b)" none
 # the outputs in variables: `sctl | grep -q` under pipefail fails when grep
 # stops reading early (SIGPIPE)
 st_text=$(sctl hub status)
