@@ -142,7 +142,7 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
     esac
   done
   echo "rounds: $N x ($ONLY)${PEERS:+, $M x ($PEERS)}; ${DUR}s per test; OV_MTU ${OV_MTU:-1400}"
-  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-}"
+  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-} SN_TRACE=${SN_TRACE:-}"
   [ -z "$BASE" ] || echo "base: $BASE = $(git -C "$REPO" rev-parse --short "$BASE") (subnetra-base)"
   CRYPTO_IN_USE=$(crypto_in_use)
   echo "crypto: ${SN_CRYPTO:-the default} ($CRYPTO_IN_USE)"

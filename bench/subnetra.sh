@@ -29,6 +29,12 @@
 #                      (default: none written, the daemon's default CoDel 5 ms / 100 ms)
 #   SN_CRYPTO          plugins.crypto of all three nodes, e.g. chacha (default: unset, the
 #                      daemon's default)
+#   SN_TRACE           1: also trace where the ping waits (bench/trace_report.py reads it): tcpdump
+#                      of the ping's packets (ICMP on each TUN, the 148-byte datagrams that carry
+#                      it on each underlay link) and bench/trace_sample.py (schedstat of the
+#                      daemons' threads, their sockets' queues, the TUN drops); saved in
+#                      SN_KEEP_LOGS/trace on `down`. Costs a packet tap per link: compare
+#                      throughput only between runs with the same SN_TRACE.
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 set -euo pipefail
@@ -169,14 +175,45 @@ up() {
   sn_wait_ping $NS_S2 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S3 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s3 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S2 $OV_S3 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach s3 over subnetra"; }
+  [ "${SN_TRACE:-}" != 1 ] || trace_start
+}
+
+# The ping's packets only: ICMP on the TUN devices, and on the underlay the datagrams of an
+# 84-byte inner packet (IP length 84 + 36 of header and tag + 8 UDP + 20 IP = 148): a TCP
+# segment or ACK has another size. Nanosecond timestamps; -U so that a stop loses nothing.
+TRACE_POINTS="s2:$IFNAME:icmp s2:sn-u:udp hub:sn-hs2:udp hub:sn-hs3:udp s3:sn-u:udp s3:$IFNAME:icmp"
+trace_start() {
+  local pt n dev kind f
+  mkdir -p "$ST/trace"
+  for pt in $TRACE_POINTS; do
+    IFS=: read -r n dev kind <<<"$pt"
+    f="icmp"; [ "$kind" = udp ] && f="udp and ip[2:2] == 148"
+    ip netns exec "$(node_ns $n)" tcpdump -i "$dev" -s 96 -U -n -B 4096 \
+      --time-stamp-precision=nano -w "$ST/trace/$n-$dev.pcap" "$f" >"$ST/trace/$n-$dev.log" 2>&1 &
+    echo $! >>"$ST/trace/pids"
+  done
+  /usr/bin/python3 "$REPO/bench/trace_sample.py" "$ST" "$BUILD/subnetra" "$ST/trace/samples.jsonl" \
+    >"$ST/trace/sampler.log" 2>&1 &
+  echo $! >>"$ST/trace/pids"
+  sleep 1   # tcpdump opens its socket
+}
+
+trace_stop() {   # KEEP_DIR
+  local p
+  [ -f "$ST/trace/pids" ] || return 0
+  while read -r p; do kill -INT "$p" 2>/dev/null || true; done <"$ST/trace/pids"
+  sleep 1
+  while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$ST/trace/pids"
+  [ -z "$1" ] || cp -r "$ST/trace" "$1/"
 }
 
 down() {
   # keep the daemons' logs next to the last run's results if asked (run.sh does)
   # (and each node's `subnetra status`: counters and drops by reason, while the daemons still run)
   local keep=${SN_KEEP_LOGS:-} n
+  [ -z "$keep" ] || mkdir -p "$keep"
+  trace_stop "$keep"
   if [ -n "$keep" ] && [ -d "$ST" ]; then
-    mkdir -p "$keep"
     for n in hub s2 s3; do
       [ -S "$ST/$n.sock" ] || continue
       timeout 5 "$BUILD/subnetra" -s "$ST/$n.sock" status >"$keep/$n.status" 2>&1 || true

@@ -229,6 +229,8 @@ static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, 
 	const struct sn_config *c = n->cfg;
 	uint64_t sojourn = now > p->time_ns ? now - p->time_ns : 0;
 
+	if (p->time_ns)
+		sn_sojourn_add(&n->sojourn, sojourn);
 	if (!c->aqm_on || !p->time_ns ||
 	    sn_aqm_check(&n->aqm, sojourn, now, c->aqm_target_us * 1000ull,
 			 c->aqm_interval_us * 1000ull) == SN_AQM_PASS)

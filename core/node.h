@@ -28,6 +28,7 @@
 #include "resolve.h"
 #include "routes.h"
 #include "seal.h"
+#include "sojourn.h"
 #include "verify.h"
 
 /* SN_BATCH (subnetra/packet.h): packets per wake-up per file descriptor */
@@ -140,6 +141,7 @@ struct sn_node {
 	struct sn_resolver resolver; /* endpoint names looked up again (resolve.h) */
 
 	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
+	struct sn_sojourn sojourn; /* how long it waited (sojourn.h) */
 
 	/* offloads (docs/plugin-sdk.md, "Offloads"), set at start */
 	uint32_t tun_offload;      /* SN_TUN_OFFLOAD_* of the TUN device (0: none) */
