@@ -27,14 +27,17 @@
 #                      (default: the plugin's: offloads on, the queue length following the traffic)
 #   SN_AQM             the aqm value of every node, e.g. "off" or "{ target_ms: 1, interval_ms: 20 }"
 #                      (default: none written, the daemon's default CoDel 5 ms / 100 ms)
+#   SN_SLICE_US        node.slice_us of every node, e.g. 0 for the kernel's own time slice
+#                      (default: none written, the daemon's default)
 #   SN_CRYPTO          plugins.crypto of all three nodes, e.g. chacha (default: unset, the
 #                      daemon's default)
 #   SN_TRACE           1: also trace where the ping waits (bench/trace_report.py reads it): tcpdump
-#                      of the ping's packets (ICMP on each TUN, the 148-byte datagrams that carry
-#                      it on each underlay link) and bench/trace_sample.py (schedstat of the
-#                      daemons' threads, their sockets' queues, the TUN drops); saved in
-#                      SN_KEEP_LOGS/trace on `down`. Costs a packet tap per link: compare
-#                      throughput only between runs with the same SN_TRACE.
+#                      of the ICMP on s2's and s3's TUN (each way's one-way delay), each daemon's
+#                      SUBNETRA_PING_TRACE notes (when each echo arrived and was handled), and
+#                      bench/trace_sample.py (schedstat of the daemons' threads, their sockets'
+#                      queues, the TUN drops, the sojourn histograms); saved in
+#                      SN_KEEP_LOGS/trace on `down`. A packet tap costs a little on each TUN:
+#                      compare throughput only between runs with the same SN_TRACE.
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 set -euo pipefail
@@ -65,6 +68,7 @@ plugins_block() {
 }
 
 aqm_line() { [ -z "${SN_AQM:-}" ] || echo "aqm: $SN_AQM"; }
+slice_line() { [ -z "${SN_SLICE_US:-}" ] || echo "  slice_us: $SN_SLICE_US"; }
 
 write_hub() {
   cat >"$ST/hub.yaml" <<EOF
@@ -75,6 +79,7 @@ node:
   private_key_file: $ST/hub.key
   listen: "0.0.0.0:$PORT"
   state_dir: $ST/state/hub
+$(slice_line)
 
 overlay:
   subnet: 10.0.0.0/$OV_PREFIX
@@ -111,6 +116,7 @@ node:
   role: spoke
   private_key_file: $ST/$n.key
   state_dir: $ST/state/$n
+$(slice_line)
 
 overlay:
   subnet: 10.0.0.0/$OV_PREFIX
@@ -154,7 +160,9 @@ up() {
   write_spoke s3 3 $OV_S3 $UL_HUB3
 
   # shellcheck disable=SC2086
+  [ "${SN_TRACE:-}" != 1 ] || mkdir -p "$ST/trace"
   for n in hub s2 s3; do
+    [ "${SN_TRACE:-}" != 1 ] || export SUBNETRA_PING_TRACE=$ST/trace/$n.ping
     sn_spawn "$ST" $n "$(node_ns $n)" "$BUILD/subnetrad" -c "$ST/$n.yaml" \
       --plugin-dir "$BUILD/plugins" ${SN_DAEMON_ARGS:-}
     [ $n = hub ] && sleep 0.3   # the hub first, so the spokes' first datagrams find it
@@ -178,18 +186,16 @@ up() {
   [ "${SN_TRACE:-}" != 1 ] || trace_start
 }
 
-# The ping's packets only: ICMP on the TUN devices, and on the underlay the datagrams of an
-# 84-byte inner packet (IP length 84 + 36 of header and tag + 8 UDP + 20 IP = 148): a TCP
-# segment or ACK has another size. Nanosecond timestamps; -U so that a stop loses nothing.
-TRACE_POINTS="s2:$IFNAME:icmp s2:sn-u:udp hub:sn-hs2:udp hub:sn-hs3:udp s3:sn-u:udp s3:$IFNAME:icmp"
+# The ping's packets at both ends: ICMP on the TUN devices of s2 and s3, nanosecond timestamps,
+# -U so that a stop loses nothing. (Not on the underlay: with UDP GSO a ping's datagram may be
+# the short last segment of a super-datagram, which a capture filter cannot pick out.)
+TRACE_POINTS="s2 s3"
 trace_start() {
-  local pt n dev kind f
+  local n
   mkdir -p "$ST/trace"
-  for pt in $TRACE_POINTS; do
-    IFS=: read -r n dev kind <<<"$pt"
-    f="icmp"; [ "$kind" = udp ] && f="udp and ip[2:2] == 148"
-    ip netns exec "$(node_ns $n)" tcpdump -i "$dev" -s 96 -U -n -B 4096 \
-      --time-stamp-precision=nano -w "$ST/trace/$n-$dev.pcap" "$f" >"$ST/trace/$n-$dev.log" 2>&1 &
+  for n in $TRACE_POINTS; do
+    ip netns exec "$(node_ns $n)" tcpdump -i $IFNAME -s 96 -U -n -B 4096 \
+      --time-stamp-precision=nano -w "$ST/trace/$n-$IFNAME.pcap" icmp >"$ST/trace/$n.log" 2>&1 &
     echo $! >>"$ST/trace/pids"
   done
   /usr/bin/python3 "$REPO/bench/trace_sample.py" "$ST" "$BUILD/subnetra" "$ST/trace/samples.jsonl" \
@@ -199,8 +205,11 @@ trace_start() {
 }
 
 trace_stop() {   # KEEP_DIR
-  local p
+  local p n
   [ -f "$ST/trace/pids" ] || return 0
+  for n in hub s2 s3; do   # the kernel's queue in front of each TUN: does it ever hold packets?
+    ip netns exec "$(node_ns $n)" tc -s qdisc show dev $IFNAME >"$ST/trace/$n.qdisc" 2>&1 || true
+  done
   while read -r p; do kill -INT "$p" 2>/dev/null || true; done <"$ST/trace/pids"
   sleep 1
   while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$ST/trace/pids"
@@ -221,6 +230,8 @@ down() {
     done
   fi
   sn_kill_all "$ST"
+  # the daemons write their SUBNETRA_PING_TRACE notes as they exit
+  [ -z "$keep" ] || [ ! -d "$keep/trace" ] || cp "$ST"/trace/*.ping "$keep/trace/" 2>/dev/null || true
   # logs after the daemons exited, so that shutdown messages are in them
   [ -z "$keep" ] || cp "$ST"/*.log "$ST"/*.yaml "$keep"/ 2>/dev/null || true
   rm -rf "$ST"

@@ -1,48 +1,26 @@
 #!/usr/bin/env python3
-"""bench/trace_report.py - where the ping under TCP load waits, hop by hop (SN_TRACE=1 runs).
+"""bench/trace_report.py - where the ping under TCP load waits (SN_TRACE=1 runs of bench/subnetra.sh).
 
 Usage: trace_report.py TRACE_DIR [...]      (each SN_KEEP_LOGS/trace of bench/subnetra.sh)
 
-The ping_load phase's echo requests (the last ping process's ICMP id at s2's TUN) are followed
-through the twelve capture points of bench/subnetra.sh's trace (TUN and underlay of each node,
-both ways), matched hop by hop in order (the links keep it); a ping whose chain does not end at
-the same ICMP sequence number is left out (a drop on the way). Per hop: median / p90 / p99 /
-max in ms. Then, from trace_sample.py's samples in the same window: each daemon's share of the
-time its threads ran and waited runnable for a CPU, its UDP sockets' queued bytes, the TUN
-device's drops, and the underlay sojourn (core/sojourn.h) of the window.
-With several directories, the hop table has one column per run and the figures side by side.
+The ping_load phase's echoes (the last ping process's ICMP id) at s2's and s3's TUN devices give
+each way's one-way delay: the request s2 -> hub -> s3 (behind the TCP data), s3's kernel, the
+reply s3 -> hub -> s2 (with the ACKs); median / p90 / p99 / max in ms. Then, from
+trace_sample.py's samples in the same window: each daemon's share of a core it ran and the share
+it was runnable but waiting for a CPU (schedstat), its UDP sockets' queued bytes, the TUN
+device's drops, and the underlay sojourn of the window (the difference of the status histograms
+at the phase's start and end, core/sojourn.h; each figure a bucket's lower bound).
 """
 import json
 import os
 import struct
 import sys
 
-POINTS = [  # name, file, kind, match
-    ("s2 tun out (request)", "s2-subnetra0", "icmp", 8),
-    ("s2 underlay out", "s2-sn-u", "src", "172.31.2.2"),
-    ("hub in from s2", "hub-sn-hs2", "src", "172.31.2.2"),
-    ("hub out to s3", "hub-sn-hs3", "dst", "172.31.3.2"),
-    ("s3 underlay in", "s3-sn-u", "dst", "172.31.3.2"),
-    ("s3 tun in (request)", "s3-subnetra0", "icmp", 8),
-    ("s3 tun out (reply)", "s3-subnetra0", "icmp", 0),
-    ("s3 underlay out", "s3-sn-u", "src", "172.31.3.2"),
-    ("hub in from s3", "hub-sn-hs3", "src", "172.31.3.2"),
-    ("hub out to s2", "hub-sn-hs2", "dst", "172.31.2.2"),
-    ("s2 underlay in", "s2-sn-u", "dst", "172.31.2.2"),
-    ("s2 tun in (reply)", "s2-subnetra0", "icmp", 0),
-]
-HOPS = [
-    "s2: TUN queue + daemon (read, seal, send)",
-    "link s2->hub",
-    "hub: backlog + socket + daemon (open, seal, send)",
-    "link hub->s3",
-    "s3: backlog + socket + daemon (open, write TUN)",
-    "s3: kernel echo",
-    "s3: TUN queue + daemon (read, seal, send)",
-    "link s3->hub",
-    "hub: backlog + socket + daemon",
-    "link hub->s2",
-    "s2: backlog + socket + daemon (open, write TUN)",
+WAYS = [
+    "request: s2 TUN -> s3 TUN (s2 daemon, hub, s3 daemon)",
+    "s3 kernel: request in -> reply out",
+    "reply: s3 TUN -> s2 TUN (s3 daemon, hub, s2 daemon)",
+    "round trip at s2's TUN",
 ]
 
 
@@ -65,54 +43,83 @@ def pcap(path):
     return out
 
 
-def ip4(b):
-    return ".".join(str(x) for x in b)
-
-
-def point(caps, kind, match):
-    out = []
-    for t, p in caps:
-        if len(p) < 28:
-            continue
-        if kind == "icmp":
-            ihl = (p[0] & 15) * 4
-            if p[9] == 1 and p[ihl] == match:
-                out.append((t, struct.unpack(">HH", p[ihl + 4:ihl + 8])))
-        elif ip4(p[12:16] if kind == "src" else p[16:20]) == match:
-            out.append((t, None))
+def echoes(path, kind):
+    """{(ICMP id, seq): time} of the echo requests (kind 8) or replies (0) in a TUN capture"""
+    out = {}
+    for t, p in pcap(path):
+        ihl = (p[0] & 15) * 4 if p else 0
+        if len(p) >= ihl + 8 and p[9] == 1 and p[ihl] == kind:
+            out.setdefault(struct.unpack(">HH", p[ihl + 4:ihl + 8]), t)
     return out
 
 
 def follow(trace):
-    caps = {}
-    for _, f, _, _ in POINTS:
-        if f not in caps:
-            caps[f] = pcap(os.path.join(trace, f + ".pcap"))
-    pts = [point(caps[f], k, m) for _, f, k, m in POINTS]
-    req = pts[0]
+    """one-way delays [request, echo, reply, rtt] of the last ping process's echoes"""
+    s2, s3 = (os.path.join(trace, n + "-subnetra0.pcap") for n in ("s2", "s3"))
+    req, rep = echoes(s2, 8), echoes(s2, 0)
+    at3, out3 = echoes(s3, 8), echoes(s3, 0)
     if not req:
-        return None, 0, None
-    pid = req[-1][1][0]
-    start = [t for t, (i, _) in req if i == pid][0]
-    chains = [[(t, seq)] for t, (i, seq) in req if i == pid]
-    for k in range(1, len(POINTS)):
-        later = [x for x in pts[k] if x[0] >= start - 0.001]
-        j = 0
-        for c in chains:
-            if c is None or len(c) < k:
-                continue
-            t = c[-1][0]
-            while j < len(later) and later[j][0] < t:
-                j += 1
-            if j < len(later) and later[j][0] - t < 0.5:
-                c.append(later[j])
-                j += 1
-    good = []
-    for c in chains:
-        if len(c) != len(POINTS) or c[5][1] != c[0][1] or c[6][1] != c[0][1] or c[11][1] != c[0][1]:
-            continue
-        good.append([c[k + 1][0] - c[k][0] for k in range(len(POINTS) - 1)] + [c[-1][0] - c[0][0]])
-    return good, len(chains), (start, chains[-1][0][0] + 0.05)
+        return None, 0, None, None
+    pid = max(req.items(), key=lambda kv: kv[1])[0][0]
+    keys = sorted((k for k in req if k[0] == pid), key=lambda k: req[k])
+    good = [[at3[k] - req[k], out3[k] - at3[k], rep[k] - out3[k], rep[k] - req[k]]
+            for k in keys if k in at3 and k in out3 and k in rep]
+    return good, len(keys), (req[keys[0]], req[keys[-1]] + 0.05), hops(trace, keys,
+                                                                       (req, at3, out3, rep))
+
+
+HOPS = [  # (name, (from point, to point)); points: see hops()
+    ("request: s2 TUN queue, until the s2 daemon read it", ("t0", "s2.tun")),
+    ("request: s2 daemon after the read, link, until queued at the hub", ("s2.tun", "hub.arr8")),
+    ("request: hub socket, until the hub took it", ("hub.arr8", "hub.got8")),
+    ("request: hub daemon after taking it, link, until queued at s3", ("hub.got8", "s3.arr8")),
+    ("request: s3 socket, until the s3 daemon took it", ("s3.arr8", "s3.got8")),
+    ("request: s3 daemon after taking it, until in s3's TUN", ("s3.got8", "t5")),
+    ("reply: s3 TUN queue, until the s3 daemon read it", ("t6", "s3.tun")),
+    ("reply: s3 daemon after the read, link, until queued at the hub", ("s3.tun", "hub.arr0")),
+    ("reply: hub socket, until the hub took it", ("hub.arr0", "hub.got0")),
+    ("reply: hub daemon after taking it, link, until queued at s2", ("hub.got0", "s2.arr0")),
+    ("reply: s2 socket, until the s2 daemon took it", ("s2.arr0", "s2.got0")),
+    ("reply: s2 daemon after taking it, until in s2's TUN", ("s2.got0", "t11")),
+]
+
+
+def notes(trace, role):
+    """{(type, id, seq): (tun|udp, arrival s, handled s)} of a daemon's SUBNETRA_PING_TRACE file"""
+    out = {}
+    try:
+        for line in open(os.path.join(trace, role + ".ping")):
+            src, typ, i, seq, arr, got = line.split()
+            out.setdefault((int(typ), int(i), int(seq)), (src, int(arr) / 1e9, int(got) / 1e9))
+    except OSError:
+        pass
+    return out
+
+
+def hops(trace, keys, ends):
+    """per hop, the delays of the pings every point of which is known"""
+    req, at3, out3, rep = ends
+    nt = {r: notes(trace, r) for r in ("s2", "hub", "s3")}
+    if not any(nt.values()):
+        return None
+    rows = [[] for _ in HOPS]
+    for k in keys:
+        r8, r0 = (8,) + k, (0,) + k
+        pt = {"t0": req.get(k), "t5": at3.get(k), "t6": out3.get(k), "t11": rep.get(k)}
+        for role in ("s2", "hub", "s3"):
+            for typ, key in ((8, r8), (0, r0)):
+                v = nt[role].get(key)
+                if not v:
+                    continue
+                if v[0] == "tun":
+                    pt[f"{role}.tun"] = v[2]
+                else:
+                    pt[f"{role}.arr{typ}"] = v[1] or None
+                    pt[f"{role}.got{typ}"] = v[2]
+        for i, (_, (a, b)) in enumerate(HOPS):
+            if pt.get(a) and pt.get(b):
+                rows[i].append(pt[b] - pt[a])
+    return rows
 
 
 def q(v, p):
@@ -121,6 +128,8 @@ def q(v, p):
 
 
 def fmt(v):
+    if not v:
+        return "-"
     return f"{q(v, .5) * 1e3:.2f} / {q(v, .9) * 1e3:.2f} / {q(v, .99) * 1e3:.2f} / {max(v) * 1e3:.2f}"
 
 
@@ -167,44 +176,50 @@ def node_figs(recs, role):
         return {}
     a, b = rs[0]["nodes"][role], rs[-1]["nodes"][role]
     wall = (rs[-1]["t"] - rs[0]["t"]) * 1e9
-    run = wait = 0
+    run = wait = slices = 0
     for tid, v in b["threads"].items():
         if tid in a["threads"]:
             run += v[0] - a["threads"][tid][0]
             wait += v[1] - a["threads"][tid][1]
+            slices += v[2] - a["threads"][tid][2]
     rx = [max((u[2] for u in r["nodes"][role]["udp"]), default=0) for r in rs]
     tx = [max((u[1] for u in r["nodes"][role]["udp"]), default=0) for r in rs]
     dr = None
     if a["tun_dropped"] is not None and b["tun_dropped"] is not None:
         dr = b["tun_dropped"] - a["tun_dropped"]
-    return {"cpu": run / wall, "runq_wait": wait / wall, "rxq_mean_kib": sum(rx) / len(rx) / 1024,
+    return {"cpu": run / wall, "runq_wait": wait / wall, "wait_per_slice": wait / max(slices, 1) / 1e6, "rxq_mean_kib": sum(rx) / len(rx) / 1024,
             "rxq_max_kib": max(rx) / 1024, "txq_max_kib": max(tx) / 1024, "tun_dropped": dr,
             "samples": len(rs)}
 
 
 def report(trace):
-    good, total, win = follow(trace)
+    good, total, win, rows = follow(trace)
     print(f"## {trace}\n")
     if good is None:
         print("no ping in the trace\n")
         return
-    print(f"{len(good)} of {total} pings followed through all 12 points; per hop median / p90 / "
-          f"p99 / max, ms\n")
-    print("| hop | ms |\n|---|---|")
-    for k, h in enumerate(HOPS + ["round trip"]):
+    print(f"{len(good)} of {total} pings answered; median / p90 / p99 / max, ms\n")
+    print("| way | ms |\n|---|---|")
+    for k, h in enumerate(WAYS):
         print(f"| {h} | {fmt([g[k] for g in good])} |")
+    if rows:
+        print("\nHop by hop (the daemons' SUBNETRA_PING_TRACE notes and the TUN captures share "
+              "CLOCK_REALTIME):\n")
+        print("| hop | pings | ms |\n|---|---|---|")
+        for (h, _), v in zip(HOPS, rows):
+            print(f"| {h} | {len(v)} | {fmt(v)} |")
     recs, stats = samples(trace, win)
-    print("\n| node | CPU (share of a core) | runnable, waiting for a CPU | UDP rx queue mean / max "
+    print("\n| node | CPU (share of a core) | runnable, waiting for a CPU | wait per wake-up, ms | UDP rx queue mean / max "
           "KiB | UDP tx queue max KiB | TUN tx_dropped | underlay sojourn p50 / p90 / p99 |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for role in ("s2", "hub", "s3"):
         f = node_figs(recs, role)
         s = sojourn_delta((stats.get("start") or {}).get(role), (stats.get("end") or {}).get(role))
         sj = " / ".join(s.get(k, "-") for k in ("p50", "p90", "p99")) if s else "-"
         if not f:
-            print(f"| {role} | - | - | - | - | - | {sj} |")
+            print(f"| {role} | - | - | - | - | - | - | {sj} |")
             continue
-        print(f"| {role} | {f['cpu']:.2f} | {f['runq_wait']:.2f} | {f['rxq_mean_kib']:.0f} / "
+        print(f"| {role} | {f['cpu']:.2f} | {f['runq_wait']:.2f} | {f['wait_per_slice']:.3f} | {f['rxq_mean_kib']:.0f} / "
               f"{f['rxq_max_kib']:.0f} | {f['txq_max_kib']:.0f} | {f['tun_dropped']} | {sj} |")
     print()
 
