@@ -14,6 +14,10 @@
 #   --only "LIST"    run only these implementations each round (instead of subnetra wireguard-go)
 #   --tag TAG        tag Subnetra's runs (a variant, e.g. with SN_OS_LINUX_OPTS set; shown as
 #                    its own column subnetra[TAG], never merged with the untagged runs)
+#   --variant "TAG ENV=VAL;ENV=VAL"   (repeatable) also run Subnetra with these variables set,
+#                    tagged TAG, every round right after the --only list, so that variants are
+#                    interleaved in one session under one hold of the lock, e.g.
+#                    --variant "aqm1 SN_AQM={ target_ms: 1, interval_ms: 20 }"
 #   --base REV       also run Subnetra as of git revision REV every round, as the column
 #                    subnetra-base (bench/subnetra-base.sh): exported to OUTDIR/base/src and
 #                    built (Release) in OUTDIR/base/build, so a change is measured against
@@ -41,6 +45,7 @@ HSRC=$(cd "${SN_BENCH_HARNESS:-$REPO/../shared/bench}" 2>/dev/null && pwd) ||
 export SN_BUILD=${SN_BUILD:-$REPO/build-bench}
 
 N=3 M=1 PEERS="" DUR=10 BUILD=1 WAIT_BUILD=0 PROFILE=0 OUT="" ONLY="subnetra wireguard-go" TAG="" BASE=""
+VARIANTS=()
 while [ $# -gt 0 ]; do
   case $1 in
     -n) N=$2; shift 2 ;;
@@ -54,8 +59,9 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
+    --variant) VARIANTS+=("$2"); shift 2 ;;
     -o) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -142,7 +148,8 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
     esac
   done
   echo "rounds: $N x ($ONLY)${PEERS:+, $M x ($PEERS)}; ${DUR}s per test; OV_MTU ${OV_MTU:-1400}"
-  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-}"
+  echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-} SN_TRACE=${SN_TRACE:-} SN_SLICE_US=${SN_SLICE_US:-}"
+  for v in "${VARIANTS[@]}"; do echo "variant: $v"; done
   [ -z "$BASE" ] || echo "base: $BASE = $(git -C "$REPO" rev-parse --short "$BASE") (subnetra-base)"
   CRYPTO_IN_USE=$(crypto_in_use)
   echo "crypto: ${SN_CRYPTO:-the default} ($CRYPTO_IN_USE)"
@@ -152,15 +159,19 @@ cat "$OUT/machine.txt" >&2
 . "$BENCH/star_free.sh"   # wait_star_free
 
 FAILS=0
-one() {   # ROUND IMPL — one run-bench.sh run; a failed run is retried once
-  local r=$1 impl=$2 arg=$2 rc try tag=""
-  [ "$impl" = subnetra ] && { arg=$BENCH/subnetra.sh; tag=$TAG; }
+one() {   # ROUND IMPL [TAG ENVS] — one run-bench.sh run; a failed run is retried once
+  local r=$1 impl=$2 arg=$2 rc try tag="" envs=${4:-}
+  [ "$impl" = subnetra ] && { arg=$BENCH/subnetra.sh; tag=${3-$TAG}; }
   for try in 1 2; do
     wait_star_free || { log "star still busy: skipping $impl round $r"; FAILS=$((FAILS + 1)); return; }
     log "round $r/$N: $impl${tag:+[$tag]}$([ $try = 2 ] && echo " (retry)")"
     echo "### round $r: $impl${tag:+[$tag]} (try $try, $(date +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))" >>"$OUT/run.log"
-    SN_KEEP_LOGS=$OUT/daemon/$(date +%H%M%S)-r$r${tag:+-$tag} "$H/run-bench.sh" --duration "$DUR" \
-      ${tag:+--tag "$tag"} "$arg" >>"$OUT/run.log" 2>&1
+    (
+      IFS=';' read -ra kvs <<<"$envs"
+      for kv in "${kvs[@]}"; do export "${kv# }"; done
+      SN_KEEP_LOGS=$OUT/daemon/$(date +%H%M%S)-r$r${tag:+-$tag} "$H/run-bench.sh" --duration "$DUR" \
+        ${tag:+--tag "$tag"} "$arg"
+    ) >>"$OUT/run.log" 2>&1
     rc=$?
     [ $rc = 0 ] && return
     log "  $impl round $r failed (rc $rc): see $OUT/run.log"
@@ -172,6 +183,7 @@ one() {   # ROUND IMPL — one run-bench.sh run; a failed run is retried once
 T0=$(date +%s)
 for r in $(seq "$N"); do
   for i in $ONLY; do one "$r" "$i"; done
+  for v in "${VARIANTS[@]}"; do one "$r" subnetra "${v%% *}" "${v#* }"; done
   if [ "$r" -le "$M" ]; then
     for p in $PEERS; do one "$r" "$p"; done
   fi

@@ -32,8 +32,17 @@
 #                      (default: the plugin's: offloads on, the queue length following the traffic)
 #   SN_AQM             the aqm value of every node, e.g. "off" or "{ target_ms: 1, interval_ms: 20 }"
 #                      (default: none written, the daemon's default CoDel 5 ms / 100 ms)
+#   SN_SLICE_US        node.slice_us of every node, e.g. 0 for the kernel's own time slice
+#                      (default: none written, the daemon's default)
 #   SN_CRYPTO          plugins.crypto of all three nodes, e.g. chacha (default: unset, the
 #                      daemon's default)
+#   SN_TRACE           1: also trace where the ping waits (bench/trace_report.py reads it): tcpdump
+#                      of the ICMP on s2's and s3's TUN (each way's one-way delay), each daemon's
+#                      SUBNETRA_PING_TRACE notes (when each echo arrived and was handled), and
+#                      bench/trace_sample.py (schedstat of the daemons' threads, their sockets'
+#                      queues, the TUN drops, the sojourn histograms); saved in
+#                      SN_KEEP_LOGS/trace on `down`. A packet tap costs a little on each TUN:
+#                      compare throughput only between runs with the same SN_TRACE.
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 set -euo pipefail
@@ -69,6 +78,7 @@ plugins_block() {
 }
 
 aqm_line() { [ -z "${SN_AQM:-}" ] || echo "aqm: $SN_AQM"; }
+slice_line() { [ -z "${SN_SLICE_US:-}" ] || echo "  slice_us: $SN_SLICE_US"; }
 
 write_hub() {
   cat >"$ST/hub.yaml" <<EOF
@@ -79,6 +89,7 @@ node:
   private_key_file: $ST/hub.key
   listen: "0.0.0.0:$PORT"
   state_dir: $ST/state/hub
+$(slice_line)
 
 overlay:
   subnet: 10.0.0.0/$OV_PREFIX
@@ -115,6 +126,7 @@ node:
   role: spoke
   private_key_file: $ST/$n.key
   state_dir: $ST/state/$n
+$(slice_line)
 
 overlay:
   subnet: 10.0.0.0/$OV_PREFIX
@@ -158,7 +170,9 @@ up() {
   write_spoke s3 3 $OV_S3 "${SN_HUB_ENDPOINT_S3:-$UL_HUB3:$PORT}"
 
   # shellcheck disable=SC2086
+  [ "${SN_TRACE:-}" != 1 ] || mkdir -p "$ST/trace"
   for n in hub s2 s3; do
+    [ "${SN_TRACE:-}" != 1 ] || export SUBNETRA_PING_TRACE=$ST/trace/$n.ping
     sn_spawn "$ST" $n "$(node_ns $n)" "$BUILD/subnetrad" -c "$ST/$n.yaml" \
       --plugin-dir "$BUILD/plugins" ${SN_DAEMON_ARGS:-}
     [ $n = hub ] && sleep 0.3   # the hub first, so the spokes' first datagrams find it
@@ -179,14 +193,46 @@ up() {
   sn_wait_ping $NS_S2 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S3 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s3 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S2 $OV_S3 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach s3 over subnetra"; }
+  [ "${SN_TRACE:-}" != 1 ] || trace_start
+}
+
+# The ping's packets at both ends: ICMP on the TUN devices of s2 and s3, nanosecond timestamps,
+# -U so that a stop loses nothing. (Not on the underlay: with UDP GSO a ping's datagram may be
+# the short last segment of a super-datagram, which a capture filter cannot pick out.)
+TRACE_POINTS="s2 s3"
+trace_start() {
+  local n
+  mkdir -p "$ST/trace"
+  for n in $TRACE_POINTS; do
+    ip netns exec "$(node_ns $n)" tcpdump -i $IFNAME -s 96 -U -n -B 4096 \
+      --time-stamp-precision=nano -w "$ST/trace/$n-$IFNAME.pcap" icmp >"$ST/trace/$n.log" 2>&1 &
+    echo $! >>"$ST/trace/pids"
+  done
+  /usr/bin/python3 "$REPO/bench/trace_sample.py" "$ST" "$BUILD/subnetra" "$ST/trace/samples.jsonl" \
+    >"$ST/trace/sampler.log" 2>&1 &
+  echo $! >>"$ST/trace/pids"
+  sleep 1   # tcpdump opens its socket
+}
+
+trace_stop() {   # KEEP_DIR
+  local p n
+  [ -f "$ST/trace/pids" ] || return 0
+  for n in hub s2 s3; do   # the kernel's queue in front of each TUN: does it ever hold packets?
+    ip netns exec "$(node_ns $n)" tc -s qdisc show dev $IFNAME >"$ST/trace/$n.qdisc" 2>&1 || true
+  done
+  while read -r p; do kill -INT "$p" 2>/dev/null || true; done <"$ST/trace/pids"
+  sleep 1
+  while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$ST/trace/pids"
+  [ -z "$1" ] || cp -r "$ST/trace" "$1/"
 }
 
 down() {
   # keep the daemons' logs next to the last run's results if asked (run.sh does)
   # (and each node's `subnetra status`: counters and drops by reason, while the daemons still run)
   local keep=${SN_KEEP_LOGS:-} n
+  [ -z "$keep" ] || mkdir -p "$keep"
+  trace_stop "$keep"
   if [ -n "$keep" ] && [ -d "$ST" ]; then
-    mkdir -p "$keep"
     for n in hub s2 s3; do
       [ -S "$ST/$n.sock" ] || continue
       timeout 5 "$BUILD/subnetra" -s "$ST/$n.sock" status >"$keep/$n.status" 2>&1 || true
@@ -194,6 +240,8 @@ down() {
     done
   fi
   sn_kill_all "$ST"
+  # the daemons write their SUBNETRA_PING_TRACE notes as they exit
+  [ -z "$keep" ] || [ ! -d "$keep/trace" ] || cp "$ST"/trace/*.ping "$keep/trace/" 2>/dev/null || true
   # logs after the daemons exited, so that shutdown messages are in them
   [ -z "$keep" ] || cp "$ST"/*.log "$ST"/*.yaml "$keep"/ 2>/dev/null || true
   rm -rf "$ST"

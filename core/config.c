@@ -132,6 +132,20 @@ static int node_user(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	return sn__conf_name(ld, v, "a user name", &ld->c->user);
 }
 
+static int node_slice(struct sn__ld *ld, const struct sn__cn *v, void *obj)
+{
+	int rc = sn__conf_u32(ld, v, 0, SN_CONF_SLICE_MAX_US, &ld->c->slice_us);
+
+	if (rc < 0)
+		return rc;
+	ld->c->has |= SN_CONF_HAS_SLICE;
+	if (ld->c->slice_us && ld->c->slice_us < SN_CONF_SLICE_MIN_US)
+		return sn__conf_fail(ld, v, "%u us is shorter than the kernel takes (expected 0 for the "
+				     "kernel's default, or %u..%u microseconds)", ld->c->slice_us,
+				     SN_CONF_SLICE_MIN_US, SN_CONF_SLICE_MAX_US);
+	return 0;
+}
+
 static const struct sn__field node_fields[] = {
 	{ "id", node_id, true, "this node's id, 1..4294967294" },
 	{ "role", node_role, true, "hub or spoke" },
@@ -139,6 +153,7 @@ static const struct sn__field node_fields[] = {
 	{ "listen", node_listen, false, NULL },
 	{ "state_dir", node_state_dir, false, NULL },
 	{ "user", node_user, false, NULL },
+	{ "slice_us", node_slice, false, NULL },
 };
 
 /* ---- overlay ----------------------------------------------------------- */
@@ -480,6 +495,8 @@ static int defaults(struct sn_config *c)
 		c->mtu = SN_CONF_DEFAULT_MTU;
 	if (!(c->has & SN_CONF_HAS_KEEPALIVE))
 		c->keepalive = SN_CONF_DEFAULT_KEEPALIVE;
+	if (!(c->has & SN_CONF_HAS_SLICE))
+		c->slice_us = SN_CONF_DEFAULT_SLICE_US;
 	if (!c->ifname)
 		c->ifname = SN_CONF_DEFAULT_IFNAME;
 	if (!c->state_dir)

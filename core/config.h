@@ -22,6 +22,11 @@
 
 #define SN_CONF_DEFAULT_MTU 1420
 #define SN_CONF_DEFAULT_KEEPALIVE 25
+/* node.slice_us: the packet thread's time slice asked of the kernel
+ * (core/sched.c); 0 = the kernel's own, else SN_CONF_SLICE_MIN_US.. */
+#define SN_CONF_DEFAULT_SLICE_US 100
+#define SN_CONF_SLICE_MIN_US 100
+#define SN_CONF_SLICE_MAX_US 100000
 #define SN_CONF_DEFAULT_PORT 51820
 /* Per platform (docs/configuration.md): macOS names utun devices itself
  * ("utun": the first free unit), its system volume is read-only and has no
@@ -115,6 +120,7 @@ struct sn_conf_plugin_opts {
 #define SN_CONF_HAS_METRICS 0x0200u
 #define SN_CONF_HAS_CRYPTO 0x0400u   /* plugins.crypto given: no fallback */
 #define SN_CONF_HAS_AQM 0x0800u
+#define SN_CONF_HAS_SLICE 0x1000u
 
 struct sn_config {
 	struct sn_arena arena;     /* owns everything below */
@@ -129,6 +135,7 @@ struct sn_config {
 	struct sn_addr listen;     /* family NONE + port 0 = any (spoke default) */
 	const char *state_dir;
 	const char *user;          /* drop root to this user after setup; NULL = stay */
+	uint32_t slice_us;         /* the packet thread's time slice, 0 = the kernel's */
 
 	/* overlay */
 	struct sn_prefix subnet;

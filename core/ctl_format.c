@@ -361,6 +361,53 @@ static void count_states(const struct sn_node *n, uint32_t k[3])
 			k[n->peers.v[i]->s.state]++;
 }
 
+/* "1.234 ms" of a time in microseconds. */
+static const char *ms_str(uint64_t us, char *b, size_t len)
+{
+	snprintf(b, len, "%llu.%03llu ms", (unsigned long long)(us / 1000),
+		 (unsigned long long)(us % 1000));
+	return b;
+}
+
+/* How long the underlay's datagrams waited before the node took them
+ * (sojourn.h): quantiles as their bucket's upper bound. */
+static void sojourn_text(struct sn_ctl_out *o, const struct sn_sojourn *h)
+{
+	char b[4][32];
+
+	if (!h->packets)
+		return;
+	sn__ctl_printf(o, "  sojourn   p50 < %s, p99 < %s, max %s over %s datagrams\n",
+		       ms_str(sn_sojourn_quantile_us(h, 500), b[0], 32),
+		       ms_str(sn_sojourn_quantile_us(h, 990), b[1], 32),
+		       ms_str(h->max_ns / 1000, b[2], 32), sn__ctl_count(h->packets, b[3], 32));
+}
+
+/* "sojourn":{...}: the quantiles, the maximum and the non-empty buckets
+ * as [lower bound in us, count] (sojourn.h), so that two samples can be
+ * subtracted. */
+static void sojourn_json(struct sn_ctl_out *o, const struct sn_sojourn *h)
+{
+	bool sep = false;
+
+	sn__ctl_printf(o, ",\"sojourn\":{\"packets\":%llu,\"p50_us\":%llu,\"p90_us\":%llu,"
+		       "\"p99_us\":%llu,\"max_us\":%llu,\"buckets\":[",
+		       (unsigned long long)h->packets,
+		       (unsigned long long)sn_sojourn_quantile_us(h, 500),
+		       (unsigned long long)sn_sojourn_quantile_us(h, 900),
+		       (unsigned long long)sn_sojourn_quantile_us(h, 990),
+		       (unsigned long long)(h->max_ns / 1000));
+	for (uint32_t i = 0; i < SN_SOJOURN_BUCKETS; i++) {
+		if (!h->count[i])
+			continue;
+		sn__ctl_printf(o, "%s[%llu,%llu]", sep ? "," : "",
+			       (unsigned long long)sn_sojourn_lo_us(i),
+			       (unsigned long long)h->count[i]);
+		sep = true;
+	}
+	sn__ctl_put(o, "]}");
+}
+
 static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint64_t now_ns)
 {
 	uint32_t st[3];
@@ -402,6 +449,7 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 			       sn__ctl_count(k[SN_CTR_DROP_AQM], b[1], 32));
 	else
 		sn__ctl_put(o, "  aqm       off\n");
+	sojourn_text(o, &n->sojourn);
 	sn__ctl_printf(o, "  drops     %s\n", drops_str(o->arena, k));
 	sn__ctl_plugin_text(o, &n->host);
 	count_states(n, st);
@@ -551,6 +599,7 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 			       c->aqm_target_us, c->aqm_interval_us);
 	else
 		sn__ctl_put(o, ",\"aqm\":null");
+	sojourn_json(o, &n->sojourn);
 	json_node_scale(o, n);
 	sn__ctl_put(o, "}");
 }

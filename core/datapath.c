@@ -230,6 +230,8 @@ static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, 
 	const struct sn_config *c = n->cfg;
 	uint64_t sojourn = now > p->time_ns ? now - p->time_ns : 0;
 
+	if (p->time_ns)
+		sn_sojourn_add(&n->sojourn, sojourn);
 	if (!c->aqm_on || !p->time_ns ||
 	    sn_aqm_check(&n->aqm, sojourn, now, c->aqm_target_us * 1000ull,
 			 c->aqm_interval_us * 1000ull) == SN_AQM_PASS)
@@ -275,6 +277,8 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 		return sn__dp_drop(n, p, SN_CTR_DROP_BAD_INNER, peer);
 	if (!sn_policy_src_ok(t, sn_ipv4_src(sn_pkt_data(p)), peer->id))
 		return sn__dp_drop(n, p, SN_CTR_DROP_INNER_SRC, peer);
+	if (n->ptrace)
+		sn__pingtrace_note(n, sn_pkt_data(p), p->len, p->time_ns, true);
 	if (aqm_pass(n, p, peer, now))
 		route(n, t, p, peer);
 }
@@ -363,6 +367,8 @@ static void tun_rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_p
 	     sn_gso_csum(sn_pkt_data(p), p->len, p->csum_start, p->csum_offset) < 0))
 		return sn__dp_drop(n, p, SN_CTR_DROP_NO_ROUTE, NULL);
 	p->flags &= ~SN_PKT_F_CSUM;
+	if (n->ptrace)
+		sn__pingtrace_note(n, sn_pkt_data(p), p->len, 0, false);
 	route(n, t, p, NULL);
 }
 

@@ -29,6 +29,7 @@
 #include "routes.h"
 #include "seal.h"
 #include "egstack.h"
+#include "sojourn.h"
 #include "verify.h"
 
 /* SN_BATCH (subnetra/packet.h): packets per wake-up per file descriptor */
@@ -145,6 +146,8 @@ struct sn_node {
 	struct sn_resolver resolver; /* endpoint names looked up again (resolve.h) */
 
 	struct sn_aqm aqm;         /* CoDel on what the underlay delivers (aqm.h) */
+	struct sn_sojourn sojourn; /* how long it waited (sojourn.h) */
+	struct sn_pingtrace *ptrace; /* SUBNETRA_PING_TRACE's notes, NULL: off (pingtrace.c) */
 
 	/* offloads (docs/plugin-sdk.md, "Offloads"), set at start */
 	uint32_t tun_offload;      /* SN_TUN_OFFLOAD_* of the TUN device (0: none) */
@@ -265,6 +268,18 @@ void sn__carry_apply(struct sn_node *n, struct sn_carry *plan, struct sn_peers *
 		     uint32_t epoch);
 void sn__carry_release(struct sn_carry *plan);
 void sn__node_forget_saved(struct sn_node *n);
+
+/* pingtrace.c: when each ICMP echo passed (SUBNETRA_PING_TRACE=PATH):
+ * start reads the environment, note one inner IPv4 packet (arrival: the
+ * kernel's time_ns, 0 for a TUN read), stop writes PATH and frees. */
+struct sn_pingtrace;
+void sn__pingtrace_start(struct sn_node *n);
+void sn__pingtrace_note(struct sn_node *n, const uint8_t *ip, uint32_t len, uint64_t arrival,
+			bool udp);
+void sn__pingtrace_stop(struct sn_node *n);
+
+/* sched.c: ask for node.slice_us as the calling (packet) thread's slice. */
+void sn__sched_slice(struct sn_node *n);
 
 /* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
 int sn__loopstat_start(struct sn_node *n);

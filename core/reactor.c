@@ -337,6 +337,7 @@ static int start_handles(struct sn_node *n, char *err, size_t err_len)
 	uv_signal_start(&n->sig_hup, on_signal, SIGHUP);
 	uv_check_start(&n->reclaim, on_check);
 	sn_timers_restart(n);
+	sn__pingtrace_start(n);
 	if ((r = sn__loopstat_start(n)) < 0)
 		sn_log(&n->host, SN_LOG_WARN, "SUBNETRA_LOOP_STATS: cannot measure the loop: %s",
 		       uv_strerror(r));
@@ -407,6 +408,7 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 
 int sn_node_run(struct sn_node *n)
 {
+	sn__sched_slice(n);
 	return uv_run(&n->loop, UV_RUN_DEFAULT);
 }
 
@@ -461,5 +463,6 @@ void sn_node_teardown(struct sn_node *n)
 	sn_stack_unload(n);
 	sn_pool_destroy(&n->pool);
 	sn_arena_free(&n->rt_arena);
+	sn__pingtrace_stop(n);
 	sn_state_close(&n->state);
 }

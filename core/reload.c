@@ -92,6 +92,8 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 		return "node.state_dir";
 	if (!str_eq(o->user, c->user))
 		return "node.user";
+	if (o->slice_us != c->slice_us)
+		return "node.slice_us";
 	if (!same_prefix(&o->subnet, &c->subnet))
 		return "overlay.subnet";
 	if (o->address != c->address)
