@@ -120,6 +120,22 @@ out:
 	return rc;
 }
 
+int sn_daemon_mtu(const struct sn_daemon_opts *o, unsigned *mtu, char *err, size_t err_len)
+{
+	struct sn_node n;
+	int r;
+
+	if (node_init(&n, o) < 0) {
+		snprintf(err, err_len, "the config does not load");
+		return -EINVAL;
+	}
+	r = sn_stack_load(&n, err, err_len);
+	*mtu = n.mtu.mtu;
+	sn_stack_unload(&n);
+	sn_config_free(n.cfg);
+	return r;
+}
+
 /* Keys live in secret arenas (core/arena.h); locking them is best effort,
  * like the packet pool's. */
 static void warn_unlocked(struct sn_node *n)

@@ -9,7 +9,8 @@
 # a link must run the same stack (a kcp_arq or fec_xor frame means nothing
 # to a raw_direct node: docs/kcp_arq.md, docs/fec_xor.md). So each step
 #   1. writes the new egress into every node's config; `--check` shows the
-#      stack and its automatic MTU, and warns of nothing;
+#      stack and its automatic MTU, and warns of nothing; the network plan
+#      has that MTU and its MSS clamp (MTU - 40);
 #   2. reloads every node: each refuses with "plugins.egress changed:
 #      restart subnetrad to apply that change", runs on unchanged (same
 #      egress, same reload count) and still carries traffic;
@@ -69,6 +70,13 @@ check_conf() {
 		! grep -q warning "$T/check.err" || fail "--check $n warned: $(cat "$T/check.err")"
 	done
 	echo "  ok  --check of the 3 nodes: egress ${STACK[$1]}, MTU ${MTU[$1]} (automatic)"
+	out=$("$SUBNETRAD" -c "$STAR_DIR/spoke-a.yaml" --plugin-dir "$PLUGINS" --print-network-plan \
+		2>/dev/null) || fail "--print-network-plan failed"
+	grep -q "^#   ip link set dev subnetra0 mtu ${MTU[$1]} up\$" <<<"$out" ||
+		fail "plan: no MTU ${MTU[$1]}: $(grep -i mtu <<<"$out")"
+	grep -q "^# MTU ${MTU[$1]} leaves a TCP MSS of $((MTU[$1] - 40)) (MTU - 40)" <<<"$out" ||
+		fail "plan: no MSS $((MTU[$1] - 40)): $(grep -i mss <<<"$out")"
+	echo "  ok  spoke A's network plan: MTU ${MTU[$1]}, MSS clamp $((MTU[$1] - 40))"
 }
 
 # refused_reloads WAS NEW: every node refuses the switch, runs on WAS
