@@ -173,6 +173,7 @@ static int ov_address(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 static int ov_mtu(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
 	ld->c->has |= SN_CONF_HAS_MTU;
+	ld->c->mtu_at = (struct sn_conf_loc){ v->line, v->col, v->file };
 	return sn__conf_u32(ld, v, 576, 9000, &ld->c->mtu);
 }
 

@@ -140,7 +140,8 @@ struct sn_config {
 	/* overlay */
 	struct sn_prefix subnet;
 	uint32_t address;          /* this node's overlay address, host order */
-	uint32_t mtu;              /* 576..9000 */
+	uint32_t mtu;              /* 576..9000 (SN_CONF_HAS_MTU; else the default) */
+	struct sn_conf_loc mtu_at; /* where it stands (line 0: not set) */
 	const char *ifname;
 	bool manage_routes;        /* add/remove routes at start/exit (default true) */
 	struct sn_prefix *lans;    /* this node's own LAN prefixes (LOCAL) */

@@ -418,8 +418,8 @@ static void status_node_text(struct sn_ctl_out *o, const struct sn_node *n, uint
 
 	sn__ctl_printf(o, "node %u (%s), epoch %u, up %s\n", c->node_id, role_name(n), n->epoch,
 		       sn__ctl_duration(secs(now_ns, n->start_ns), b[0], sizeof(b[0])));
-	sn__ctl_printf(o, "  overlay   %s on %s, MTU %u\n", sn_prefix_str(&ov, b[0], sizeof(b[0])),
-		       ifname(n), c->mtu);
+	sn__ctl_printf(o, "  overlay   %s on %s, MTU %u%s\n", sn_prefix_str(&ov, b[0], sizeof(b[0])),
+		       ifname(n), n->mtu.mtu, n->mtu.automatic ? " (automatic)" : "");
 	sn__ctl_printf(o, "  listen    %s\n", listen_str(n, ep, sizeof(ep)));
 	sn__ctl_printf(o, "  policy    version %llu, %u rules (%u run-time), %llu reloads\n",
 		       (unsigned long long)policy_version(n), policy_count(n), n->n_rt_rules,
@@ -586,8 +586,10 @@ static void json_node(struct sn_ctl_out *o, const struct sn_node *n, uint64_t no
 		       "\"reloads\":%llu,\"interface\":", (unsigned long long)policy_version(n),
 		       policy_count(n), n->n_rt_rules, (unsigned long long)n->reloads);
 	sn__ctl_json_str(o, ifname(n));
-	sn__ctl_printf(o, ",\"overlay\":\"%s\",\"mtu\":%u,\"listen\":\"%s\",",
-		       sn_prefix_str(&ov, b, sizeof(b)), c->mtu, listen_str(n, ep, sizeof(ep)));
+	sn__ctl_printf(o, ",\"overlay\":\"%s\",\"mtu\":%u,\"mtu_automatic\":%s,"
+		       "\"datagram_max\":%u,\"listen\":\"%s\",", sn_prefix_str(&ov, b, sizeof(b)),
+		       n->mtu.mtu, n->mtu.automatic ? "true" : "false", n->mtu.datagram,
+		       listen_str(n, ep, sizeof(ep)));
 
 	json_counters(o, n->host.counters, 0, SN_CTR_FIRST_DROP, false);
 	sn__ctl_printf(o, ",\"offload\":{\"tun_rx\":%s,\"tun_tx\":%s,\"underlay_runs\":%s}",

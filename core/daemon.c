@@ -66,9 +66,9 @@ static void print_summary(FILE *out, const struct sn_node *n)
 	char buf[24];
 
 	fprintf(out, "%s: configuration OK\n", c->path);
-	fprintf(out, "  node      id %u, %s, overlay %s on %s, MTU %u\n", c->node_id,
+	fprintf(out, "  node      id %u, %s, overlay %s on %s, MTU %u%s\n", c->node_id,
 		c->role == SN_ROLE_HUB ? "hub" : "spoke", sn_prefix_str(&a, buf, sizeof(buf)),
-		c->ifname, c->mtu);
+		c->ifname, n->mtu.mtu, n->mtu.automatic ? " (automatic)" : "");
 	for (uint32_t i = 0; i < c->n_lans; i++)
 		fprintf(out, "  lan       %s\n", sn_prefix_str(&c->lans[i], buf, sizeof(buf)));
 	for (uint32_t i = 0; i < c->n_peers; i++)
@@ -118,6 +118,22 @@ out:
 	sn_stack_unload(&n);
 	sn_config_free(n.cfg);
 	return rc;
+}
+
+int sn_daemon_mtu(const struct sn_daemon_opts *o, unsigned *mtu, char *err, size_t err_len)
+{
+	struct sn_node n;
+	int r;
+
+	if (node_init(&n, o) < 0) {
+		snprintf(err, err_len, "the config does not load");
+		return -EINVAL;
+	}
+	r = sn_stack_load(&n, err, err_len);
+	*mtu = n.mtu.mtu;
+	sn_stack_unload(&n);
+	sn_config_free(n.cfg);
+	return r;
 }
 
 /* Keys live in secret arenas (core/arena.h); locking them is best effort,

@@ -19,6 +19,10 @@ struct sn_daemon_opts {
 int sn_daemon_check(const struct sn_daemon_opts *o, FILE *out);
 /* Run the node until SIGINT/SIGTERM. Exit status. */
 int sn_daemon_run(const struct sn_daemon_opts *o);
+/* The overlay MTU the node of o's config runs with (core/mtu.h): its
+ * plugins loaded as --check loads them. 0, or -errno with the reason in
+ * err. */
+int sn_daemon_mtu(const struct sn_daemon_opts *o, unsigned *mtu, char *err, size_t err_len);
 /* --print-network-plan (netplan.c). Exit status. */
 int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out);
 

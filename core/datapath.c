@@ -338,7 +338,7 @@ static void tun_rx_gso(struct sn_node *n, const struct sn_policy *t, struct sn_p
 	for (uint32_t i = 0; i < g.segs; i++) {
 		sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
 		len = sn_gso_seg_len(&g, i);
-		if (len > n->cfg->mtu) {
+		if (len > n->mtu.mtu) {
 			sn__dp_count(n, NULL, SN_CTR_DROP_TOO_BIG, 1);
 			continue;
 		}
@@ -358,7 +358,7 @@ static void tun_rx_gso(struct sn_node *n, const struct sn_policy *t, struct sn_p
 static void tun_rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p)
 {
 	sn__dp_count(n, NULL, SN_CTR_TUN_RX, 1);
-	if (p->len > n->cfg->mtu)
+	if (p->len > n->mtu.mtu)
 		return sn__dp_drop(n, p, SN_CTR_DROP_TOO_BIG, NULL);
 	/* not IPv4 (an IPv6 packet the kernel routed here), or a partial
 	 * checksum outside the packet: not ours */

@@ -20,7 +20,8 @@
  * of the RouterOS version asked for (--routeros-version), and says how to
  * read `subnetra status` and upgrade the image.
  * The output depends on the config and the options only, so golden files
- * test it.
+ * test it; with overlay.mtu unset, subnetrad first loads the plugins as
+ * --check does for the MTU the node derives from its egress stack.
  */
 #include "netplan.h"
 
@@ -676,6 +677,24 @@ int sn_netplan_print(const struct sn_config *c, const char *platform,
 	return 0;
 }
 
+/* overlay.mtu unset: the plan's MTU (and MSS clamp) is the one the node
+ * derives from its egress stack, so the stack is loaded as --check does. */
+static void plan_mtu(const struct sn_daemon_opts *o, struct sn_config *c)
+{
+	char err[2048];
+	unsigned mtu;
+
+	if (c->has & SN_CONF_HAS_MTU)
+		return;
+	if (sn_daemon_mtu(o, &mtu, err, sizeof(err)) < 0) {
+		fprintf(stderr, "subnetrad: warning: cannot load the plugins to work out the automatic "
+			"MTU (%s): the plan assumes %u; set overlay.mtu to plan for another\n", err,
+			c->mtu);
+		return;
+	}
+	c->mtu = mtu;
+}
+
 int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out)
 {
 	struct sn_config *c;
@@ -696,6 +715,7 @@ int sn_daemon_plan(const struct sn_daemon_opts *o, FILE *out)
 		fprintf(stderr, "subnetrad: %s\n", err);
 		return 1;
 	}
+	plan_mtu(o, c);
 	r = sn_netplan_print(c, o->platform, o->routeros_version, out);
 	if (r < 0)
 		fprintf(stderr, "subnetrad: cannot print the network plan: %s\n", strerror(-r));

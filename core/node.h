@@ -20,6 +20,7 @@
 #include "epoch.h"
 #include "host.h"
 #include "loader.h"
+#include "mtu.h"
 #include "nodelog.h"
 #include "notify.h"
 #include "peer.h"
@@ -106,6 +107,7 @@ struct sn_node {
 	struct sn_pool pool;
 	struct sn_plugin os, crypto, egress; /* egress: the top of the stack */
 	struct sn_egstack eg_stack;  /* the egresses below it (egstack.h) */
+	struct sn_mtu mtu;         /* the overlay MTU over that stack (mtu.h) */
 	const struct sn_os_ops *os_ops;
 	const struct sn_egress_ops *eg_ops;
 	struct sn_crypto cr;

@@ -171,7 +171,8 @@ void sn_onboard_spoke_text(FILE *f, const struct sn_onboard_spoke *s, const stru
 	put_kv(f, "  ", "state_dir", s->state_dir);
 	fprintf(f, "\noverlay:\n  subnet: %s\n", sn_prefix_str(&c->subnet, b, sizeof(b)));
 	put_ipv4(f, "  ", "address", s->address);
-	fprintf(f, "  mtu: %u\n", c->mtu);
+	if (c->has & SN_CONF_HAS_MTU) /* else the spoke derives it from its own egress */
+		fprintf(f, "  mtu: %u\n", c->mtu);
 	put_prefixes(f, "  ", "lans", s->lans, s->n_lans);
 	sn_key_to_b64(pub, hub_pub);
 	fprintf(f, "\nhub:\n  id: %u\n", c->node_id);

@@ -91,7 +91,7 @@ static int open_tun(struct sn_node *n, char *err, size_t err_len)
 	struct sn_tun_config tc = {
 		.struct_size = sizeof(tc),
 		.ifname = n->cfg->ifname,
-		.mtu = n->cfg->mtu,
+		.mtu = n->mtu.mtu,
 		.addr = n->cfg->address,
 		.prefix_len = n->cfg->subnet.len,
 		.err = why,

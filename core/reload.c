@@ -77,9 +77,15 @@ static bool addr_eq(const struct sn_addr *a, const struct sn_addr *b)
 	return a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, 16);
 }
 
-/* What a reload cannot change without a restart: first difference, or NULL. */
-static const char *fixed_change(const struct sn_config *o, const struct sn_config *c)
+/* What a reload cannot change without a restart: first difference, or NULL.
+ * The overlay MTU is the one c gives over the running egress stack (which
+ * a reload cannot change either): `mtu:` set to the automatic value, or
+ * removed where it was that value, changes nothing. */
+static const char *fixed_change(const struct sn_node *n, const struct sn_config *o,
+				const struct sn_config *c)
 {
+	struct sn_mtu m;
+
 	if (o->node_id != c->node_id)
 		return "node.id";
 	if (o->role != c->role)
@@ -98,14 +104,17 @@ static const char *fixed_change(const struct sn_config *o, const struct sn_confi
 		return "overlay.subnet";
 	if (o->address != c->address)
 		return "overlay.address";
-	if (o->mtu != c->mtu)
+	sn_mtu_resolve(&m, c, n->mtu.eg_overhead, n->mtu.protocol);
+	if (m.mtu != n->mtu.mtu)
 		return "overlay.mtu";
 	if (!str_eq(o->ifname, c->ifname))
 		return "overlay.interface";
 	if (o->manage_routes != c->manage_routes)
 		return "overlay.manage_routes";
+	if (!str_eq(o->egress, c->egress))
+		return "plugins.egress"; /* the stack, its overhead and so the MTU */
 	if (!str_eq(o->plugin_dir, c->plugin_dir) || !str_eq(o->os, c->os) ||
-	    !str_eq(o->crypto, c->crypto) || !str_eq(o->egress, c->egress))
+	    !str_eq(o->crypto, c->crypto))
 		return "plugins";
 	if (!str_eq(o->control_socket, c->control_socket) ||
 	    !str_eq(o->control_group, c->control_group))
@@ -230,7 +239,7 @@ static void build_work(uv_work_t *w)
 	j->rc = sn_config_reload(n->config_path, n->cfg, &j->c, j->err, sizeof(j->err));
 	if (j->rc < 0)
 		return;
-	if ((what = fixed_change(n->cfg, j->c))) {
+	if ((what = fixed_change(n, n->cfg, j->c))) {
 		snprintf(j->err, sizeof(j->err), "%s: %s changed: restart subnetrad to apply that "
 			 "change", j->c->path, what);
 		j->rc = -ENOTSUP;
@@ -326,6 +335,7 @@ static int commit(struct sn_reload *j)
 	n->policy_version++;
 	sn_policy_publish(&n->policy, j->t);
 	n->cfg = j->c;
+	sn_mtu_resolve(&n->mtu, n->cfg, n->mtu.eg_overhead, n->mtu.protocol); /* same MTU */
 	if (n->os.inst)
 		sn_routes_apply(n, &j->routes);
 	n->reloads++;

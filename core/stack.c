@@ -92,6 +92,34 @@ int sn_stack_options_check(const struct sn_node *n, const struct sn_config *c, c
 	return sn__plugin_options_check(c, pl, k, err, err_len);
 }
 
+/* The egress stack, top first, for the MTU's messages. */
+static uint32_t mtu_layers(struct sn_node *n, struct sn_mtu_layer *l)
+{
+	struct sn_egstack *s = &n->eg_stack;
+
+	for (uint32_t i = 0; i <= s->n; i++) {
+		const struct sn_plugin *p = sn_egstack_layer(s, &n->egress, i);
+
+		l[i] = (struct sn_mtu_layer){ p->desc->name, p->decl.overhead };
+	}
+	return s->n + 1;
+}
+
+/* overlay.mtu over the loaded stack: the automatic one logged, a set one
+ * whose datagrams exceed a 1500-byte underlay warned of (mtu.h). */
+void sn_stack_mtu(struct sn_node *n)
+{
+	struct sn_mtu_layer l[SN_EGRESS_MAX_LAYERS];
+	uint32_t k = mtu_layers(n, l);
+	char line[768];
+
+	sn_mtu_resolve(&n->mtu, n->cfg, n->eg_stack.overhead, n->crypto.decl.overhead);
+	if (sn_mtu_describe(&n->mtu, l, k, line, sizeof(line)))
+		sn_log(&n->host, SN_LOG_INFO, "%s", line);
+	if (sn_mtu_warning(&n->mtu, n->cfg, l, k, line, sizeof(line)))
+		sn_log(&n->host, SN_LOG_WARN, "%s", line);
+}
+
 int sn_stack_load(struct sn_node *n, char *err, size_t err_len)
 {
 	int r;
@@ -103,6 +131,7 @@ int sn_stack_load(struct sn_node *n, char *err, size_t err_len)
 		return r;
 	if ((r = sn_stack_options_check(n, n->cfg, err, err_len)) < 0)
 		return r;
+	sn_stack_mtu(n);
 	n->os_ops = sn_plugin_ops(&n->os);
 	n->eg_ops = sn_plugin_ops(&n->egress);
 	n->cr.ops = sn_plugin_ops(&n->crypto);

@@ -17,6 +17,10 @@ int sn_stack_load(struct sn_node *n, char *err, size_t err_len);
  * mean"). 0 or -errno with the reason in err. */
 int sn_stack_options_check(const struct sn_node *n, const struct sn_config *c, char *err,
 			   size_t err_len);
+/* overlay.mtu over the loaded egress stack into n->mtu (core/mtu.h):
+ * logs the automatic MTU, warns of a set one whose datagrams exceed a
+ * 1500-byte underlay. sn_stack_load calls it. */
+void sn_stack_mtu(struct sn_node *n);
 /* Destroy and unload the plugins, egress first. */
 void sn_stack_unload(struct sn_node *n);
 /* node.user: switch users through the os backend, keeping only the right

@@ -118,6 +118,7 @@ static void build_node(struct fx *f)
 		fail_msg("crypto plugin: %s", err);
 	n->cr.ops = sn_plugin_ops(&n->crypto);
 	n->cr.inst = n->crypto.inst;
+	sn_mtu_resolve(&n->mtu, n->cfg, SN_MTU_UDP_IP, n->crypto.decl.overhead); /* raw_direct's */
 	n->epoch = 1700000000;
 	n->is_hub = true;
 	n->start_ns = START;
@@ -483,7 +484,8 @@ static void test_ctl_status_json(void **state)
 	assert_has(s, "\"node\":{\"id\":1,\"role\":\"hub\",\"epoch\":1700000000,"
 		      "\"uptime_seconds\":7380,\"policy_version\":1,\"policy_rules\":5,"
 		      "\"runtime_rules\":0,\"reloads\":2,\"interface\":\"subnetra0\","
-		      "\"overlay\":\"10.0.0.1/24\",\"mtu\":1420,\"listen\":\"0.0.0.0:51820\","
+		      "\"overlay\":\"10.0.0.1/24\",\"mtu\":1420,\"mtu_automatic\":false,"
+		      "\"datagram_max\":1484,\"listen\":\"0.0.0.0:51820\","
 		      "\"rx_packets\":1234,\"rx_bytes\":1572864,\"tx_packets\":3400000,"
 		      "\"tx_bytes\":5368709120,\"tun_rx_packets\":10,\"tun_tx_packets\":20,"
 		      "\"relayed_packets\":30,");

@@ -249,6 +249,41 @@ static void test_onboard_peer_named(void **state)
 	sn_config_free(c);
 }
 
+/* The spoke config carries overlay.mtu only when the hub's sets it: else
+ * the spoke derives its own from its egress stack (core/mtu.h). */
+static void test_onboard_spoke_mtu(void **state)
+{
+	static const struct hub_def hub = {1, "10.0.0.0/24", "10.0.0.1", NULL, {"7 10.0.0.7"}};
+	struct sn_config *c = load_hub(&hub);
+	struct sn_onboard_spoke sp = { .name = "b", .id = 8, .key_file = "b.key",
+				       .state_dir = "state", .socket = "b.sock",
+				       .endpoint = "192.0.2.1:51820" };
+	struct sn_onboard_meta m = { 0 };
+	uint8_t pub[32] = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sn_ipv4_parse("10.0.0.8", &sp.address), 0);
+	for (int set = 0; set < 2; set++) {
+		if (set) {
+			c->has |= SN_CONF_HAS_MTU;
+			c->mtu = 1400;
+		}
+		assert_non_null(f = open_memstream(&text, &len));
+		sn_onboard_spoke_text(f, &sp, c, &m, pub);
+		assert_int_equal(fclose(f), 0);
+		if (set)
+			assert_non_null(strstr(text, "\n  address: 10.0.0.8\n  mtu: 1400\n"));
+		else
+			assert_null(strstr(text, "mtu:"));
+		free(text);
+		text = NULL;
+	}
+	sn_config_free(c);
+}
+
 static void test_onboard_endpoint_check(void **state)
 {
 	static const struct {
@@ -386,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_onboard_lan_check),
 		cmocka_unit_test(test_onboard_name_check),
 		cmocka_unit_test(test_onboard_peer_named),
+		cmocka_unit_test(test_onboard_spoke_mtu),
 		cmocka_unit_test(test_onboard_endpoint_check),
 		cmocka_unit_test(test_onboard_meta_parse),
 		cmocka_unit_test(test_onboard_covered),

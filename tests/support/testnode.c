@@ -140,6 +140,7 @@ static void build(struct tn *t, struct sn_config *c, uint32_t epoch)
 			 SN_WIRE_TAG_LEN + n->crypto.desc->tailroom, false) < 0)
 		fail_msg("pool");
 	n->host.pool = &n->pool;
+	sn_mtu_resolve(&n->mtu, c, SN_MTU_UDP_IP, n->crypto.desc->overhead); /* as over raw_direct */
 	n->os_ops = &fake_os;
 	n->eg_ops = &fake_egress;
 	n->os.inst = n->egress.inst = t;
