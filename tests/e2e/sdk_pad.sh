@@ -99,15 +99,19 @@ snap spoke-a a0
 snap spoke-b b0
 expect_eq "hub: egress stack" "$(jv h0 egress)" '["pad", "raw_direct"]'
 expect_eq "hub: bad_pad so far" "$(jv h0 plugins.pad.bad_pad)" 0
-sctl hub status | grep -q '^  egress    pad over raw_direct$' ||
-	fail "status: no egress line 'pad over raw_direct': $(sctl hub status | grep egress)"
+# outputs in variables: `sctl | grep -q` under pipefail fails when grep
+# stops reading early (SIGPIPE)
+st_text=$(sctl hub status) || fail "status failed"
+grep -q '^  egress    pad over raw_direct$' <<<"$st_text" ||
+	fail "status: no egress line 'pad over raw_direct': $(grep egress <<<"$st_text")"
 udp_send "$NS_A" 172.31.2.1:51820 --pad 65 ""        # 65 bytes: not a multiple of 64
 udp_send "$NS_A" 172.31.2.1:51820 --pad 62 "00ff"    # 64 bytes claiming 255
 expect_drops "hub: drops after two bad pads" hub h0 "rx_error=+2"
 expect_eq "hub: bad_pad" "$(jv hub-last plugins.pad.bad_pad)" 2
-sctl hub status | grep -q '^  plugin    pad: bad_pad 2$' ||
-	fail "status: no 'plugin    pad: bad_pad 2': $(sctl hub status | grep plugin)"
-metrics=$(sctl hub metrics)
+st_text=$(sctl hub status) || fail "status failed"
+grep -q '^  plugin    pad: bad_pad 2$' <<<"$st_text" ||
+	fail "status: no 'plugin    pad: bad_pad 2': $(grep plugin <<<"$st_text")"
+metrics=$(sctl hub metrics) || fail "metrics failed"
 grep -q '^subnetra_plugin_pad_bad_pad_total 2$' <<<"$metrics" ||
 	fail "metrics: no subnetra_plugin_pad_bad_pad_total 2"
 for n in spoke-a spoke-b; do
