@@ -4,6 +4,7 @@
 #define SN_STACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sn_config;
 struct sn_node;
@@ -17,6 +18,9 @@ int sn_stack_load(struct sn_node *n, char *err, size_t err_len);
  * mean"). 0 or -errno with the reason in err. */
 int sn_stack_options_check(const struct sn_node *n, const struct sn_config *c, char *err,
 			   size_t err_len);
+/* The longest sealed datagram the node sends: a full overlay MTU packet
+ * (docs/protocol.md, section 3), with the loaded crypto's overhead. */
+uint32_t sn_stack_datagram_max(const struct sn_node *n);
 /* Destroy and unload the plugins, egress first. */
 void sn_stack_unload(struct sn_node *n);
 /* node.user: switch users through the os backend, keeping only the right
