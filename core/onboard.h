@@ -125,6 +125,9 @@ void sn_onboard_spoke_text(FILE *f, const struct sn_onboard_spoke *s, const stru
  * fsynced, then linked to path, so path appears complete or not at all
  * and an existing path is never replaced (-EEXIST) unless replace. */
 int sn_onboard_write(const char *path, const char *data, size_t len, int replace);
+/* A private key as its file (base64 and a newline), written by
+ * sn_onboard_write without replacing; the text is wiped after. */
+int sn_onboard_write_key(const char *path, const uint8_t key[static 32]);
 /* mkdir path (mode 0700) unless it is a directory already. */
 int sn_onboard_mkdir(const char *path);
 /* Read a whole (small) file; free *out. */
@@ -159,6 +162,13 @@ int sn_onboard_prefixes(const char *cmd, const char *opt, const char *const *s, 
 
 /* dir/name into buf; -ENAMETOOLONG (said) when it does not fit. */
 int sn_onboard_path(char *buf, size_t len, const char *dir, const char *name, const char *ext);
+
+/* A node's own state directory and control socket: state_dir and socket
+ * when given, else the daemon's defaults for a node called name
+ * (/var/lib/subnetra/NAME, /run/subnetra/NAME.sock). -ENAMETOOLONG (said)
+ * when one does not fit its 4096 bytes. */
+int sn_onboard_node_paths(const char *name, const char *state_dir, const char *socket,
+			  char state[static 4096], char sock[static 4096]);
 
 /* The key file beside a spoke config: conf without its extension, and
  * ".key" (spokes/branch-a.yaml: spokes/branch-a.key). */

@@ -108,6 +108,23 @@ int sn_onboard_path(char *buf, size_t len, const char *dir, const char *name, co
 	return -ENAMETOOLONG;
 }
 
+int sn_onboard_node_paths(const char *name, const char *state_dir, const char *socket,
+			  char state[static 4096], char sock[static 4096])
+{
+	char run[4096];
+
+	snprintf(run, sizeof(run), "%s", SN_CONF_DEFAULT_SOCKET);
+	*strrchr(run, '/') = 0; /* /run/subnetra */
+	if (sn_onboard_path(state, 4096, SN_CONF_DEFAULT_STATE_DIR, name, "") < 0 ||
+	    sn_onboard_path(sock, 4096, run, name, ".sock") < 0)
+		return -ENAMETOOLONG;
+	if (state_dir)
+		snprintf(state, 4096, "%s", state_dir);
+	if (socket)
+		snprintf(sock, 4096, "%s", socket);
+	return 0;
+}
+
 int sn_onboard_key_path(char *buf, size_t len, const char *conf)
 {
 	size_t n = strlen(conf);

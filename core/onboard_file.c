@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "keys.h"
 #include "onboard.h"
 #include "tool.h"
 
@@ -82,6 +85,18 @@ int sn_onboard_write(const char *path, const char *data, size_t len, int replace
 	unlink(tmp); /* after rename(2) there is nothing left to remove */
 	if (rc == 0)
 		sync_dir(path);
+	return rc;
+}
+
+int sn_onboard_write_key(const char *path, const uint8_t key[static 32])
+{
+	char t[SN_KEY_B64_LEN + 1];
+	int rc;
+
+	sn_key_to_b64(t, key);
+	t[SN_KEY_B64_LEN] = '\n';
+	rc = sn_onboard_write(path, t, sizeof(t), 0);
+	sodium_memzero(t, sizeof(t));
 	return rc;
 }
 

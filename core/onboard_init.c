@@ -117,21 +117,10 @@ static int hub_of(const struct init_args *a, struct sn_onboard_hub *h, struct sn
 
 static int paths_of(const struct init_args *a, struct init_paths *p)
 {
-	char run[4096];
-
-	snprintf(run, sizeof(run), "%s", SN_CONF_DEFAULT_SOCKET);
-	*strrchr(run, '/') = 0; /* /run/subnetra */
-	if (sn_onboard_path(p->conf, sizeof(p->conf), a->dir, a->name, ".yaml") < 0 ||
-	    sn_onboard_path(p->key, sizeof(p->key), a->dir, a->name, ".key") < 0 ||
-	    sn_onboard_path(p->peers, sizeof(p->peers), a->dir, "peers.d", "") < 0 ||
-	    sn_onboard_path(p->state, sizeof(p->state), SN_CONF_DEFAULT_STATE_DIR, a->name, "") < 0 ||
-	    sn_onboard_path(p->sock, sizeof(p->sock), run, a->name, ".sock") < 0)
-		return 1;
-	if (a->state_dir)
-		snprintf(p->state, sizeof(p->state), "%s", a->state_dir);
-	if (a->socket)
-		snprintf(p->sock, sizeof(p->sock), "%s", a->socket);
-	return 0;
+	return sn_onboard_path(p->conf, sizeof(p->conf), a->dir, a->name, ".yaml") < 0 ||
+	       sn_onboard_path(p->key, sizeof(p->key), a->dir, a->name, ".key") < 0 ||
+	       sn_onboard_path(p->peers, sizeof(p->peers), a->dir, "peers.d", "") < 0 ||
+	       sn_onboard_node_paths(a->name, a->state_dir, a->socket, p->state, p->sock) < 0;
 }
 
 /* The config text, checked by the loader as the daemon will read it
@@ -158,17 +147,12 @@ static int make_text(const struct sn_onboard_hub *h, const char *path, char **te
 static int write_key(const char *path, uint8_t pub[static 32])
 {
 	uint8_t k[32];
-	char t[SN_KEY_B64_LEN + 2];
 	int rc;
 
 	if (sn_key_generate(k) < 0 || sn_key_public(pub, k) < 0)
 		return fail("cannot make a key (the random generator failed)");
-	sn_key_to_b64(t, k);
+	rc = sn_onboard_write_key(path, k);
 	sodium_memzero(k, sizeof(k));
-	t[SN_KEY_B64_LEN] = '\n';
-	t[SN_KEY_B64_LEN + 1] = 0;
-	rc = sn_onboard_write(path, t, SN_KEY_B64_LEN + 1, 0);
-	sodium_memzero(t, sizeof(t));
 	return rc < 0 ? fail("cannot write %s: %s", path, strerror(-rc)) : 0;
 }
 

@@ -132,7 +132,7 @@ static int check_new(struct add *w, const struct add_args *a)
 /* The spoke config's path, its key beside it, the spoke's own paths. */
 static int paths_of(struct add *w, const struct add_args *a)
 {
-	char spokes[4096], run[4096], *slash;
+	char spokes[4096], *slash;
 	int rc;
 
 	if (!a->out) {
@@ -149,16 +149,7 @@ static int paths_of(struct add *w, const struct add_args *a)
 		return 1;
 	slash = strrchr(w->key, '/');
 	snprintf(w->key_file, sizeof(w->key_file), "%s", slash ? slash + 1 : w->key);
-	snprintf(run, sizeof(run), "%s", SN_CONF_DEFAULT_SOCKET);
-	*strrchr(run, '/') = 0;
-	if (sn_onboard_path(w->state, sizeof(w->state), SN_CONF_DEFAULT_STATE_DIR, a->name, "") < 0 ||
-	    sn_onboard_path(w->sock, sizeof(w->sock), run, a->name, ".sock") < 0)
-		return 1;
-	if (a->state_dir)
-		snprintf(w->state, sizeof(w->state), "%s", a->state_dir);
-	if (a->socket)
-		snprintf(w->sock, sizeof(w->sock), "%s", a->socket);
-	return 0;
+	return sn_onboard_node_paths(a->name, a->state_dir, a->socket, w->state, w->sock) < 0;
 }
 
 static int exists(const char *path)
@@ -263,7 +254,7 @@ static void undo(const struct add *w, int n)
 static int write_files(const struct add *w, const uint8_t priv[static 32], const char *text,
 		       size_t len)
 {
-	char k[SN_KEY_B64_LEN + 2], *peer = NULL;
+	char *peer = NULL;
 	size_t plen = 0;
 	FILE *f = open_memstream(&peer, &plen);
 	int rc = 0, n;
@@ -273,15 +264,15 @@ static int write_files(const struct add *w, const uint8_t priv[static 32], const
 	sn_onboard_peer_text(f, &w->s);
 	if (fclose(f) != 0)
 		return fail("add-spoke", "out of memory");
-	sn_key_to_b64(k, priv);
-	k[SN_KEY_B64_LEN] = '\n';
 	const struct { const char *path, *data; size_t len; } files[] = {
-		{w->key, k, SN_KEY_B64_LEN + 1}, {w->out, text, len}, {w->peer, peer, plen},
+		{w->key, NULL, 0}, {w->out, text, len}, {w->peer, peer, plen},
 	};
-	for (n = 0; n < 3 && rc == 0; n++)
-		if ((rc = sn_onboard_write(files[n].path, files[n].data, files[n].len, 0)) < 0)
+	for (n = 0; n < 3 && rc == 0; n++) {
+		rc = n ? sn_onboard_write(files[n].path, files[n].data, files[n].len, 0) :
+			 sn_onboard_write_key(w->key, priv);
+		if (rc < 0)
 			fail("add-spoke", "cannot write %s: %s", files[n].path, strerror(-rc));
-	sodium_memzero(k, sizeof(k));
+	}
 	free(peer);
 	if (rc < 0)
 		undo(w, n - 1);

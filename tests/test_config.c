@@ -6,8 +6,6 @@
  * garbage never crashes the loader.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +23,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "tmpfiles.h"
 
 #define KEY_HUB "cZ3k4qThZTPxNA/DxpsHshSz01z5SPDNGir2jbG082o="
 #define KEY_A "X0O52YIg4foGNf2e77FDInwXWpumYTKdInIHceQN+yE="
@@ -124,27 +123,6 @@ static uint32_t ip(const char *s)
 
 	assert_int_equal(sn_ipv4_parse(s, &a), 0);
 	return a;
-}
-
-static void read_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
 }
 
 /* ---- error table ------------------------------------------------------- */
@@ -266,6 +244,8 @@ static const struct err_case plugin_cases[] = {
 	{ HUB, NULL, "aqm: maybe\n", 0, "t.yaml:19:6: aqm: expected off, on, or { target_ms: 5, interval_ms: 100 }" },
 	{ HUB, NULL, "aqm: { target_ms: 0 }\n", 0, "t.yaml:19:19: aqm.target_ms: '0' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
 	{ HUB, NULL, "aqm: { target_ms: 0.0001 }\n", 0, "t.yaml:19:19: aqm.target_ms: '0.0001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { target_ms: 0.099, interval_ms: 1 }\n", 0, "t.yaml:19:19: aqm.target_ms: 0.099 ms is below the shortest target, 0.1 ms: a node's own wake-up takes tens of microseconds, so under load every packet would count as waiting too long (RFC 8289's default is 5)" },
+	{ HUB, NULL, "aqm: { target_ms: 0.001 }\n", 0, "t.yaml:19:19: aqm.target_ms: 0.001 ms is below the shortest target, 0.1 ms: a node's own wake-up takes tens of microseconds, so under load every packet would count as waiting too long (RFC 8289's default is 5)" },
 	{ HUB, NULL, "aqm: { target_ms: 5. }\n", 0, "t.yaml:19:19: aqm.target_ms: '5.' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
 	{ HUB, NULL, "aqm: { interval_ms: 10001 }\n", 0, "t.yaml:19:21: aqm.interval_ms: '10001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
 	{ HUB, NULL, "aqm: { target_ms: 100, interval_ms: 100 }\n", 0, "t.yaml:19:6: aqm: target_ms (100000 us) must be shorter than interval_ms (100000 us): CoDel acts on a delay that lasted an interval (RFC 8289 suggests a target of 5-10 % of the interval)" },
@@ -412,6 +392,7 @@ static void test_config_aqm_values(void **state)
 		{ "aqm: on\n", true, 5000, 100000 },
 		{ "aqm: { target_ms: 1, interval_ms: 20 }\n", true, 1000, 20000 },
 		{ "aqm: { target_ms: 0.5 }\n", true, 500, 100000 },
+		{ "aqm: { target_ms: 0.1, interval_ms: 1 }\n", true, 100, 1000 }, /* the shortest target */
 		{ "aqm: { target_ms: 2.125, interval_ms: 50.5 }\n", true, 2125, 50500 },
 		{ "aqm: { interval_ms: 10000 }\n", true, 5000, 10000000 },
 	};
@@ -774,14 +755,6 @@ struct tmp {
 	char dir[64];
 };
 
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-	static char buf[65536];
-
-	read_file(from, buf, sizeof(buf));
-	write_file(to, buf, mode);
-}
-
 static int tmp_setup(void **state)
 {
 	struct tmp *t = calloc(1, sizeof(*t));
@@ -791,36 +764,26 @@ static int tmp_setup(void **state)
 	if (!t)
 		return -1;
 	strcpy(t->dir, "/tmp/sn-test-config-XXXXXX");
-	if (!mkdtemp(t->dir))
-		return -1;
-	snprintf(to, sizeof(to), "%s/keys", t->dir);
-	mkdir(to, 0700);
+	tf_dir(t->dir, 0700);
 	for (i = 0; i < N(examples); i++) {
 		const char *ext[] = { "yaml", "json" };
 
 		for (size_t e = 0; e < 2; e++) {
 			snprintf(from, sizeof(from), "%s/conf/%s.%s", SN_TEST_SOURCE_DIR, examples[i], ext[e]);
 			snprintf(to, sizeof(to), "%s/%s.%s", t->dir, examples[i], ext[e]);
-			copy_file(from, to, 0644);
+			tf_copy(from, to, 0644);
 		}
-		snprintf(from, sizeof(from), "%s/conf/keys/%s", SN_TEST_SOURCE_DIR, key_files[i]);
-		snprintf(to, sizeof(to), "%s/keys/%s", t->dir, key_files[i]);
-		copy_file(from, to, 0600);
+		tf_key(t->dir, key_files[i]);
 	}
 	*state = t;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static int tmp_teardown(void **state)
 {
 	struct tmp *t = *state;
 
-	nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tf_rmtree(t->dir);
 	free(t);
 	return 0;
 }
@@ -851,7 +814,7 @@ static void expect_file_err(const struct tmp *t, const char *name, const char *a
 	unsigned ln = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
-	read_file(path, text, sizeof(text));
+	tf_read(path, text, sizeof(text));
 	v = strstr(text, at);
 	assert_non_null(v);
 	v += key_mode ? 0 : strlen(at);
@@ -881,7 +844,7 @@ static void test_config_examples_load(void **state)
 		c = load_file_ok(t, name);
 		snprintf(path, sizeof(path), "%s/keys/%s", t->dir, key_files[i]);
 		assert_string_equal(c->private_key_file, path);
-		read_file(path, text, sizeof(text));
+		tf_read(path, text, sizeof(text));
 		assert_int_equal(sodium_base642bin(key, 32, text, 44, NULL, &n, NULL,
 						   sodium_base64_VARIANT_ORIGINAL), 0);
 		assert_memory_equal(c->private_key, key, 32);
@@ -994,9 +957,9 @@ static void corrupt(const struct tmp *t, const char *name, const char *from, con
 	char *out;
 
 	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
-	read_file(path, text, sizeof(text));
+	tf_read(path, text, sizeof(text));
 	out = edit(text, from, to, false);
-	write_file(path, out, 0644);
+	tf_write(path, out, 0644);
 	free(out);
 }
 
@@ -1068,7 +1031,7 @@ static void test_config_key_file_content(void **state)
 
 	snprintf(key, sizeof(key), "%s/keys/spoke-b.key", t->dir);
 	for (i = 0; i < N(good); i++) {
-		write_file(key, good[i], 0600);
+		tf_write(key, good[i], 0600);
 		c = load_file_ok(t, "spoke-b.yaml");
 		assert_memory_equal(c->private_key, "private key for tests only 12345", 32);
 		sn_config_free(c);
@@ -1077,7 +1040,7 @@ static void test_config_key_file_content(void **state)
 		 "node.private_key_file: %s does not hold a key (expected one line of 44 base64 characters, as written by wg genkey)",
 		 key);
 	for (i = 0; i < N(bad); i++) {
-		write_file(key, bad[i], 0600);
+		tf_write(key, bad[i], 0600);
 		expect_file_err(t, "spoke-b.yaml", "private_key_file:", false, rest, -EINVAL);
 	}
 	unlink(key);
@@ -1109,7 +1072,7 @@ static void test_config_psk_file(void **state)
 
 	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
 	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
-	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	tf_write(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
 	c = load_file_ok(t, "spoke-a.yaml");
 	assert_int_equal(c->peers[0].has & SN_PEER_HAS_PSK, SN_PEER_HAS_PSK);
 	assert_string_equal(c->peers[0].psk_file, psk);
@@ -1184,7 +1147,7 @@ static void test_config_file_trusted(void **state)
 	snprintf(other, sizeof(other), "%s/other", t->dir);
 	assert_int_equal(mkdir(other, 0755), 0);
 	snprintf(real, sizeof(real), "%s/hub.yaml", other);
-	copy_file(cfg, real, 0644);
+	tf_copy(cfg, real, 0644);
 	snprintf(cfg, sizeof(cfg), "%s/link.yaml", t->dir);
 	assert_int_equal(symlink(real, cfg), 0);
 	sn_config_free(load_file_ok(t, "link.yaml"));
@@ -1235,7 +1198,7 @@ static void test_config_key_file_trusted(void **state)
 	/* a PSK file is a key file */
 	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
 	snprintf(psk, sizeof(psk), "%s/a.psk", keys);
-	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	tf_write(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
 	assert_int_equal(chown(psk, NOBODY, NOBODY), 0);
 	snprintf(rest, sizeof(rest), "hub.psk_file: %s is owned by uid 65534, " NOT_OURS " (run "
 		 "chown root %s)", psk, psk);
@@ -1285,7 +1248,7 @@ static void test_config_reload_keeps_private_key(void **state)
 	assert_int_equal(unlink(key), 0);
 	assert_int_equal(sn_config_load(path, &c, err, sizeof(err)), -ENOENT);
 	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
-	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	tf_write(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
 	if (sn_config_reload(path, run, &c, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_memory_equal(c->private_key, run->private_key, 32);
@@ -1347,7 +1310,7 @@ static void test_config_reload_as_user_errors_say_so(void **state)
 	corrupt(t, "spoke-a.yaml", "  address: 10.0.0.1", "  psk_file: keys/a.psk\n  address: 10.0.0.1");
 	snprintf(path, sizeof(path), "%s/spoke-a.yaml", t->dir);
 	snprintf(psk, sizeof(psk), "%s/keys/a.psk", t->dir);
-	write_file(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
+	tf_write(psk, "cHJlc2hhcmVkIGtleSBmb3IgdGVzdHMgb25seSAxMjM=\n", 0600);
 	run = load_file_ok(t, "spoke-a.yaml");
 	/* the temporary directory is 0700 root: nobody cannot open the config */
 	reload_as_nobody(path, run, uid, gid, false, err, 1024);
@@ -1380,7 +1343,7 @@ static void test_config_load_socket_only(void **state)
 	char path[256], want[256], err[512] = "";
 
 	snprintf(path, sizeof(path), "%s/only.yaml", t->dir);
-	write_file(path, "node: { id: 0, role: nonsense, private_key_file: /nonexistent }\n"
+	tf_write(path, "node: { id: 0, role: nonsense, private_key_file: /nonexistent }\n"
 		   "hub: { endpoint: no-such-host.invalid:1 }\n"
 		   "control: { socket: run/x.sock }\n", 0644);
 	assert_int_equal(sn_config_load_socket(path, &c, err, sizeof(err)), 0);
@@ -1388,11 +1351,11 @@ static void test_config_load_socket_only(void **state)
 	assert_string_equal(c->control_socket, want);
 	assert_int_equal(c->node_id, 0);
 	sn_config_free(c);
-	write_file(path, "node: { id: 2 }\n", 0644);
+	tf_write(path, "node: { id: 2 }\n", 0644);
 	assert_int_equal(sn_config_load_socket(path, &c, err, sizeof(err)), 0);
 	assert_string_equal(c->control_socket, SN_CONF_DEFAULT_SOCKET);
 	sn_config_free(c);
-	write_file(path, "control: { socket: [a, b\n", 0644);
+	tf_write(path, "control: { socket: [a, b\n", 0644);
 	assert_true(sn_config_load_socket(path, &c, err, sizeof(err)) < 0);
 	assert_null(c);
 	assert_non_null(strstr(err, "only.yaml:"));

@@ -7,8 +7,6 @@
  * are; a file anyone untrusted could change is refused like the config.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tmpfiles.h"
 
 #define KEY_A "X0O52YIg4foGNf2e77FDInwXWpumYTKdInIHceQN+yE="
 #define KEY_B "i3mQC/pZrQBDtFUxe7U6xEfvJVoIKs85ZRo4Byd0mFs="
@@ -59,62 +58,35 @@ struct fx {
 	char hub[96]; /* dir/hub.yaml */
 };
 
-static void write_at(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 static void put_file(const struct fx *f, const char *name, const char *text)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", f->d, name);
-	write_at(path, text, 0644);
+	tf_write(path, text, 0644);
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char from[4096], to[256], key[128];
-	FILE *in;
-	size_t n;
 
+	assert_non_null(f);
 	strcpy(f->dir, "/tmp/sn-test-peersdir-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(chmod(f->dir, 0755), 0);
+	tf_dir(f->dir, 0755);
 	snprintf(f->d, sizeof(f->d), "%s/d", f->dir);
 	snprintf(f->hub, sizeof(f->hub), "%s/hub.yaml", f->dir);
 	assert_int_equal(mkdir(f->d, 0755), 0);
-	snprintf(to, sizeof(to), "%s/keys", f->dir);
-	assert_int_equal(mkdir(to, 0700), 0);
-	snprintf(from, sizeof(from), "%s/conf/keys/hub.key", SN_TEST_SOURCE_DIR);
-	in = fopen(from, "r");
-	assert_non_null(in);
-	n = fread(key, 1, sizeof(key) - 1, in);
-	fclose(in);
-	key[n] = '\0';
-	snprintf(to, sizeof(to), "%s/keys/hub.key", f->dir);
-	write_at(to, key, 0600);
-	write_at(f->hub, HUB, 0644);
+	tf_key(f->dir, "hub.key");
+	tf_write(f->hub, HUB, 0644);
 	*state = f;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tf_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -240,7 +212,7 @@ static void test_peers_dir_shapes(void **state)
 	const char *cut = strstr(HUB, "peers:\n");
 
 	snprintf(text, sizeof(text), "%.*s", (int)(cut - HUB), HUB);
-	write_at(f->hub, text, 0644);
+	tf_write(f->hub, text, 0644);
 	if (load(f, &c, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_int_equal(c->n_peers, 0); /* a hub whose spokes are added later */
@@ -256,7 +228,7 @@ static void test_peers_dir_shapes(void **state)
 	assert_string_equal(err, text);
 	rmdir(path);
 	snprintf(text, sizeof(text), "%.*speers_dir: missing\n", (int)(strstr(HUB, "peers_dir") - HUB), HUB);
-	write_at(f->hub, text, 0644);
+	tf_write(f->hub, text, 0644);
 	snprintf(path, sizeof(path), "%s:9:12: peers_dir: cannot open the directory %s/missing: No such file or directory (peers_dir holds one file per spoke)",
 		 f->hub, f->dir);
 	assert_true(load(f, &c, err, sizeof(err)) < 0);

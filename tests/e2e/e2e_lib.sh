@@ -36,6 +36,11 @@
 #   wait_socket NODE [SECS]  wait for NODE's control socket (default 10 s)
 #   set_conf NODE KEY VALUE  a top-level "KEY: VALUE" in NODE's config copy
 #   sctl NODE ARGS...    the subnetra tool against NODE (bounded)
+#   set_egress PLUGIN [OPTIONS]  every node's config copy on egress PLUGIN
+#                        (in place of raw_direct), with "options: PLUGIN:
+#                        { OPTIONS }" when given
+#   check_stack DIR PLUGIN  --check on the hub's copy shows egress PLUGIN
+#                        over raw_direct, both loaded from DIR
 #   epoch_of NODE, pubkey_of NODE   from the state directory / key copies
 #   (star.sh: star_start, star_stop, star_pid, star_node, star_ns, star_veth,
 #   star_wait_ping, nsx NS CMD...)
@@ -83,6 +88,18 @@
 #                        from NS's address: the attacker's, or an added one)
 #   udp_send NS ADDR:PORT [--pad N] [--count N] HEX...  crafted datagrams
 #   inject NS ARGS...    sn-inject (sealed datagrams) in NS
+#   tcp_transfer NAME FROM_NS TO_NS TO_ADDR FILE [tcp-send args]  FILE over
+#                        TCP from FROM_NS to TO_ADDR:5001 in TO_NS (110 s at
+#                        most); prints the rate, sets $TCP_SECS (the sender's
+#                        seconds); fails unless every byte arrives and the
+#                        sha256 on arrival is FILE's
+#   relay_a [relay args] spoke A reaches the hub through a userspace relay
+#                        (pkt.py relay: --loss, --swap, --dup, --drop-fec ...)
+#                        at 127.0.0.1:51821 in spoke A's namespace, which
+#                        forwards to the hub at 172.31.2.1:51820 and back
+#                        (spoke A's config copy edited); before the daemons
+#                        start. relay_a_stop: stop it, print $T/relay.json
+#                        (jv relay up.drop down.dup ... reads it)
 #   lg_run NAME ARGS...  sn-loadgen run (many spokes, tests/tools/loadgen/) in
 #                        the attacker's namespace $NS_X against the hub at
 #                        172.31.4.1, seed $LG_SEED, status in $T/NAME.json
@@ -115,6 +132,8 @@ SNSTAT=$E2E_DIR/snstat.py
 E2E_BG=()
 E2E_DEFER=()
 BG_PID=
+RELAY_A_PID=
+TCP_SECS=
 T=
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -197,6 +216,24 @@ set_conf() {
 }
 
 sctl() { local n=$1; shift; timeout 15 "$SUBNETRA" -c "$STAR_DIR/$n.yaml" "$@"; }
+
+set_egress() {
+	local n to="  egress: $1"
+	[ -z "${2:-}" ] || to+="\n  options:\n    $1: { $2 }"
+	for n in hub spoke-a spoke-b; do
+		sed -i "s|^  egress: raw_direct.*|$to|" "$STAR_DIR/$n.yaml"
+		grep -q "^  egress: $1\$" "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
+	done
+}
+
+check_stack() {
+	local out
+	out=$("$SUBNETRAD" -c "$STAR_DIR/hub.yaml" --plugin-dir "$1" --check) || fail "--check: $out"
+	grep -q "^  egress    $2 [0-9.]* (ABI [0-9.]*) from $1/egress_$2.so\$" <<<"$out" ||
+		fail "--check: no line 'egress $2' from $1: $out"
+	grep -q "^  over      raw_direct [0-9.]* (ABI [0-9.]*) from $1/egress_raw_direct.so\$" <<<"$out" ||
+		fail "--check: no line 'over raw_direct' from $1: $out"
+}
 epoch_of() { cat "$STAR_DIR/state/$1/epoch"; }
 pubkey_of() { cat "$STAR_DIR/keys/$1.pub"; }
 
@@ -375,6 +412,42 @@ udp_send() {
 inject() {
 	local ns=$1; shift
 	nsx "$ns" timeout 10 "$SN_INJECT" --plugin-dir "$PLUGINS" "$@" || fail "sn-inject $* failed"
+}
+
+tcp_transfer() {
+	local name=$1 from=$2 to=$3 dst=$4 file=$5 want sent rx_pid rx_bytes rx_sha; shift 5
+	want=$(sha256sum "$file" | cut -d' ' -f1)
+	rm -f "$T/rx.ready"
+	bg nsx "$to" timeout 120 "$PKT" tcp-recv --listen "$dst:5001" --ready "$T/rx.ready" \
+		--secs 110 >"$T/rx.out"
+	rx_pid=$BG_PID
+	wait_for 10 "the TCP receiver ($name)" test -e "$T/rx.ready"
+	sent=$(nsx "$from" timeout 120 "$PKT" tcp-send --to "$dst:5001" --file "$file" --secs 110 "$@") ||
+		fail "$name: TCP send failed"
+	wait "$rx_pid" || fail "$name: TCP receiver failed"
+	read -r rx_bytes rx_sha <"$T/rx.out"
+	read -r _ _ TCP_SECS <<<"$sent"
+	echo "  $name: $rx_bytes bytes in $TCP_SECS s" \
+		"($(awk "BEGIN { s = $TCP_SECS; printf \"%.0f\", (s > 0 ? $rx_bytes * 8 / s / 1e6 : 0) }") Mbit/s)"
+	expect_eq "$name: bytes received" "$rx_bytes" "$(stat -c %s "$file")"
+	expect_eq "$name: sha256 on arrival" "$rx_sha" "$want"
+}
+
+relay_a() {
+	sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
+	grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
+	rm -f "$T/relay.ready"
+	# (bg's PID is timeout's, which forwards SIGTERM to the relay)
+	bg nsx "$NS_A" timeout 170 "$PKT" relay --listen 127.0.0.1:51821 --to 172.31.2.1:51820 \
+		--stats "$T/relay.json" --ready "$T/relay.ready" --secs 160 "$@"
+	RELAY_A_PID=$BG_PID
+	wait_for 10 "the relay" test -e "$T/relay.ready"
+}
+
+relay_a_stop() {
+	kill -TERM "$RELAY_A_PID"
+	wait "$RELAY_A_PID" || fail "the relay failed"
+	cat "$T/relay.json"; echo
 }
 
 setb() { echo "${1:0:$((2 * $2))}$3${1:$((2 * $2 + 2))}"; }

@@ -10,65 +10,36 @@
 # passed the replay window, the tag and the inner source checks). The
 # stack shows in --check and status (egress fec_xor over raw_direct).
 #
-# Layout as in impaired_underlay.sh: spoke A's hub endpoint is the relay at
+# Layout: e2e_lib.sh's relay_a (spoke A's hub endpoint is the relay at
 # 127.0.0.1:51821 in spoke A's namespace, which forwards to the hub at
-# 172.31.2.1:51820 and back.
+# 172.31.2.1:51820 and back).
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin fec_xor
 
-for n in hub spoke-a spoke-b; do
-	sed -i 's|^  egress: raw_direct.*|  egress: fec_xor\n  options:\n    fec_xor: { over: raw_direct, k: 4 }|' \
-		"$STAR_DIR/$n.yaml"
-	grep -q '^  egress: fec_xor' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
-done
-sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
-grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
-
+set_egress fec_xor "over: raw_direct, k: 4"
 echo "== --check shows the stack"
-out=$("$SUBNETRAD" -c "$STAR_DIR/hub.yaml" --plugin-dir "$PLUGINS" --check) || fail "--check: $out"
-grep -q '^  egress    fec_xor .*egress_fec_xor.so' <<<"$out" || fail "--check: no fec_xor line: $out"
-grep -q '^  over      raw_direct .*egress_raw_direct.so' <<<"$out" || fail "--check: no over line: $out"
+check_stack "$PLUGINS" fec_xor
 
-bg nsx "$NS_A" timeout 170 "$PKT" relay --listen 127.0.0.1:51821 --to 172.31.2.1:51820 \
-	--stats "$T/relay.json" --ready "$T/relay.ready" --drop-fec 3 --secs 160
-relay_pid=$BG_PID
-wait_for 10 "the relay" test -e "$T/relay.ready"
+relay_a --drop-fec 3
 
 e2e_start_all
-got=$(ping_n "$NS_LA" 192.168.2.10 20)
-echo "  LAN A -> LAN B: $got of 20 echo replies"
-expect_eq "echo replies through the relay" "$got" 20
+expect_eq "LAN A -> LAN B echo replies through the relay (of 20)" "$(ping_n "$NS_LA" 192.168.2.10 20)" 20
 
 echo "== 4 MB LAN A -> LAN B over TCP"
 head -c 4M /dev/urandom >"$T/blob"
-want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-bg nsx "$NS_LB" timeout 100 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/rx.ready" \
-	--secs 90 >"$T/rx.out"
-rx_pid=$BG_PID
-wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-sent=$(nsx "$NS_LA" timeout 100 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$T/blob" --secs 90) ||
-	fail "TCP send failed"
-wait "$rx_pid" || fail "TCP receiver failed"
-read -r rx_bytes rx_sha <"$T/rx.out"
-echo "  sent $sent (bytes, sha256, seconds)"
-expect_eq "bytes received" "$rx_bytes" $((4 * 1024 * 1024))
-expect_eq "sha256 on arrival" "$rx_sha" "$want"
+tcp_transfer "LAN A -> LAN B" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
 
 echo "== stop the relay; count"
 sleep 0.2 # the last groups' parities (flush_ms 5)
-kill -TERM "$relay_pid"
-wait "$relay_pid" || fail "the relay failed"
-cat "$T/relay.json"; echo
+relay_a_stop
 read -r UP DOWN <<<"$(jv relay up.drop down.drop | tr '\n' ' ')"
 [ "$UP" -gt 10 ] && [ "$DOWN" -gt 0 ] || fail "the relay dropped too little ($UP up, $DOWN down)"
 snap hub h
 snap spoke-a a
 snap spoke-b b
-fec() { "$PY" -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-assert d["egress"] == ["fec_xor", "raw_direct"], d["egress"]
-print(d["plugins"]["fec_xor"][sys.argv[2]])' "$T/$1.json" "$2"; }
+for n in h a b; do expect_eq "$n: egress stack" "$(jv $n egress)" '["fec_xor", "raw_direct"]'; done
+fec() { jv "$1" "plugins.fec_xor.$2"; }
 expect_eq "hub: recovered = dropped towards it" "$(fec h recovered)" "$UP"
 expect_eq "spoke A: recovered = dropped towards it" "$(fec a recovered)" "$DOWN"
 expect_eq "spoke B: recovered (no relay)" "$(fec b recovered)" 0

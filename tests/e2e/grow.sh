@@ -141,8 +141,8 @@ grep -q "the hub is not running (nothing answers on $H/run/hub.sock); it reads $
 grep -q "id 2, overlay address 10.0.0.2" "$T/add-c.out" && fail "spoke-c took spoke-a's id"
 grep -q "id 3, overlay address 10.0.0.3" "$T/add-c.out" || fail "spoke-c did not get spoke-b's freed id and address"
 echo "  ok  $(head -1 "$T/add-c.out") (spoke-b's id and address again)"
-"$SUBNETRAD" -c "$H/hub.yaml" --check --plugin-dir "$PLUGINS" | grep -q "peer      spoke-c (id 3)" ||
-	fail "the hub config does not list spoke-c"
+out=$("$SUBNETRAD" -c "$H/hub.yaml" --check --plugin-dir "$PLUGINS") || fail "--check of the hub: $out"
+grep -q "peer      spoke-c (id 3)" <<<"$out" || fail "the hub config does not list spoke-c: $out"
 
 # ---- 7. the operator's file -------------------------------------------------------
 cmp "$H/hub.yaml" "$T/hub.yaml.orig" || fail "hub.yaml changed"

@@ -9,8 +9,9 @@
 # the relay sent towards the hub, spoke A's equals those sent towards it,
 # and nothing else is dropped anywhere.
 #
-# Layout: spoke A's hub endpoint is the relay at 127.0.0.1:51821 in spoke
-# A's namespace, which forwards to the hub at 172.31.2.1:51820 and back.
+# Layout: e2e_lib.sh's relay_a (spoke A's hub endpoint is the relay at
+# 127.0.0.1:51821 in spoke A's namespace, which forwards to the hub at
+# 172.31.2.1:51820 and back).
 # The loss rules sit in front of the relay in both directions (on lo from
 # spoke A, on ul from the hub), so the relay only duplicates datagrams that
 # got through and every duplicate it sends arrives.
@@ -19,13 +20,7 @@ set -euo pipefail
 command -v nft >/dev/null || skip "nft missing"
 e2e_begin impaired_underlay
 
-sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
-grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
-# (bg's PID is timeout's, which forwards SIGTERM to the relay)
-bg nsx "$NS_A" timeout 170 "$PKT" relay --listen 127.0.0.1:51821 --to 172.31.2.1:51820 \
-	--stats "$T/relay.json" --ready "$T/relay.ready" --swap 7 --dup 10 --secs 160
-relay_pid=$BG_PID
-wait_for 10 "the relay" test -e "$T/relay.ready"
+relay_a --swap 7 --dup 10
 nsx "$NS_A" nft -f - <<'NFT' || skip "nftables with numgen is not available here"
 table ip impair {
 	chain input {
@@ -43,24 +38,11 @@ echo "  LAN A -> LAN B: $got of 30 echo replies"
 
 echo "== 10 MB LAN A -> LAN B over TCP"
 head -c 10M /dev/urandom >"$T/blob"
-want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-bg nsx "$NS_LB" timeout 100 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/rx.ready" \
-	--secs 90 >"$T/rx.out"
-rx_pid=$BG_PID
-wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-sent=$(nsx "$NS_LA" timeout 100 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$T/blob" --secs 90) ||
-	fail "TCP send failed"
-wait "$rx_pid" || fail "TCP receiver failed"
-read -r rx_bytes rx_sha <"$T/rx.out"
-echo "  sent $sent (bytes, sha256, seconds)"
-expect_eq "bytes received" "$rx_bytes" $((10 * 1024 * 1024))
-expect_eq "sha256 on arrival" "$rx_sha" "$want"
+tcp_transfer "LAN A -> LAN B" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
 
 echo "== stop the relay; count"
-kill -TERM "$relay_pid"
-wait "$relay_pid" || fail "the relay failed"
+relay_a_stop
 sleep 0.5
-cat "$T/relay.json"; echo
 lost=$(nsx "$NS_A" nft list table ip impair | sed -n 's/.*packets \([0-9]*\) bytes.*comment "\(.*\)"/\2: \1/p' | tr '\n' ' ')
 echo "  lost before the relay: $lost"
 read -r UP_DUP DOWN_DUP UP_SWAP DOWN_SWAP <<<"$(jv relay up.dup down.dup up.swap down.swap | tr '\n' ' ')"

@@ -9,52 +9,30 @@
 # (the relay alone: 3 % towards the hub), none arriving twice. The stack
 # shows in --check, status and metrics (egress kcp_arq over raw_direct).
 #
-# Layout as in fec_xor.sh: spoke A's hub endpoint is the relay at
+# Layout: e2e_lib.sh's relay_a (spoke A's hub endpoint is the relay at
 # 127.0.0.1:51821 in spoke A's namespace, which forwards to the hub at
-# 172.31.2.1:51820 and back.
+# 172.31.2.1:51820 and back).
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_begin kcp_arq
 
+set_egress kcp_arq "over: raw_direct"
 for n in hub spoke-a spoke-b; do
-	sed -i 's|^  egress: raw_direct.*|  egress: kcp_arq\n  options:\n    kcp_arq: { over: raw_direct }|' \
-		"$STAR_DIR/$n.yaml"
-	grep -q '^  egress: kcp_arq' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
 	sed -i 's|^  mtu: 1420|  mtu: 1380|' "$STAR_DIR/$n.yaml" # frames fit the underlay's 1500
 	grep -q '^  mtu: 1380' "$STAR_DIR/$n.yaml" || fail "mtu edit not applied to $n"
 done
-sed -i 's|endpoint: 172.31.2.1:51820|endpoint: 127.0.0.1:51821|' "$STAR_DIR/spoke-a.yaml"
-grep -q 'endpoint: 127.0.0.1:51821' "$STAR_DIR/spoke-a.yaml" || fail "endpoint edit not applied"
 
 echo "== --check shows the stack"
-out=$("$SUBNETRAD" -c "$STAR_DIR/hub.yaml" --plugin-dir "$PLUGINS" --check) || fail "--check: $out"
-grep -q '^  egress    kcp_arq .*egress_kcp_arq.so' <<<"$out" || fail "--check: no kcp_arq line: $out"
-grep -q '^  over      raw_direct .*egress_raw_direct.so' <<<"$out" || fail "--check: no over line: $out"
+check_stack "$PLUGINS" kcp_arq
 
-bg nsx "$NS_A" timeout 170 "$PKT" relay --listen 127.0.0.1:51821 --to 172.31.2.1:51820 \
-	--stats "$T/relay.json" --ready "$T/relay.ready" --loss 3 --seed 7 --swap 7 --secs 160
-relay_pid=$BG_PID
-wait_for 10 "the relay" test -e "$T/relay.ready"
+relay_a --loss 3 --seed 7 --swap 7
 
 e2e_start_all
-got=$(ping_n "$NS_LA" 192.168.2.10 20)
-echo "  LAN A -> LAN B: $got of 20 echo replies"
-expect_eq "echo replies through the relay" "$got" 20
+expect_eq "LAN A -> LAN B echo replies through the relay (of 20)" "$(ping_n "$NS_LA" 192.168.2.10 20)" 20
 
 echo "== 4 MB LAN A -> LAN B over TCP"
 head -c 4M /dev/urandom >"$T/blob"
-want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-bg nsx "$NS_LB" timeout 100 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/rx.ready" \
-	--secs 90 >"$T/rx.out"
-rx_pid=$BG_PID
-wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-sent=$(nsx "$NS_LA" timeout 100 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$T/blob" --secs 90) ||
-	fail "TCP send failed"
-wait "$rx_pid" || fail "TCP receiver failed"
-read -r rx_bytes rx_sha <"$T/rx.out"
-echo "  sent $sent (bytes, sha256, seconds)"
-expect_eq "bytes received" "$rx_bytes" $((4 * 1024 * 1024))
-expect_eq "sha256 on arrival" "$rx_sha" "$want"
+tcp_transfer "LAN A -> LAN B" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
 
 echo "== a paced UDP stream LAN A -> LAN B: 3000 x 1000 bytes at 4 Mbit/s"
 head -c 3000000 /dev/urandom >"$T/ublob"
@@ -72,18 +50,14 @@ expect_eq "UDP datagrams received twice" "$udups" 0
 
 echo "== stop the relay; count"
 sleep 0.3 # the last acknowledgements
-kill -TERM "$relay_pid"
-wait "$relay_pid" || fail "the relay failed"
-cat "$T/relay.json"; echo
+relay_a_stop
 read -r UP DOWN <<<"$(jv relay up.drop down.drop | tr '\n' ' ')"
 [ "$UP" -gt 50 ] && [ "$DOWN" -gt 10 ] || fail "the relay dropped too little ($UP up, $DOWN down)"
 snap hub h
 snap spoke-a a
 snap spoke-b b
-kcp() { "$PY" -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-assert d["egress"] == ["kcp_arq", "raw_direct"], d["egress"]
-print(d["plugins"]["kcp_arq"][sys.argv[2]])' "$T/$1.json" "$2"; }
+for n in h a b; do expect_eq "$n: egress stack" "$(jv $n egress)" '["kcp_arq", "raw_direct"]'; done
+kcp() { jv "$1" "plugins.kcp_arq.$2"; }
 for n in h a b; do
 	echo "  $n: sent $(kcp $n sent), retransmits $(kcp $n retransmits)," \
 		"fast $(kcp $n fast_retransmits), given up $(kcp $n given_up)," \

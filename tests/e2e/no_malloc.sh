@@ -26,13 +26,11 @@ e2e_begin no_malloc${SN_E2E_EGRESS:+_$SN_E2E_EGRESS}
 case "${SN_E2E_EGRESS:-}" in
 "") ;;
 fec_xor | kcp_arq)
-	for n in hub spoke-a spoke-b; do
-		sed -i "s|^  egress: raw_direct.*|  egress: $SN_E2E_EGRESS|" "$STAR_DIR/$n.yaml"
-		grep -q "^  egress: $SN_E2E_EGRESS" "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
-		# kcp_arq's frames are up to 38 bytes longer: room in the underlay's
-		# 1500 for GSO and GRO (docs/kcp_arq.md, "MTU")
-		[ "$SN_E2E_EGRESS" != kcp_arq ] || sed -i 's|^  mtu: 1420|  mtu: 1380|' "$STAR_DIR/$n.yaml"
-	done
+	set_egress "$SN_E2E_EGRESS"
+	# kcp_arq's frames are up to 38 bytes longer: room in the underlay's
+	# 1500 for GSO and GRO (docs/kcp_arq.md, "MTU")
+	[ "$SN_E2E_EGRESS" != kcp_arq ] ||
+		sed -i 's|^  mtu: 1420|  mtu: 1380|' "$STAR_DIR/hub.yaml" "$STAR_DIR/spoke-a.yaml" "$STAR_DIR/spoke-b.yaml"
 	;;
 *) fail "SN_E2E_EGRESS=$SN_E2E_EGRESS: fec_xor or kcp_arq" ;;
 esac
@@ -98,10 +96,8 @@ for node in hub spoke-a; do
 	expect_eq "$node: TUN offloads (rx, tx), underlay runs" \
 		"$(jv w1 node.offload.tun_rx node.offload.tun_tx node.offload.underlay_runs | tr '\n' ' ')" \
 		"true true true "
-	# 0.1 ms: above a lone packet's wake-up latency, below what bulk TCP
-	# makes wait. A target below the wake-up latency (0.001) keeps CoDel
-	# in its dropping state for good: even a lone SYN is then dropped
-	# (aqm.h: the sojourn alone decides, an empty socket ends nothing).
+	# 0.1 ms: the shortest target the config takes (aqm.h), above a lone
+	# packet's wake-up latency, below what bulk TCP makes wait.
 	echo "aqm: { target_ms: 0.1, interval_ms: 1 }" >>"$STAR_DIR/$node.yaml"
 	sctl "$node" reload >/dev/null || fail "$node: reload with an eager AQM failed"
 done
@@ -109,21 +105,8 @@ snap hub w2h
 snap spoke-a w2a
 for node in hub spoke-a; do counts "$node" c3; done
 head -c 30M /dev/urandom >"$T/blob"
-tcp_once() { # FROM_NS TO_NS TO_ADDR: the blob over TCP, sha256 checked
-	local want rx
-	want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-	rm -f "$T/rx.ready"
-	bg nsx "$2" timeout 90 "$PKT" tcp-recv --listen "$3:5001" --ready "$T/rx.ready" --secs 80 \
-		>"$T/rx.out"
-	rx=$BG_PID
-	wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-	nsx "$1" timeout 90 "$PKT" tcp-send --to "$3:5001" --file "$T/blob" --secs 80 >/dev/null ||
-		fail "TCP send failed"
-	wait "$rx" || fail "TCP receiver failed"
-	expect_eq "TCP to $3: sha256 on arrival" "$(cut -d' ' -f2 "$T/rx.out")" "$want"
-}
-tcp_once "$NS_LA" "$NS_LB" 192.168.2.10
-tcp_once "$NS_LB" "$NS_LA" 192.168.1.10
+tcp_transfer "TCP to 192.168.2.10" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
+tcp_transfer "TCP to 192.168.1.10" "$NS_LB" "$NS_LA" 192.168.1.10 "$T/blob"
 for node in hub spoke-a; do counts "$node" c4; done
 snap hub w3h
 snap spoke-a w3a

@@ -25,25 +25,6 @@ done
 head -c 50M /dev/urandom >"$T/blob"
 head -c 3M /dev/urandom >"$T/small"
 
-# tcp NAME FROM_NS TO_NS TO_ADDR FILE [tcp-send args]: one transfer, sha256 checked
-tcp() {
-	local name=$1 from=$2 to=$3 dst=$4 file=$5 want sent rx_pid rx_bytes rx_sha; shift 5
-	want=$(sha256sum "$file" | cut -d' ' -f1)
-	rm -f "$T/rx.ready"
-	bg nsx "$to" timeout 120 "$PKT" tcp-recv --listen "$dst:5001" --ready "$T/rx.ready" \
-		--secs 110 >"$T/rx.$name"
-	rx_pid=$BG_PID
-	wait_for 10 "the TCP receiver ($name)" test -e "$T/rx.ready"
-	sent=$(nsx "$from" timeout 120 "$PKT" tcp-send --to "$dst:5001" --file "$file" --secs 110 "$@") ||
-		fail "$name: TCP send failed"
-	wait "$rx_pid" || fail "$name: TCP receiver failed"
-	read -r rx_bytes rx_sha <"$T/rx.$name"
-	read -r _ _ secs <<<"$sent"
-	echo "  $name: $rx_bytes bytes in $secs s ($(awk "BEGIN { printf \"%.0f\", $rx_bytes * 8 / $secs / 1e6 }") Mbit/s)"
-	expect_eq "$name: bytes received" "$rx_bytes" "$(stat -c %s "$file")"
-	expect_eq "$name: sha256 on arrival" "$rx_sha" "$want"
-}
-
 # udp NAME FROM_NS TO_NS TO_ADDR FILE [udp-send args]
 udp() {
 	local name=$1 from=$2 to=$3 dst=$4 file=$5 want count rx_pid got; shift 5
@@ -84,10 +65,10 @@ step() {
 }
 
 all_transfers() { # SUFFIX
-	step tcp "TCP A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
-	step tcp "TCP B->A$1" "$NS_LB" "$NS_LA" 192.168.1.10 "$T/small"
-	step tcp "TCP with IPv4 options A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small" --ip-options
-	step tcp "TCP in pushed 700-byte segments A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small" \
+	step tcp_transfer "TCP A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
+	step tcp_transfer "TCP B->A$1" "$NS_LB" "$NS_LA" 192.168.1.10 "$T/small"
+	step tcp_transfer "TCP with IPv4 options A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small" --ip-options
+	step tcp_transfer "TCP in pushed 700-byte segments A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small" \
 		--chunk 700 --gap-us 100
 	step udp "UDP A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small"
 	step udp "UDP with UDP GSO A->B$1" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/small" --gso

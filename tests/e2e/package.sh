@@ -92,7 +92,8 @@ out=$(systemd-analyze verify /lib/systemd/system/subnetrad@.service 2>&1) || fai
 [ -z "$out" ] || fail "systemd-analyze verify is not clean: $out"
 echo "  ok  systemd-analyze verify /lib/systemd/system/subnetrad@.service: clean"
 for page in subnetrad.8 subnetra.8 subnetra.conf.5; do
-	man -l "/usr/share/man/man${page##*.}/$page.gz" 2>/dev/null | grep -q "^NAME" || fail "man $page does not render"
+	out=$(man -l "/usr/share/man/man${page##*.}/$page.gz" 2>/dev/null) || fail "man $page failed"
+	grep -q "^NAME" <<<"$out" || fail "man $page does not render"
 done
 got=$(bash -c '. /usr/share/bash-completion/completions/subnetra; COMP_WORDS=(subnetra st); COMP_CWORD=1
 	_subnetra; echo "${COMPREPLY[*]}"')

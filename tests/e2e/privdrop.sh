@@ -75,8 +75,12 @@ out=$(sctl spoke-a reload 2>&1) || fail "subnetra reload as nobody failed: $out"
 nsx "$NS_A" ip route | grep -q "192.168.78.0/24 dev subnetra0" || fail "subnetra reload did not add its route"
 printf 'policy:\n  - { prefix: 198.51.100.0/24, action: drop }\n' >>"$STAR_DIR/spoke-b.yaml"
 out=$(sctl spoke-b reload 2>&1) || fail "subnetra reload of spoke-b (no capability) failed: $out"
-sctl spoke-b policy list | grep -q "198.51.100.0/24" || fail "spoke-b's reload did not apply its rule"
-sctl spoke-a status | grep -q " 2 reloads" || fail "spoke-a does not count 2 reloads"
+# outputs in variables: `sctl | grep -q` under pipefail fails when grep
+# stops reading early (SIGPIPE)
+out=$(sctl spoke-b policy list) || fail "policy list of spoke-b failed"
+grep -q "198.51.100.0/24" <<<"$out" || fail "spoke-b's reload did not apply its rule: $out"
+out=$(sctl spoke-a status) || fail "status of spoke-a failed"
+grep -q " 2 reloads" <<<"$out" || fail "spoke-a does not count 2 reloads: $out"
 star_wait_ping "$NS_LA" 192.168.2.10 5 || fail "no traffic after the reloads"
 
 # node.user: root is refused when the config is loaded, before any setup

@@ -60,16 +60,8 @@ grep -qF "pad: unknown option 'blok' (did you mean 'block'?)" <<<"$out" ||
 	fail "the misspelled option is not reported as the SDK says: $out"
 
 echo "== the star on pad over raw_direct"
-for n in hub spoke-a spoke-b; do
-	sed -i 's|^  egress: raw_direct.*|  egress: pad\n  options:\n    pad: { over: raw_direct, block: 64 }|' \
-		"$STAR_DIR/$n.yaml"
-	grep -q '^  egress: pad$' "$STAR_DIR/$n.yaml" || fail "egress edit not applied to $n"
-done
-out=$("$SUBNETRAD" -c "$STAR_DIR/hub.yaml" --plugin-dir "$PLUGDIR" --check) || fail "--check: $out"
-grep -q "^  egress    pad 1.0.0 (ABI [0-9.]*) from $PLUGDIR/egress_pad.so" <<<"$out" ||
-	fail "--check: no pad line: $out"
-grep -q "^  over      raw_direct .*from $PLUGDIR/egress_raw_direct.so" <<<"$out" ||
-	fail "--check: no over line: $out"
+set_egress pad "over: raw_direct, block: 64"
+check_stack "$PLUGDIR" pad
 
 sniff_start "$NS_HUB" hs2 ul 60 --udp-port 51820
 sniff_pid=$BG_PID
@@ -79,17 +71,7 @@ expect_eq "LAN A -> LAN B echo replies" "$got" 20
 
 echo "== 4 MB LAN A -> LAN B over TCP"
 head -c 4M /dev/urandom >"$T/blob"
-want=$(sha256sum "$T/blob" | cut -d' ' -f1)
-bg nsx "$NS_LB" timeout 100 "$PKT" tcp-recv --listen 192.168.2.10:5001 --ready "$T/rx.ready" \
-	--secs 90 >"$T/rx.out"
-rx_pid=$BG_PID
-wait_for 10 "the TCP receiver" test -e "$T/rx.ready"
-nsx "$NS_LA" timeout 100 "$PKT" tcp-send --to 192.168.2.10:5001 --file "$T/blob" --secs 90 >/dev/null ||
-	fail "TCP send failed"
-wait "$rx_pid" || fail "TCP receiver failed"
-read -r rx_bytes rx_sha <"$T/rx.out"
-expect_eq "bytes received" "$rx_bytes" $((4 * 1024 * 1024))
-expect_eq "sha256 on arrival" "$rx_sha" "$want"
+tcp_transfer "LAN A -> LAN B" "$NS_LA" "$NS_LB" 192.168.2.10 "$T/blob"
 kill -TERM "$sniff_pid" 2>/dev/null || true
 wait "$sniff_pid" 2>/dev/null || true
 
@@ -117,15 +99,19 @@ snap spoke-a a0
 snap spoke-b b0
 expect_eq "hub: egress stack" "$(jv h0 egress)" '["pad", "raw_direct"]'
 expect_eq "hub: bad_pad so far" "$(jv h0 plugins.pad.bad_pad)" 0
-sctl hub status | grep -q '^  egress    pad over raw_direct$' ||
-	fail "status: no egress line 'pad over raw_direct': $(sctl hub status | grep egress)"
+# outputs in variables: `sctl | grep -q` under pipefail fails when grep
+# stops reading early (SIGPIPE)
+st_text=$(sctl hub status) || fail "status failed"
+grep -q '^  egress    pad over raw_direct$' <<<"$st_text" ||
+	fail "status: no egress line 'pad over raw_direct': $(grep egress <<<"$st_text")"
 udp_send "$NS_A" 172.31.2.1:51820 --pad 65 ""        # 65 bytes: not a multiple of 64
 udp_send "$NS_A" 172.31.2.1:51820 --pad 62 "00ff"    # 64 bytes claiming 255
 expect_drops "hub: drops after two bad pads" hub h0 "rx_error=+2"
 expect_eq "hub: bad_pad" "$(jv hub-last plugins.pad.bad_pad)" 2
-sctl hub status | grep -q '^  plugin    pad: bad_pad 2$' ||
-	fail "status: no 'plugin    pad: bad_pad 2': $(sctl hub status | grep plugin)"
-metrics=$(sctl hub metrics)
+st_text=$(sctl hub status) || fail "status failed"
+grep -q '^  plugin    pad: bad_pad 2$' <<<"$st_text" ||
+	fail "status: no 'plugin    pad: bad_pad 2': $(grep plugin <<<"$st_text")"
+metrics=$(sctl hub metrics) || fail "metrics failed"
 grep -q '^subnetra_plugin_pad_bad_pad_total 2$' <<<"$metrics" ||
 	fail "metrics: no subnetra_plugin_pad_bad_pad_total 2"
 for n in spoke-a spoke-b; do

@@ -41,7 +41,7 @@ PLUG=$(dirname "$(find "$R/usr" -name os_linux.so | head -1)")
 # filter refuses (as it should): a sanitizer build runs here without it
 # (every other e2e test checks leaks)
 SANDBOX_ENV=
-if ldd "$R/usr/sbin/subnetrad" | grep -q libasan; then
+if grep -q libasan <<<"$(ldd "$R/usr/sbin/subnetrad")"; then
 	SANDBOX_ENV="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 fi
 UNIT=$R/subnetrad@.service
@@ -205,8 +205,8 @@ $PY - "$T/reload.notify" <<-'EOF' || fail "RELOADING=1 (MONOTONIC_USEC) then REA
 	print("  ok  after SIGHUP: %s" % " | ".join(m.replace("\n", ", ") for m in msgs))
 EOF
 grep -q "reload (SIGHUP) applied: $R/etc/$HUB.yaml" "$T/$HUB.log" || fail "the hub did not log the reload: $(tail -3 "$T/$HUB.log")"
-timeout 10 "$R/usr/bin/subnetra" -s "/run/subnetra/$HUB.sock" policy list | grep -q "198.51.100.0/24" ||
-	fail "the reload's rule is not in the hub's policy"
+out=$(timeout 10 "$R/usr/bin/subnetra" -s "/run/subnetra/$HUB.sock" policy list) || fail "policy list failed"
+grep -q "198.51.100.0/24" <<<"$out" || fail "the reload's rule is not in the hub's policy: $out"
 grep -q ", 1 reload" <(tail -1 "$T/reload.notify") || fail "STATUS= does not count the reload: $(tail -1 "$T/reload.notify")"
 star_wait_ping "$NS_A" 10.0.0.1 5 || fail "no traffic after the reload"
 
