@@ -26,14 +26,28 @@
  *   queue). A reload's worker is a thread of libuv's pool, which outlives
  *   OpenSSL's atexit cleanup: off the thread that created the instance,
  *   the key schedule hands that state back after each call.
+ *
+ * Resident memory: loading libcrypto and its first use (relocations, the
+ * default provider's tables of every algorithm, each operation's methods)
+ * map about 2.8 MiB of its file pages, the kernel mapping each touched
+ * page's 64 KiB neighbourhood with it (fault-around), and the first peers'
+ * key schedule (X25519 through the generic key code) as much again; the
+ * data path comes back to about 1 MiB of them. So create() warms every
+ * operation up and unmaps libcrypto's clean pages (shed_startup_pages),
+ * and again at the loop's first turn, once the host derived its peers'
+ * keys: about 1.8 MiB less resident in a hub (bench/README.md, "Memory").
+ * Later key schedules (a reload) map what they touch again.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -79,6 +93,7 @@ struct ossl {
 	pthread_mutex_t kdf_lock;
 	pthread_key_t tls;       /* struct tstate * of the calling thread */
 	pthread_t owner;         /* the thread that called create(): the loop's */
+	struct sn_timer *settled; /* the loop's first turn: shed again (create()) */
 	uint8_t has_lock, has_tls;
 };
 
@@ -404,6 +419,8 @@ static void destroy(void *inst)
 		tstate_free(pthread_getspecific(o->tls));
 		pthread_key_delete(o->tls);
 	}
+	if (o->settled)
+		o->api->timer_free(o->host, o->settled);
 	if (o->has_lock)
 		pthread_mutex_destroy(&o->kdf_lock);
 	EVP_MAC_CTX_free(o->kdf);
@@ -434,6 +451,137 @@ static const char *setup(struct ossl *o)
 	return NULL;
 }
 
+/* ---- resident memory -------------------------------------------------------- */
+
+/* The mappings of libcrypto that shed_startup_pages() may empty at most
+ * (it has five: headers and symbols, text, constants, relro, data). */
+#define SHED_MAX 8
+
+struct shed_range {
+	uintptr_t start, end;
+	unsigned long rss_kib; /* mapped before */
+};
+
+/* Libcrypto's mappings that are not writable and hold no page of their own
+ * (smaps' Anonymous: 0, so no relocated relro, nothing a debugger or an
+ * uprobe wrote): every page in them is the file's, and dropping it loses
+ * nothing. Found by the address of its first mapping (a path may differ
+ * between the loader's view and /proc's: /lib vs /usr/lib); n of them. */
+static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX])
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512], perms[8] = "";
+	uintptr_t start = 0, end = 0;
+	unsigned long long lib_inode = 0;
+	unsigned lib_maj = 0, lib_min = 0;
+	int in_lib = 0, anon = 0;
+	unsigned long rss = 0;
+	uint32_t n = 0;
+
+	if (!f)
+		return 0;
+	for (int more = 1; more;) {
+		uintptr_t s, e;
+		unsigned long long off, ino;
+		unsigned ma, mi;
+		char pm[8];
+		long kb;
+
+		more = fgets(line, sizeof(line), f) != NULL;
+		if (more && sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu", &s, &e, pm,
+				   &off, &ma, &mi, &ino) != 7) {
+			if (in_lib && sscanf(line, "Anonymous: %ld kB", &kb) == 1 && kb > 0)
+				anon = 1;
+			else if (in_lib && sscanf(line, "Rss: %ld kB", &kb) == 1 && kb > 0)
+				rss = (unsigned long)kb;
+			continue;
+		}
+		/* a mapping's block ended: take it if it qualifies */
+		if (in_lib && !anon && !strchr(perms, 'w') && n < SHED_MAX)
+			out[n++] = (struct shed_range){start, end, rss};
+		if (!more)
+			break;
+		if (s == base && ino != 0) {
+			lib_inode = ino;
+			lib_maj = ma;
+			lib_min = mi;
+		}
+		in_lib = lib_inode && ino == lib_inode && ma == lib_maj && mi == lib_min;
+		start = s;
+		end = e;
+		anon = 0;
+		rss = 0;
+		memcpy(perms, pm, sizeof(perms));
+	}
+	fclose(f);
+	return n;
+}
+
+/* Once set up, unmap libcrypto's clean file pages (MADV_DONTNEED): the page
+ * cache keeps them, and what the data path and the key schedule use comes
+ * back on its first touch (a minor fault each, no I/O). Best effort: when
+ * /proc is not there, nothing happens. Returns the KiB that were mapped. */
+static unsigned long shed_startup_pages(void)
+{
+	struct shed_range r[SHED_MAX];
+	unsigned long kib = 0;
+	Dl_info di;
+	uint32_t n;
+
+	if (!dladdr((void *)EVP_CIPHER_fetch, &di) || !di.dli_fbase)
+		return 0;
+	n = shed_find((uintptr_t)di.dli_fbase, r);
+	for (uint32_t i = 0; i < n; i++)
+		if (madvise((void *)r[i].start, r[i].end - r[i].start, MADV_DONTNEED) == 0)
+			kib += r[i].rss_kib;
+	return kib;
+}
+
+/* Each of OpenSSL's operations builds its methods on first use (key
+ * management, key exchange, MAC, cipher): one of each on throwaway keys, so
+ * that what create() sheds afterwards is the start-up's and not the first
+ * peer's. 0, or a negative errno if one failed. */
+static int warm_up(struct ossl *o)
+{
+	uint8_t priv[SN_KEY_LEN], pub[SN_KEY_LEN], pair[SN_KEY_LEN], nonce[SN_NONCE_LEN] = {0};
+	uint8_t hdr[HDR_LEN] = {0}, msg[64] = {0}, tag[SN_TAG_LEN];
+	struct key_ctx k;
+	int rc;
+
+	for (uint32_t i = 0; i < sizeof(priv); i++)
+		priv[i] = (uint8_t)(i + 1);
+	rc = public_key(o, pub, priv);
+	if (rc == 0)
+		rc = pair_key(o, pair, priv, pub, pub, NULL);
+	if (rc == 0)
+		rc = dir_key(o, &k, pair, 1, 2, 1);
+	if (rc == 0)
+		rc = aead_seal(o, &k, nonce, hdr, sizeof(hdr), msg, sizeof(msg), tag);
+	if (rc == 0)
+		rc = aead_open(o, &k, nonce, hdr, sizeof(hdr), msg, sizeof(msg), tag);
+	OPENSSL_cleanse(priv, sizeof(priv));
+	OPENSSL_cleanse(pair, sizeof(pair));
+	wipe(o, &k);
+	return rc;
+}
+
+static void shed(struct ossl *o, const char *when)
+{
+	unsigned long kib = shed_startup_pages();
+
+	o->api->log(o->host, SN_LOG_DEBUG, "openssl: %lu KiB of libcrypto's pages unmapped (%s)",
+		    kib, when);
+}
+
+static void on_settled(void *arg)
+{
+	struct ossl *o = arg;
+
+	shed(o, "after the first keys");
+	o->api->timer_free(o->host, o->settled);
+	o->settled = NULL;
+}
+
 static int create(void *inst, const struct sn_create_args *args)
 {
 	struct ossl *o = inst;
@@ -448,6 +596,16 @@ static int create(void *inst, const struct sn_create_args *args)
 		set_err(args->err, args->err_len, what);
 		destroy(o);
 		return -ENOTSUP;
+	}
+	if (warm_up(o) == 0) {
+		shed(o, "start-up");
+		/* the host derives its peers' keys after create(), before its loop
+		 * turns: their key schedule touches as many pages again */
+		o->settled = o->api->timer_new(o->host, on_settled, o);
+		if (o->settled && o->api->timer_start(o->host, o->settled, 0, 0) < 0) {
+			o->api->timer_free(o->host, o->settled);
+			o->settled = NULL;
+		}
 	}
 	return 0;
 }
