@@ -93,7 +93,8 @@ struct ossl {
 	pthread_mutex_t kdf_lock;
 	pthread_key_t tls;       /* struct tstate * of the calling thread */
 	pthread_t owner;         /* the thread that called create(): the loop's */
-	struct sn_timer *settled; /* the loop's first turn: shed again (create()) */
+	struct sn_timer *settled; /* sheds after key schedules (create()) */
+	atomic_int keyed;        /* a key schedule mapped pages since the last shed */
 	uint8_t has_lock, has_tls;
 };
 
@@ -115,10 +116,17 @@ static void store_be32(uint8_t out[static 4], uint32_t v)
 }
 
 /* After a key-schedule call: OpenSSL's per-thread state of a thread other
- * than the loop's is released (OPENSSL_thread_stop), see the top. */
-static void thread_done(const struct ossl *o)
+ * than the loop's is released (OPENSSL_thread_stop), see the top. heavy:
+ * the call went through OpenSSL's generic key code (X25519), or ran on
+ * another thread (a reload's worker): it mapped pages the loop's timer
+ * unmaps again (on_settled). */
+static void thread_done(struct ossl *o, int heavy)
 {
-	if (!pthread_equal(pthread_self(), o->owner))
+	int other = !pthread_equal(pthread_self(), o->owner);
+
+	if (heavy || other)
+		atomic_store(&o->keyed, 1);
+	if (other)
 		OPENSSL_thread_stop();
 }
 
@@ -133,7 +141,7 @@ static int public_key(void *inst, uint8_t pub[static SN_KEY_LEN],
 
 	ok = k && EVP_PKEY_get_raw_public_key(k, pub, &n) == 1 && n == SN_KEY_LEN;
 	EVP_PKEY_free(k);
-	thread_done(inst);
+	thread_done(inst, 1);
 	return ok ? 0 : -EINVAL;
 }
 
@@ -218,7 +226,7 @@ static int pair_key(void *inst, uint8_t out[static SN_KEY_LEN],
 		rc = kdf(inst, out, dh, parts, psk ? 4 : 3);
 	}
 	OPENSSL_cleanse(dh, sizeof(dh));
-	thread_done(inst);
+	thread_done(inst, 1);
 	return rc;
 }
 
@@ -236,7 +244,7 @@ static int dir_key(void *inst, void *ctx, const uint8_t pair[static SN_KEY_LEN],
 	store_be32(msg + LABEL_LEN + 8, epoch);
 	rc = kdf(inst, k->key, pair, &part, 1);
 	k->stamp = rc == 0 ? atomic_fetch_add(&next_stamp, 1) : 0;
-	thread_done(inst);
+	thread_done(inst, 0);
 	return rc;
 }
 
@@ -573,13 +581,18 @@ static void shed(struct ossl *o, const char *when)
 		    kib, when);
 }
 
+/* On the loop's first turn (the host has derived its peers' keys by then),
+ * then every SHED_EVERY_MS if a key schedule ran since (thread_done: a
+ * reload, on its worker thread): X25519 goes through OpenSSL's generic key
+ * code, 1.8 MiB of pages for a first call. */
+#define SHED_EVERY_MS 5000
+
 static void on_settled(void *arg)
 {
 	struct ossl *o = arg;
 
-	shed(o, "after the first keys");
-	o->api->timer_free(o->host, o->settled);
-	o->settled = NULL;
+	if (atomic_exchange(&o->keyed, 0))
+		shed(o, "after a key schedule");
 }
 
 static int create(void *inst, const struct sn_create_args *args)
@@ -599,10 +612,10 @@ static int create(void *inst, const struct sn_create_args *args)
 	}
 	if (warm_up(o) == 0) {
 		shed(o, "start-up");
-		/* the host derives its peers' keys after create(), before its loop
-		 * turns: their key schedule touches as many pages again */
+		atomic_store(&o->keyed, 0);
 		o->settled = o->api->timer_new(o->host, on_settled, o);
-		if (o->settled && o->api->timer_start(o->host, o->settled, 0, 0) < 0) {
+		if (o->settled &&
+		    o->api->timer_start(o->host, o->settled, 0, SHED_EVERY_MS) < 0) {
 			o->api->timer_free(o->host, o->settled);
 			o->settled = NULL;
 		}
