@@ -40,6 +40,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -48,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -470,6 +472,44 @@ struct shed_range {
 	unsigned long rss_kib; /* mapped before */
 };
 
+/* /proc/self/smaps line by line, with read(2) into this buffer: no heap
+ * (the loop's timer calls it while packets flow, core's no-malloc test
+ * counts every heap call). */
+struct line_reader {
+	int fd;
+	uint32_t pos, len;
+	char buf[4096];
+};
+
+/* The next line in line (cut at cap - 1 bytes, the rest of it skipped);
+ * 0 at the end or on an error. */
+static int next_line(struct line_reader *r, char *line, size_t cap)
+{
+	size_t n = 0;
+	int got = 0;
+
+	for (;;) {
+		char c;
+
+		if (r->pos == r->len) {
+			ssize_t k = read(r->fd, r->buf, sizeof(r->buf));
+
+			if (k <= 0)
+				break;
+			r->pos = 0;
+			r->len = (uint32_t)k;
+		}
+		got = 1;
+		c = r->buf[r->pos++];
+		if (c == '\n')
+			break;
+		if (n + 1 < cap)
+			line[n++] = c;
+	}
+	line[n] = '\0';
+	return got;
+}
+
 /* Libcrypto's mappings that are not writable and hold no page of their own
  * (smaps' Anonymous: 0, so no relocated relro, nothing a debugger or an
  * uprobe wrote): every page in them is the file's, and dropping it loses
@@ -477,8 +517,8 @@ struct shed_range {
  * between the loader's view and /proc's: /lib vs /usr/lib); n of them. */
 static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX])
 {
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512], perms[8] = "";
+	struct line_reader r = {.fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)};
+	char line[256], perms[8] = "";
 	uintptr_t start = 0, end = 0;
 	unsigned long long lib_inode = 0;
 	unsigned lib_maj = 0, lib_min = 0;
@@ -486,7 +526,7 @@ static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX]
 	unsigned long rss = 0;
 	uint32_t n = 0;
 
-	if (!f)
+	if (r.fd < 0)
 		return 0;
 	for (int more = 1; more;) {
 		uintptr_t s, e;
@@ -495,7 +535,7 @@ static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX]
 		char pm[8];
 		long kb;
 
-		more = fgets(line, sizeof(line), f) != NULL;
+		more = next_line(&r, line, sizeof(line));
 		if (more && sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu", &s, &e, pm,
 				   &off, &ma, &mi, &ino) != 7) {
 			if (in_lib && sscanf(line, "Anonymous: %ld kB", &kb) == 1 && kb > 0)
@@ -521,7 +561,7 @@ static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX]
 		rss = 0;
 		memcpy(perms, pm, sizeof(perms));
 	}
-	fclose(f);
+	close(r.fd);
 	return n;
 }
 
