@@ -8,13 +8,16 @@
  * packet size 0..1500 sealed by one plugin byte for byte as the other seals
  * it and opened by the other. Also: no allocation per packet, and key
  * derivation on a second thread (a reload's worker) beside packets on the
- * first.
+ * first. And: a new instance hands libcrypto's start-up pages back
+ * (mapped clean pages before and after create()) and still seals as the
+ * first one does.
  */
 #include "cryptotest.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,6 +384,82 @@ static void test_openssl_no_alloc_per_packet(void **state)
 }
 #endif
 
+/* ---- resident memory -------------------------------------------------------- */
+
+/* KiB of libcrypto's file pages this process has mapped: its mappings
+ * without write access and without pages of their own (what create() may
+ * hand back: the relocated relro is not among them). */
+static long libcrypto_clean_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[1024];
+	int in = 0, ro = 0;
+	long kib = 0, rss = 0, anon = 0, v;
+
+	assert_non_null(f);
+	for (;;) {
+		char perms[8];
+		int more = fgets(line, sizeof(line), f) != NULL;
+		int header = more && sscanf(line, "%*x-%*x %7s", perms) == 1;
+
+		if (!more || header) {
+			if (in && ro && anon == 0)
+				kib += rss;
+			if (!more)
+				break;
+			in = strstr(line, "/libcrypto.so") != NULL;
+			ro = strchr(perms, 'w') == NULL;
+			rss = anon = 0;
+		} else if (sscanf(line, "Rss: %ld kB", &v) == 1) {
+			rss = v;
+		} else if (sscanf(line, "Anonymous: %ld kB", &v) == 1) {
+			anon = v;
+		}
+	}
+	fclose(f);
+	return kib;
+}
+
+/* With libcrypto's pages mapped (what this process called so far, and a
+ * key exchange, a MAC and a seal of its own), a new instance's create()
+ * unmaps them: what is left is a small part; the new instance still seals
+ * what the first one seals. */
+static void test_openssl_sheds_startup_pages(void **state)
+{
+	struct ct_fx *f = *state;
+	struct ct_plugin *o = &f->pl;
+	uint8_t priv[32], pub[32], dh[32], key[32] = {7}, nonce[12] = {0}, aad[20] = {0};
+	static uint8_t msg[1420], sealed[1420 + 16];
+	uint8_t t1[16], t2[16], pair[32];
+	void *inst, *k1 = ct_ctx_new(o), *k2 = ct_ctx_new(o);
+	long before, after;
+
+	randombytes_buf(priv, sizeof(priv));
+	assert_int_equal(o->ops->public_key(o->c.inst, pub, priv), 0);
+	x_dh(dh, priv, pub);
+	evp_seal(sealed, key, nonce, aad, sizeof(aad), msg, sizeof(msg));
+	before = libcrypto_clean_kib();
+	inst = ct_instance_new(o, &f->host);
+	after = libcrypto_clean_kib();
+	print_message("libcrypto's clean pages mapped: %ld KiB before create(), %ld KiB after\n",
+		      before, after);
+	assert_true(before >= 512);
+	assert_true(after * 4 <= before);
+
+	randombytes_buf(pair, sizeof(pair));
+	assert_int_equal(o->ops->dir_key(o->c.inst, k1, pair, 1, 2, 3), 0);
+	assert_int_equal(o->ops->dir_key(inst, k2, pair, 1, 2, 3), 0);
+	assert_int_equal(o->ops->seal(o->c.inst, k1, nonce, aad, sizeof(aad), msg, sizeof(msg), t1), 0);
+	memcpy(sealed, msg, sizeof(msg));
+	assert_int_equal(o->ops->open(inst, k2, nonce, aad, sizeof(aad), msg, sizeof(msg), t1), 0);
+	assert_int_equal(o->ops->seal(inst, k2, nonce, aad, sizeof(aad), msg, sizeof(msg), t2), 0);
+	assert_memory_equal(t1, t2, sizeof(t1));
+	assert_memory_equal(msg, sealed, sizeof(msg));
+	ct_ctx_free(o, k1);
+	ct_ctx_free(o, k2);
+	ct_instance_free(o, inst);
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 #define THREAD_ROUNDS 400
@@ -459,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_openssl_no_alloc_per_packet),
 #endif
 		cmocka_unit_test(test_openssl_two_threads),
+		cmocka_unit_test(test_openssl_sheds_startup_pages),
 	};
 
 	return ct_run("openssl", extra, sizeof(extra) / sizeof(extra[0]));

@@ -26,14 +26,30 @@
  *   queue). A reload's worker is a thread of libuv's pool, which outlives
  *   OpenSSL's atexit cleanup: off the thread that created the instance,
  *   the key schedule hands that state back after each call.
+ *
+ * Resident memory: loading libcrypto and its first use (relocations, the
+ * default provider's tables of every algorithm, each operation's methods)
+ * map about 2.8 MiB of its file pages, the kernel mapping each touched
+ * page's 64 KiB neighbourhood with it (fault-around), and the first peers'
+ * key schedule (X25519 through the generic key code) as much again; the
+ * data path comes back to about 1 MiB of them. So create() warms every
+ * operation up and unmaps libcrypto's clean pages (shed_startup_pages),
+ * and again at the loop's first turn, once the host derived its peers'
+ * keys: about 1.8 MiB less resident in a hub (bench/README.md, "Memory").
+ * Later key schedules (a reload) map what they touch again.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -79,6 +95,8 @@ struct ossl {
 	pthread_mutex_t kdf_lock;
 	pthread_key_t tls;       /* struct tstate * of the calling thread */
 	pthread_t owner;         /* the thread that called create(): the loop's */
+	struct sn_timer *settled; /* sheds after key schedules (create()) */
+	atomic_int keyed;        /* a key schedule mapped pages since the last shed */
 	uint8_t has_lock, has_tls;
 };
 
@@ -100,10 +118,17 @@ static void store_be32(uint8_t out[static 4], uint32_t v)
 }
 
 /* After a key-schedule call: OpenSSL's per-thread state of a thread other
- * than the loop's is released (OPENSSL_thread_stop), see the top. */
-static void thread_done(const struct ossl *o)
+ * than the loop's is released (OPENSSL_thread_stop), see the top. heavy:
+ * the call went through OpenSSL's generic key code (X25519), or ran on
+ * another thread (a reload's worker): it mapped pages the loop's timer
+ * unmaps again (on_settled). */
+static void thread_done(struct ossl *o, int heavy)
 {
-	if (!pthread_equal(pthread_self(), o->owner))
+	int other = !pthread_equal(pthread_self(), o->owner);
+
+	if (heavy || other)
+		atomic_store(&o->keyed, 1);
+	if (other)
 		OPENSSL_thread_stop();
 }
 
@@ -118,7 +143,7 @@ static int public_key(void *inst, uint8_t pub[static SN_KEY_LEN],
 
 	ok = k && EVP_PKEY_get_raw_public_key(k, pub, &n) == 1 && n == SN_KEY_LEN;
 	EVP_PKEY_free(k);
-	thread_done(inst);
+	thread_done(inst, 1);
 	return ok ? 0 : -EINVAL;
 }
 
@@ -203,7 +228,7 @@ static int pair_key(void *inst, uint8_t out[static SN_KEY_LEN],
 		rc = kdf(inst, out, dh, parts, psk ? 4 : 3);
 	}
 	OPENSSL_cleanse(dh, sizeof(dh));
-	thread_done(inst);
+	thread_done(inst, 1);
 	return rc;
 }
 
@@ -221,7 +246,7 @@ static int dir_key(void *inst, void *ctx, const uint8_t pair[static SN_KEY_LEN],
 	store_be32(msg + LABEL_LEN + 8, epoch);
 	rc = kdf(inst, k->key, pair, &part, 1);
 	k->stamp = rc == 0 ? atomic_fetch_add(&next_stamp, 1) : 0;
-	thread_done(inst);
+	thread_done(inst, 0);
 	return rc;
 }
 
@@ -404,6 +429,8 @@ static void destroy(void *inst)
 		tstate_free(pthread_getspecific(o->tls));
 		pthread_key_delete(o->tls);
 	}
+	if (o->settled)
+		o->api->timer_free(o->host, o->settled);
 	if (o->has_lock)
 		pthread_mutex_destroy(&o->kdf_lock);
 	EVP_MAC_CTX_free(o->kdf);
@@ -434,6 +461,180 @@ static const char *setup(struct ossl *o)
 	return NULL;
 }
 
+/* ---- resident memory -------------------------------------------------------- */
+
+/* The mappings of libcrypto that shed_startup_pages() may empty at most
+ * (it has five: headers and symbols, text, constants, relro, data). */
+#define SHED_MAX 8
+
+struct shed_range {
+	uintptr_t start, end;
+	unsigned long rss_kib; /* mapped before */
+};
+
+/* /proc/self/smaps line by line, with read(2) into this buffer: no heap
+ * (the loop's timer calls it while packets flow, core's no-malloc test
+ * counts every heap call). */
+struct line_reader {
+	int fd;
+	uint32_t pos, len;
+	char buf[4096];
+};
+
+/* The next line in line (cut at cap - 1 bytes, the rest of it skipped);
+ * 0 at the end or on an error. */
+static int next_line(struct line_reader *r, char *line, size_t cap)
+{
+	size_t n = 0;
+	int got = 0;
+
+	for (;;) {
+		char c;
+
+		if (r->pos == r->len) {
+			ssize_t k = read(r->fd, r->buf, sizeof(r->buf));
+
+			if (k <= 0)
+				break;
+			r->pos = 0;
+			r->len = (uint32_t)k;
+		}
+		got = 1;
+		c = r->buf[r->pos++];
+		if (c == '\n')
+			break;
+		if (n + 1 < cap)
+			line[n++] = c;
+	}
+	line[n] = '\0';
+	return got;
+}
+
+/* Libcrypto's mappings that are not writable and hold no page of their own
+ * (smaps' Anonymous: 0, so no relocated relro, nothing a debugger or an
+ * uprobe wrote): every page in them is the file's, and dropping it loses
+ * nothing. Found by the address of its first mapping (a path may differ
+ * between the loader's view and /proc's: /lib vs /usr/lib); n of them. */
+static uint32_t shed_find(uintptr_t base, struct shed_range out[static SHED_MAX])
+{
+	struct line_reader r = {.fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)};
+	char line[256], perms[8] = "";
+	uintptr_t start = 0, end = 0;
+	unsigned long long lib_inode = 0;
+	unsigned lib_maj = 0, lib_min = 0;
+	int in_lib = 0, anon = 0;
+	unsigned long rss = 0;
+	uint32_t n = 0;
+
+	if (r.fd < 0)
+		return 0;
+	for (int more = 1; more;) {
+		uintptr_t s, e;
+		unsigned long long off, ino;
+		unsigned ma, mi;
+		char pm[8];
+		long kb;
+
+		more = next_line(&r, line, sizeof(line));
+		if (more && sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu", &s, &e, pm,
+				   &off, &ma, &mi, &ino) != 7) {
+			if (in_lib && sscanf(line, "Anonymous: %ld kB", &kb) == 1 && kb > 0)
+				anon = 1;
+			else if (in_lib && sscanf(line, "Rss: %ld kB", &kb) == 1 && kb > 0)
+				rss = (unsigned long)kb;
+			continue;
+		}
+		/* a mapping's block ended: take it if it qualifies */
+		if (in_lib && !anon && !strchr(perms, 'w') && n < SHED_MAX)
+			out[n++] = (struct shed_range){start, end, rss};
+		if (!more)
+			break;
+		if (s == base && ino != 0) {
+			lib_inode = ino;
+			lib_maj = ma;
+			lib_min = mi;
+		}
+		in_lib = lib_inode && ino == lib_inode && ma == lib_maj && mi == lib_min;
+		start = s;
+		end = e;
+		anon = 0;
+		rss = 0;
+		memcpy(perms, pm, sizeof(perms));
+	}
+	close(r.fd);
+	return n;
+}
+
+/* Once set up, unmap libcrypto's clean file pages (MADV_DONTNEED): the page
+ * cache keeps them, and what the data path and the key schedule use comes
+ * back on its first touch (a minor fault each, no I/O). Best effort: when
+ * /proc is not there, nothing happens. Returns the KiB that were mapped. */
+static unsigned long shed_startup_pages(void)
+{
+	struct shed_range r[SHED_MAX];
+	unsigned long kib = 0;
+	Dl_info di;
+	uint32_t n;
+
+	if (!dladdr((void *)EVP_CIPHER_fetch, &di) || !di.dli_fbase)
+		return 0;
+	n = shed_find((uintptr_t)di.dli_fbase, r);
+	for (uint32_t i = 0; i < n; i++)
+		if (madvise((void *)r[i].start, r[i].end - r[i].start, MADV_DONTNEED) == 0)
+			kib += r[i].rss_kib;
+	return kib;
+}
+
+/* Each of OpenSSL's operations builds its methods on first use (key
+ * management, key exchange, MAC, cipher): one of each on throwaway keys, so
+ * that what create() sheds afterwards is the start-up's and not the first
+ * peer's. 0, or a negative errno if one failed. */
+static int warm_up(struct ossl *o)
+{
+	uint8_t priv[SN_KEY_LEN], pub[SN_KEY_LEN], pair[SN_KEY_LEN], nonce[SN_NONCE_LEN] = {0};
+	uint8_t hdr[HDR_LEN] = {0}, msg[64] = {0}, tag[SN_TAG_LEN];
+	struct key_ctx k;
+	int rc;
+
+	for (uint32_t i = 0; i < sizeof(priv); i++)
+		priv[i] = (uint8_t)(i + 1);
+	rc = public_key(o, pub, priv);
+	if (rc == 0)
+		rc = pair_key(o, pair, priv, pub, pub, NULL);
+	if (rc == 0)
+		rc = dir_key(o, &k, pair, 1, 2, 1);
+	if (rc == 0)
+		rc = aead_seal(o, &k, nonce, hdr, sizeof(hdr), msg, sizeof(msg), tag);
+	if (rc == 0)
+		rc = aead_open(o, &k, nonce, hdr, sizeof(hdr), msg, sizeof(msg), tag);
+	OPENSSL_cleanse(priv, sizeof(priv));
+	OPENSSL_cleanse(pair, sizeof(pair));
+	wipe(o, &k);
+	return rc;
+}
+
+static void shed(struct ossl *o, const char *when)
+{
+	unsigned long kib = shed_startup_pages();
+
+	o->api->log(o->host, SN_LOG_DEBUG, "openssl: %lu KiB of libcrypto's pages unmapped (%s)",
+		    kib, when);
+}
+
+/* On the loop's first turn (the host has derived its peers' keys by then),
+ * then every SHED_EVERY_MS if a key schedule ran since (thread_done: a
+ * reload, on its worker thread): X25519 goes through OpenSSL's generic key
+ * code, 1.8 MiB of pages for a first call. */
+#define SHED_EVERY_MS 5000
+
+static void on_settled(void *arg)
+{
+	struct ossl *o = arg;
+
+	if (atomic_exchange(&o->keyed, 0))
+		shed(o, "after a key schedule");
+}
+
 static int create(void *inst, const struct sn_create_args *args)
 {
 	struct ossl *o = inst;
@@ -448,6 +649,16 @@ static int create(void *inst, const struct sn_create_args *args)
 		set_err(args->err, args->err_len, what);
 		destroy(o);
 		return -ENOTSUP;
+	}
+	if (warm_up(o) == 0) {
+		shed(o, "start-up");
+		atomic_store(&o->keyed, 0);
+		o->settled = o->api->timer_new(o->host, on_settled, o);
+		if (o->settled &&
+		    o->api->timer_start(o->host, o->settled, 0, SHED_EVERY_MS) < 0) {
+			o->api->timer_free(o->host, o->settled);
+			o->settled = NULL;
+		}
 	}
 	return 0;
 }
