@@ -33,20 +33,6 @@
 #define BUF_MAX (1u << 30)     /* the kernel doubles the value into an int */
 #define UDP_IP_OVERHEAD 28     /* 8 (UDP) + 20 (IPv4, no options) */
 
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- options ---- */
 
 static int parse_size(const char *key, const char *val, uint32_t *out, char *err,
@@ -64,8 +50,8 @@ static int parse_size(const char *key, const char *val, uint32_t *out, char *err
 	*out = (uint32_t)v;
 	return 0;
 bad:
-	errf(err, err_len, NAME ": option %s: '%s' is not a size in bytes (expected an integer %u..%u)",
-	     key, val ? val : "", BUF_MIN, BUF_MAX);
+	sn_errf(err, err_len, NAME ": option %s: '%s' is not a size in bytes (expected an integer %u..%u)",
+	        key, val ? val : "", BUF_MIN, BUF_MAX);
 	return -EINVAL;
 }
 
@@ -77,7 +63,7 @@ static int parse_onoff(const char *key, const char *val, uint32_t *out, char *er
 	else if (val && (!strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "no")))
 		*out = GSO_OFF;
 	else {
-		errf(err, err_len, NAME ": %s: '%s' is not on or off", key, val ? val : "");
+		sn_errf(err, err_len, NAME ": %s: '%s' is not on or off", key, val ? val : "");
 		return -EINVAL;
 	}
 	return 0;
@@ -101,8 +87,8 @@ static int parse_options(const struct sn_options *opts, struct settings *out, ch
 		else if (o->key && strcmp(o->key, "gro") == 0)
 			rc = parse_onoff(o->key, o->value, &b.gro, err, err_len);
 		else {
-			errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf, gso, gro)",
-			     o->key ? o->key : "");
+			sn_errf(err, err_len, NAME ": unknown option '%s' (known: rcvbuf, sndbuf, gso, gro)",
+			        o->key ? o->key : "");
 			rc = -EINVAL;
 		}
 		if (rc)
@@ -218,7 +204,7 @@ static int no_pmtu_discovery(struct raw *r, char *err, uint32_t err_len)
 
 	if (setsockopt(r->fd, IPPROTO_IP, DF_OPT, &v, sizeof(v)) == 0)
 		return 0;
-	errf(err, err_len, NAME ": cannot set " DF_OPT_NAME ": %s", strerror(errno));
+	sn_errf(err, err_len, NAME ": cannot set " DF_OPT_NAME ": %s", strerror(errno));
 	return -errno;
 }
 
@@ -252,8 +238,8 @@ static int bind_to(struct raw *r, const struct sockaddr_in *sa, char *err, uint3
 	if (bind(r->fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 		return 0;
 	e = errno;
-	errf(err, err_len, NAME ": cannot bind %s:%u: %s", sa_str(sa, ip), ntohs(sa->sin_port),
-	     strerror(e));
+	sn_errf(err, err_len, NAME ": cannot bind %s:%u: %s", sa_str(sa, ip), ntohs(sa->sin_port),
+	        strerror(e));
 	return -e;
 }
 
@@ -268,8 +254,8 @@ static int listen_addr(const struct sn_addr *a, struct sockaddr_in *sa, char *er
 	}
 	if (sn__raw_to_sockaddr(a, sa))
 		return 0;
-	errf(err, err_len, NAME ": listen address family %u is not supported (v1 underlays are IPv4)",
-	     a->family);
+	sn_errf(err, err_len, NAME ": listen address family %u is not supported (v1 underlays are IPv4)",
+	        a->family);
 	return -EAFNOSUPPORT;
 }
 
@@ -298,7 +284,7 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 	int rc;
 
 	if (r->fd >= 0) {
-		errf(args->err, args->err_len, NAME ": already open");
+		sn_errf(args->err, args->err_len, NAME ": already open");
 		return -EALREADY;
 	}
 	rc = listen_addr(&args->listen, &sa, args->err, args->err_len);
@@ -306,7 +292,7 @@ static int raw_open(void *inst, const struct sn_egress_open *args)
 		return rc;
 	rc = udp_socket();
 	if (rc < 0) {
-		errf(args->err, args->err_len, NAME ": cannot create a UDP socket: %s", strerror(-rc));
+		sn_errf(args->err, args->err_len, NAME ": cannot create a UDP socket: %s", strerror(-rc));
 		return rc;
 	}
 	r->fd = rc;

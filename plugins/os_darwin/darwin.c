@@ -75,20 +75,6 @@ struct dw {
 	char name[IFNAMSIZ];
 };
 
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static const char *perm_hint(int e)
 {
 	return e == EPERM || e == EACCES ? " (needs root)" : "";
@@ -129,8 +115,8 @@ static int parse_unit(const char *name, uint32_t *unit, char *err, uint32_t el)
 			return 0;
 		}
 	}
-	errf(err, el, "interface name '%s' is not valid on macOS (expected utun for the first "
-	     "free unit, or utunN with N 0..%u)", name, UNIT_MAX);
+	sn_errf(err, el, "interface name '%s' is not valid on macOS (expected utun for the first "
+	        "free unit, or utunN with N 0..%u)", name, UNIT_MAX);
 	return -EINVAL;
 }
 
@@ -153,7 +139,7 @@ static int control_id(int fd, uint32_t *id, char *err, uint32_t el)
 	snprintf(info.ctl_name, sizeof(info.ctl_name), "%s", UTUN_CONTROL_NAME);
 	if (ioctl(fd, CTLIOCGINFO, &info) != 0) {
 		e = errno;
-		errf(err, el, "CTLIOCGINFO %s: %s", UTUN_CONTROL_NAME, strerror(e));
+		sn_errf(err, el, "CTLIOCGINFO %s: %s", UTUN_CONTROL_NAME, strerror(e));
 		return -e;
 	}
 	*id = info.ctl_id;
@@ -175,15 +161,15 @@ static int connect_utun(struct dw *x, uint32_t id, uint32_t unit, char *err, uin
 	if (connect(x->fd, (struct sockaddr *)&sc, sizeof(sc)) != 0) {
 		e = errno;
 		if (unit)
-			errf(err, el, "cannot create utun%u: %s%s", unit - 1, strerror(e),
-			     e == EBUSY ? " (in use by another process)" : perm_hint(e));
+			sn_errf(err, el, "cannot create utun%u: %s%s", unit - 1, strerror(e),
+			        e == EBUSY ? " (in use by another process)" : perm_hint(e));
 		else
-			errf(err, el, "cannot create a utun device: %s%s", strerror(e), perm_hint(e));
+			sn_errf(err, el, "cannot create a utun device: %s%s", strerror(e), perm_hint(e));
 		return -e;
 	}
 	if (getsockopt(x->fd, SYSPROTO_CONTROL, UTUN_OPT_IFNAME, x->name, &len) != 0) {
 		e = errno;
-		errf(err, el, "UTUN_OPT_IFNAME: %s", strerror(e));
+		sn_errf(err, el, "UTUN_OPT_IFNAME: %s", strerror(e));
 		return -e;
 	}
 	x->name[IFNAMSIZ - 1] = '\0';
@@ -198,12 +184,12 @@ static int open_utun(struct dw *x, uint32_t unit, char *err, uint32_t el)
 	x->fd = socket(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
 	if (x->fd < 0) {
 		rc = -errno;
-		errf(err, el, "cannot open a PF_SYSTEM control socket: %s", strerror(-rc));
+		sn_errf(err, el, "cannot open a PF_SYSTEM control socket: %s", strerror(-rc));
 		return rc;
 	}
 	rc = set_flags(x->fd);
 	if (rc) {
-		errf(err, el, "cannot make the utun socket non-blocking: %s", strerror(-rc));
+		sn_errf(err, el, "cannot make the utun socket non-blocking: %s", strerror(-rc));
 		return rc;
 	}
 	rc = control_id(x->fd, &id, err, el);
@@ -222,7 +208,7 @@ static int if_ioctl(struct dw *x, int s, unsigned long req, void *arg, const cha
 	if (ioctl(s, req, arg) == 0)
 		return 0;
 	e = errno;
-	errf(err, el, "%s %s: %s%s", what, x->name, strerror(e), perm_hint(e));
+	sn_errf(err, el, "%s %s: %s%s", what, x->name, strerror(e), perm_hint(e));
 	return -e;
 }
 
@@ -277,7 +263,7 @@ static int configure(struct dw *x, const struct sn_tun_config *cfg)
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0) {
 		rc = -errno;
-		errf(cfg->err, cfg->err_len, "cannot create a control socket: %s", strerror(-rc));
+		sn_errf(cfg->err, cfg->err_len, "cannot create a control socket: %s", strerror(-rc));
 		return rc;
 	}
 	rc = set_mtu(x, s, cfg);
@@ -341,8 +327,8 @@ static int subnet_route(struct dw *x, const struct sn_tun_config *cfg)
 	if (rc == -EEXIST)
 		rc = 0;
 	if (rc)
-		errf(cfg->err, cfg->err_len, "route to the overlay subnet /%u via %s: %s",
-		     cfg->prefix_len, x->name, strerror(-rc));
+		sn_errf(cfg->err, cfg->err_len, "route to the overlay subnet /%u via %s: %s",
+		        cfg->prefix_len, x->name, strerror(-rc));
 	return rc;
 }
 
@@ -351,13 +337,13 @@ static int subnet_route(struct dw *x, const struct sn_tun_config *cfg)
 static int check_config(const struct sn_tun_config *cfg)
 {
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX) {
-		errf(cfg->err, cfg->err_len, "MTU %u is out of range for a utun device (%u..%u, "
-		     "macOS refuses the rest)", cfg->mtu, MTU_MIN, MTU_MAX);
+		sn_errf(cfg->err, cfg->err_len, "MTU %u is out of range for a utun device (%u..%u, "
+		        "macOS refuses the rest)", cfg->mtu, MTU_MIN, MTU_MAX);
 		return -EINVAL;
 	}
 	if (!(cfg->flags & SN_TUN_F_NO_ADDR) && cfg->prefix_len > 32) {
-		errf(cfg->err, cfg->err_len, "prefix length %u is out of range (0..32)",
-		     cfg->prefix_len);
+		sn_errf(cfg->err, cfg->err_len, "prefix length %u is out of range (0..32)",
+		        cfg->prefix_len);
 		return -EINVAL;
 	}
 	return 0;
@@ -374,7 +360,7 @@ static int get_index(struct dw *x, char *err, uint32_t el)
 		x->ifindex = (uint16_t)i;
 		return 0;
 	}
-	errf(err, el, "if_nametoindex(%s): %s", x->name, i ? "index above 65535" : strerror(e));
+	sn_errf(err, el, "if_nametoindex(%s): %s", x->name, i ? "index above 65535" : strerror(e));
 	return -e;
 }
 
@@ -394,7 +380,7 @@ static int dw_tun_open(void *inst, struct sn_tun_config *cfg)
 	int rc;
 
 	if (x->fd >= 0) {
-		errf(cfg->err, cfg->err_len, "the TUN device %s is already open", x->name);
+		sn_errf(cfg->err, cfg->err_len, "the TUN device %s is already open", x->name);
 		return -EALREADY;
 	}
 	rc = parse_unit(cfg->ifname, &unit, cfg->err, cfg->err_len);
@@ -549,34 +535,34 @@ static int dw_drop_privileges(void *inst, const struct sn_priv_args *a)
 
 	(void)inst;
 	if (a->flags & SN_PRIV_KEEP_NET_ADMIN) {
-		errf(a->err, a->err_len, "node.user: on macOS only root can change routes, and "
-		     "overlay.manage_routes is on (set it to false and add the routes yourself, "
-		     "see subnetrad --print-network-plan --platform macos, or remove node.user)");
+		sn_errf(a->err, a->err_len, "node.user: on macOS only root can change routes, and "
+		        "overlay.manage_routes is on (set it to false and add the routes yourself, "
+		        "see subnetrad --print-network-plan --platform macos, or remove node.user)");
 		return -ENOTSUP;
 	}
 	errno = 0;
 	pw = getpwnam(a->user);
 	if (!pw) {
 		e = errno;
-		errf(a->err, a->err_len, "node.user: no such user '%s'%s%s", a->user, e ? ": " : "",
-		     e ? strerror(e) : "");
+		sn_errf(a->err, a->err_len, "node.user: no such user '%s'%s%s", a->user, e ? ": " : "",
+		        e ? strerror(e) : "");
 		return e ? -e : -ENOENT;
 	}
 	if (pw->pw_uid == 0) {
-		errf(a->err, a->err_len, "node.user: '%s' is uid 0, so the daemon would keep every "
-		     "privilege (name an unprivileged user, or remove node.user)", a->user);
+		sn_errf(a->err, a->err_len, "node.user: '%s' is uid 0, so the daemon would keep every "
+		        "privilege (name an unprivileged user, or remove node.user)", a->user);
 		return -EINVAL;
 	}
 	if (initgroups(pw->pw_name, (int)pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		e = errno;
-		errf(a->err, a->err_len, "cannot switch to user '%s' (uid %u): %s", a->user,
-		     (unsigned)pw->pw_uid, strerror(e));
+		sn_errf(a->err, a->err_len, "cannot switch to user '%s' (uid %u): %s", a->user,
+		        (unsigned)pw->pw_uid, strerror(e));
 		return -e;
 	}
 	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid) {
-		errf(a->err, a->err_len, "after switching to user '%s' the process could become "
-		     "root again", a->user);
+		sn_errf(a->err, a->err_len, "after switching to user '%s' the process could become "
+		        "root again", a->user);
 		return -EPERM;
 	}
 	return 0;
@@ -592,13 +578,13 @@ static int dw_probe(char *why, uint32_t why_len)
 	fd = socket(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
 	if (fd < 0) {
 		rc = -errno;
-		errf(why, why_len, "no PF_SYSTEM control sockets: %s", strerror(-rc));
+		sn_errf(why, why_len, "no PF_SYSTEM control sockets: %s", strerror(-rc));
 		return rc;
 	}
 	rc = control_id(fd, &id, why, why_len);
 	close(fd);
 	if (!rc && geteuid() != 0) {
-		errf(why, why_len, "creating a utun device needs root");
+		sn_errf(why, why_len, "creating a utun device needs root");
 		rc = -EPERM;
 	}
 	return rc;
@@ -612,8 +598,8 @@ static int dw_create(void *inst, const struct sn_create_args *args)
 	x->api = args->api;
 	x->fd = -1;
 	if (args->options.count > 0) {
-		errf(args->err, args->err_len, NAME ": unknown option '%s' (this plugin takes none)",
-		     args->options.items[0].key ? args->options.items[0].key : "");
+		sn_errf(args->err, args->err_len, NAME ": unknown option '%s' (this plugin takes none)",
+		        args->options.items[0].key ? args->options.items[0].key : "");
 		return -EINVAL;
 	}
 	return 0;

@@ -53,20 +53,6 @@
 #define TUN_F_USO6 0x40
 #endif
 
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static const char *open_hint(int e)
 {
 	switch (e) {
@@ -103,13 +89,13 @@ static int check_name(const char *name, char *err, uint32_t el)
 	size_t n = strlen(name);
 
 	if (n >= IFNAMSIZ) {
-		errf(err, el, "interface name '%s' is too long (%zu characters, at most %d)", name, n,
-		     IFNAMSIZ - 1);
+		sn_errf(err, el, "interface name '%s' is too long (%zu characters, at most %d)", name, n,
+		        IFNAMSIZ - 1);
 		return -EINVAL;
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strpbrk(name, "/: \t\n\r\v\f")) {
-		errf(err, el, "interface name '%s' is not valid (no '/', ':' or spaces; not . or ..)",
-		     name);
+		sn_errf(err, el, "interface name '%s' is not valid (no '/', ':' or spaces; not . or ..)",
+		        name);
 		return -EINVAL;
 	}
 	return 0;
@@ -122,13 +108,13 @@ static int check_config(const struct sn_tun_config *cfg, const char *name)
 	if (rc)
 		return rc;
 	if (cfg->mtu < MTU_MIN || cfg->mtu > MTU_MAX) {
-		errf(cfg->err, cfg->err_len, "MTU %u is out of range (%u..%u)", cfg->mtu, MTU_MIN,
-		     MTU_MAX);
+		sn_errf(cfg->err, cfg->err_len, "MTU %u is out of range (%u..%u)", cfg->mtu, MTU_MIN,
+		        MTU_MAX);
 		return -EINVAL;
 	}
 	if (!(cfg->flags & SN_TUN_F_NO_ADDR) && cfg->prefix_len > 32) {
-		errf(cfg->err, cfg->err_len, "prefix length %u is out of range (0..32)",
-		     cfg->prefix_len);
+		sn_errf(cfg->err, cfg->err_len, "prefix length %u is out of range (0..32)",
+		        cfg->prefix_len);
 		return -EINVAL;
 	}
 	return 0;
@@ -142,7 +128,7 @@ static int open_tun(struct lx *x, const char *name, bool vnet, char *err, uint32
 	x->fd = open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (x->fd < 0) {
 		e = errno;
-		errf(err, el, "cannot open " TUN_PATH ": %s%s", strerror(e), open_hint(e));
+		sn_errf(err, el, "cannot open " TUN_PATH ": %s%s", strerror(e), open_hint(e));
 		return -e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -150,8 +136,8 @@ static int open_tun(struct lx *x, const char *name, bool vnet, char *err, uint32
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(x->fd, TUNSETIFF, &ifr) != 0) {
 		e = errno;
-		errf(err, el, "TUNSETIFF %s: %s%s", name[0] ? name : "(any name)", strerror(e),
-		     e == EINVAL ? " (an interface of another type has that name?)" : ioctl_hint(e));
+		sn_errf(err, el, "TUNSETIFF %s: %s%s", name[0] ? name : "(any name)", strerror(e),
+		        e == EINVAL ? " (an interface of another type has that name?)" : ioctl_hint(e));
 		return -e;
 	}
 	memcpy(x->name, ifr.ifr_name, IFNAMSIZ);
@@ -203,7 +189,7 @@ static int if_ioctl(struct lx *x, int s, unsigned long req, struct ifreq *ifr, c
 	if (ioctl(s, req, ifr) == 0)
 		return 0;
 	e = errno;
-	errf(err, el, "%s %s: %s%s", what, x->name, strerror(e), ioctl_hint(e));
+	sn_errf(err, el, "%s %s: %s%s", what, x->name, strerror(e), ioctl_hint(e));
 	return -e;
 }
 
@@ -326,7 +312,7 @@ static int configure_all(struct lx *x, const struct sn_tun_config *cfg)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		rc = -errno;
-		errf(cfg->err, cfg->err_len, "cannot create a control socket: %s", strerror(-rc));
+		sn_errf(cfg->err, cfg->err_len, "cannot create a control socket: %s", strerror(-rc));
 		return rc;
 	}
 	rc = configure(x, s, cfg);
@@ -335,8 +321,8 @@ static int configure_all(struct lx *x, const struct sn_tun_config *cfg)
 		return rc;
 	rc = sn__nl_open(&x->nl);
 	if (rc)
-		errf(cfg->err, cfg->err_len, "cannot open a NETLINK_ROUTE socket: %s",
-		     strerror(-rc));
+		sn_errf(cfg->err, cfg->err_len, "cannot open a NETLINK_ROUTE socket: %s",
+		        strerror(-rc));
 	return rc;
 }
 
@@ -359,7 +345,7 @@ static int lx_tun_open(void *inst, struct sn_tun_config *cfg)
 	int rc;
 
 	if (x->fd >= 0) {
-		errf(cfg->err, cfg->err_len, "the TUN device %s is already open", x->name);
+		sn_errf(cfg->err, cfg->err_len, "the TUN device %s is already open", x->name);
 		return -EALREADY;
 	}
 	rc = check_config(cfg, name);
@@ -453,8 +439,8 @@ static int parse_txqlen(const char *val, uint32_t *out, char *err, uint32_t el)
 			return 0;
 		}
 	}
-	errf(err, el, NAME ": option txqueuelen: '%s' is not a queue length (expected 0..%u)",
-	     val ? val : "", TXQLEN_MAX);
+	sn_errf(err, el, NAME ": option txqueuelen: '%s' is not a queue length (expected 0..%u)",
+	        val ? val : "", TXQLEN_MAX);
 	return -EINVAL;
 }
 
@@ -465,7 +451,7 @@ static int parse_bool(const char *val, bool *out, char *err, uint32_t el)
 	else if (val && (!strcmp(val, "false") || !strcmp(val, "off") || !strcmp(val, "no")))
 		*out = false;
 	else {
-		errf(err, el, NAME ": option offload: '%s' is not true or false", val ? val : "");
+		sn_errf(err, el, NAME ": option offload: '%s' is not true or false", val ? val : "");
 		return -EINVAL;
 	}
 	return 0;
@@ -484,8 +470,8 @@ static int parse_options(struct lx *x, const struct sn_options *opts, char *err,
 		} else if (o->key && strcmp(o->key, "offload") == 0) {
 			rc = parse_bool(o->value, &x->want_offload, err, el);
 		} else {
-			errf(err, el, NAME ": unknown option '%s' (known: txqueuelen, offload)",
-			     o->key ? o->key : "");
+			sn_errf(err, el, NAME ": unknown option '%s' (known: txqueuelen, offload)",
+			        o->key ? o->key : "");
 			rc = -EINVAL;
 		}
 		if (rc)
@@ -501,7 +487,7 @@ static int lx_probe(char *why, uint32_t why_len)
 	if (access(TUN_PATH, R_OK | W_OK) == 0)
 		return 0;
 	e = errno;
-	errf(why, why_len, TUN_PATH ": %s%s", strerror(e), open_hint(e));
+	sn_errf(why, why_len, TUN_PATH ": %s%s", strerror(e), open_hint(e));
 	return -e;
 }
 

@@ -23,8 +23,10 @@
 #ifndef SUBNETRA_PLUGIN_H
 #define SUBNETRA_PLUGIN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "subnetra/version.h"
 #include "subnetra/packet.h"
 #include "subnetra/counters.h"
@@ -145,6 +147,25 @@ SN_PLUGIN_EXPORT const struct sn_plugin_desc *sn_plugin_entry_v1(void);
 	{ \
 		return &(desc_); \
 	}
+
+/* Write a one-line reason into an err buffer of the host's (create's
+ * args->err, tun_open's cfg->err, ...): printf-style, cut to len bytes
+ * including the NUL; nothing when buf is NULL or len 0. */
+static inline void sn_errf(char *buf, uint32_t len, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+static inline void sn_errf(char *buf, uint32_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 /* True when a struct of struct_size bytes includes member m of type T. */
 #define SN_HAS_FIELD(T, obj, m) \

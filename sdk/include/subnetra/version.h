@@ -64,6 +64,8 @@
  *        in subnetra/egress.h. host_api.deliver now reaches the receive
  *        path (held while the host is inside the egress), and below the
  *        top of a stack the layer above; open() gets rcvbuf and sndbuf.
+ *        2026-12-02: sn_errf() (plugin.h, header only): the printf into
+ *        an err buffer that every plugin wrote for itself.
  */
 #ifndef SUBNETRA_VERSION_H
 #define SUBNETRA_VERSION_H
