@@ -38,22 +38,25 @@ static const struct {
 	uint32_t len;
 	int rc;
 } frames[] = {
-	{{0x10, 4, 0, 0, 0, 0, 0, 1, 0xaa}, 9, 0},          /* data, index 0 of 4 */
-	{{0x10, 4, 3, 0, 0xff, 0, 0, 1, 0xaa}, 9, 0},       /* data, last index */
-	{{0x10, 4, 4, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* index past k */
-	{{0x10, 1, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* k 1 for data */
-	{{0x10, 33, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},   /* k past 32 */
-	{{0x10, 4, 0, 0, 0, 0, 0, 1}, 8, -EINVAL},          /* no datagram */
-	{{0x11, 3, 3, 0, 0, 0, 0, 9, 0, 5, 0xaa}, 11, 0},   /* parity over 3 */
-	{{0x11, 1, 1, 0, 0, 0, 0, 9, 0, 5, 0xaa}, 11, 0},   /* parity over 1 (flushed) */
-	{{0x11, 3, 2, 0, 0, 0, 0, 9, 0, 5, 0xaa}, 11, -EINVAL}, /* parity index != k */
-	{{0x11, 3, 3, 0, 0, 0, 0, 9, 0, 5}, 10, -EINVAL},   /* parity without bytes */
-	{{0x12, 0, 0, 0, 0, 0, 0, 0, 0xaa}, 9, 0},          /* plain */
-	{{0x12, 0, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* plain with a group */
-	{{0x13, 4, 4, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* two flags */
-	{{0x20, 4, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* version 2 */
-	{{0x10, 4, 0, 1, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* reserved byte */
-	{{0x10, 4, 0}, 3, -EINVAL},                         /* short */
+	{{0x20, 4, 0, 0, 0, 0, 0, 1, 0xaa}, 9, 0},          /* data, index 0 of 4 */
+	{{0x20, 4, 3, 0, 0xff, 0, 0, 1, 0xaa}, 9, 0},       /* data, last index */
+	{{0x20, 4, 4, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* index past k */
+	{{0x20, 1, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* k 1 for data */
+	{{0x20, 33, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},   /* k past 32 */
+	{{0x20, 4, 0, 0, 0, 0, 0, 1}, 8, -EINVAL},          /* no datagram */
+	{{0x21, 3, 0, 5, 0, 0, 0, 9, 0xaa}, 9, 0},          /* parity over 3, lengths' XOR 5 */
+	{{0x21, 1, 0xff, 0xff, 0, 0, 0, 9, 0xaa}, 9, 0},    /* parity over 1 (flushed) */
+	{{0x21, 0, 0, 5, 0, 0, 0, 9, 0xaa}, 9, -EINVAL},    /* parity over none */
+	{{0x21, 33, 0, 5, 0, 0, 0, 9, 0xaa}, 9, -EINVAL},   /* parity past 32 */
+	{{0x21, 3, 0, 5, 0, 0, 0, 9}, 8, -EINVAL},          /* parity without bytes */
+	{{0x22, 0, 0, 0, 0, 0, 0, 0, 0xaa}, 9, 0},          /* plain */
+	{{0x22, 0, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* plain with a group */
+	{{0x22, 0, 0, 1, 0, 0, 0, 0, 0xaa}, 9, -EINVAL},    /* plain, reserved byte */
+	{{0x23, 4, 4, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* two flags */
+	{{0x10, 4, 0, 0, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* version 1 (parity lengths in the body) */
+	{{0x11, 3, 3, 0, 0, 0, 0, 9, 0, 5, 0xaa}, 11, -EINVAL}, /* a version 1 parity */
+	{{0x20, 4, 0, 1, 0, 0, 0, 1, 0xaa}, 9, -EINVAL},    /* reserved byte */
+	{{0x20, 4, 0}, 3, -EINVAL},                         /* short */
 };
 
 static void test_fec_frame_parse(void **state)
@@ -71,10 +74,19 @@ static void test_fec_frame_parse(void **state)
 		fec_hdr_write(out, &h);
 		assert_memory_equal(out, frames[i].b, FEC_HDR_LEN);
 	}
-	w = (struct fec_hdr){0, 7, 6, 0xdeadbeefu};
+	w = (struct fec_hdr){0, 7, 6, 0xdeadbeefu, 0x1234};
 	fec_hdr_write(out, &w);
+	assert_int_equal(out[2], 6); /* a data frame's lengths field is not written */
+	assert_int_equal(out[3], 0);
 	assert_int_equal(out[4], 0xde);
 	assert_int_equal(out[7], 0xef);
+	w = (struct fec_hdr){FEC_F_PARITY, 7, 7, 3, 0x1234};
+	fec_hdr_write(out, &w);
+	assert_int_equal(out[2], 0x12);
+	assert_int_equal(out[3], 0x34);
+	assert_int_equal(fec_frame_parse((uint8_t[]){0x21, 7, 0x12, 0x34, 0, 0, 0, 3, 1}, 9, &h), 0);
+	assert_int_equal(h.len_xor, 0x1234);
+	assert_int_equal(h.index, 7);
 }
 
 /* ---- groups, without the plugin ---------------------------------------- */
@@ -95,7 +107,7 @@ static uint32_t fill(uint8_t *d, uint32_t i, uint32_t seed)
 static void test_fec_group_every_loss(void **state)
 {
 	static const uint32_t ks[] = {2, 3, 4, 7, 32};
-	uint8_t pbody[FEC_PARITY_LEN + DMAX];
+	uint8_t pbody[DMAX];
 	struct fec_acc tx = {.buf = bufs[FEC_K_MAX], .cap = DMAX}, rx = {.buf = bufs[FEC_K_MAX + 1], .cap = DMAX};
 	uint8_t d[FEC_K_MAX][DMAX];
 	uint32_t len[FEC_K_MAX], index, got;
@@ -119,7 +131,7 @@ static void test_fec_group_every_loss(void **state)
 				assert_int_equal(fec_acc_missing(&rx, &index, &got), -EAGAIN);
 				continue;
 			}
-			assert_true(fec_acc_add_parity(&rx, k, pbody, FEC_PARITY_LEN + tx.len));
+			assert_true(fec_acc_add_parity(&rx, k, tx.len_xor, pbody, tx.len));
 			assert_int_equal(fec_acc_missing(&rx, &index, &got), 0);
 			assert_int_equal(index, lost);
 			assert_int_equal(got, len[lost]);
@@ -129,7 +141,7 @@ static void test_fec_group_every_loss(void **state)
 		fec_acc_reset(&rx, 5);
 		for (uint32_t i = 2; i < k; i++)
 			fec_acc_add_data(&rx, i, d[i], len[i]);
-		assert_true(fec_acc_add_parity(&rx, k, pbody, FEC_PARITY_LEN + tx.len));
+		assert_true(fec_acc_add_parity(&rx, k, tx.len_xor, pbody, tx.len));
 		assert_int_equal(fec_acc_missing(&rx, &index, &got), -EAGAIN);
 		assert_int_equal(fec_acc_lost(&rx), 2);
 	}
@@ -538,9 +550,13 @@ static void test_fec_layer_flush(void **state)
 	fx_free(f);
 }
 
-/* Frames of one size to one address leave as runs for memloop's GSO: the
- * first group's data frames, then its longer parity with the next data
- * frame (a shorter one ends a run), then the last alone. */
+/* Frames of one size to one address leave as runs for memloop's GSO, and a
+ * parity is as long as the longest datagram it covers: a group of equal
+ * datagrams, its parity and the next group's frames are one run (a parity
+ * longer than the data frames around it would end a run at each group and
+ * cost the egress below a message per k + 1 datagrams). A shorter datagram
+ * ends a run; the parity over it and a longer one is as long as the
+ * longer. */
 static void test_fec_layer_runs(void **state)
 {
 	struct fx *f = fx_new(", k: 4");
@@ -549,16 +565,26 @@ static void test_fec_layer_runs(void **state)
 	fx_send(f, 6, 1000);
 	assert_int_equal(g_mem->nq, 7);
 	assert_true(q[0]->flags & SN_PKT_F_RUN);
-	assert_int_equal(q[0]->gso_segs, 4);
+	assert_int_equal(q[0]->gso_segs, 7);
 	assert_int_equal(q[0]->gso_size, 1000 + FEC_HDR_LEN);
-	assert_true(q[4]->flags & SN_PKT_F_RUN);
-	assert_int_equal(q[4]->len, 1000 + FEC_OVERHEAD);
-	assert_int_equal(q[4]->gso_segs, 2);
-	assert_int_equal(q[4]->gso_size, 1000 + FEC_OVERHEAD);
-	assert_false(q[5]->flags & SN_PKT_F_RUN);
-	assert_false(q[6]->flags & SN_PKT_F_RUN);
+	assert_int_equal(q[4]->len, 1000 + FEC_HDR_LEN); /* the parity */
+	assert_int_equal(sn_pkt_data(q[4])[0], FEC_VERSION << 4 | FEC_F_PARITY);
+	for (uint32_t i = 1; i < 7; i++)
+		assert_false(q[i]->flags & SN_PKT_F_RUN);
 	fx_recv(f);
 	check_all_up(f);
+	fx_free(f);
+
+	f = fx_new(", k: 2");
+	q = g_mem->q;
+	fx_send(f, 1, 1000);
+	fx_send(f, 1, 600);
+	assert_int_equal(g_mem->nq, 3);
+	assert_int_equal(q[2]->len, 1000 + FEC_HDR_LEN);
+	lose(0, 1);
+	fx_recv(f);
+	check_all_up(f);
+	assert_int_equal(ctr(f, "recovered"), 1);
 	fx_free(f);
 }
 

@@ -9,8 +9,13 @@ void fec_hdr_write(uint8_t out[FEC_HDR_LEN], const struct fec_hdr *h)
 {
 	out[0] = (uint8_t)(FEC_VERSION << 4 | (h->flags & 0xfu));
 	out[1] = h->k;
-	out[2] = h->index;
-	out[3] = 0;
+	if (h->flags == FEC_F_PARITY) {
+		out[2] = (uint8_t)(h->len_xor >> 8);
+		out[3] = (uint8_t)h->len_xor;
+	} else {
+		out[2] = h->index;
+		out[3] = 0;
+	}
 	out[4] = (uint8_t)(h->group >> 24);
 	out[5] = (uint8_t)(h->group >> 16);
 	out[6] = (uint8_t)(h->group >> 8);
@@ -23,7 +28,7 @@ static bool fields_ok(const struct fec_hdr *h, uint32_t body)
 	case 0:
 		return h->k >= FEC_K_MIN && h->k <= FEC_K_MAX && h->index < h->k && body > 0;
 	case FEC_F_PARITY:
-		return h->k >= 1 && h->k <= FEC_K_MAX && h->index == h->k && body > FEC_PARITY_LEN;
+		return h->k >= 1 && h->k <= FEC_K_MAX && body > 0;
 	case FEC_F_PLAIN:
 		return h->k == 0 && h->index == 0 && h->group == 0 && body > 0;
 	default:
@@ -33,11 +38,14 @@ static bool fields_ok(const struct fec_hdr *h, uint32_t body)
 
 int fec_frame_parse(const uint8_t *buf, uint32_t len, struct fec_hdr *h)
 {
-	if (len < FEC_HDR_LEN || buf[0] >> 4 != FEC_VERSION || buf[3] != 0)
+	if (len < FEC_HDR_LEN || buf[0] >> 4 != FEC_VERSION)
 		return -EINVAL;
 	h->flags = buf[0] & 0xfu;
 	h->k = buf[1];
-	h->index = buf[2];
+	h->index = h->flags == FEC_F_PARITY ? h->k : buf[2];
+	h->len_xor = h->flags == FEC_F_PARITY ? (uint16_t)(buf[2] << 8 | buf[3]) : 0;
+	if (h->flags != FEC_F_PARITY && buf[3] != 0)
+		return -EINVAL;
 	h->group = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
 	return fields_ok(h, len - FEC_HDR_LEN) ? 0 : -EINVAL;
 }
@@ -83,16 +91,14 @@ bool fec_acc_add_data(struct fec_acc *a, uint32_t index, const uint8_t *d, uint3
 	return true;
 }
 
-bool fec_acc_add_parity(struct fec_acc *a, uint32_t k, const uint8_t *p, uint32_t len)
+bool fec_acc_add_parity(struct fec_acc *a, uint32_t k, uint16_t len_xor, const uint8_t *p,
+			uint32_t len)
 {
-	uint16_t lx;
-
-	if (a->count || len <= FEC_PARITY_LEN || len - FEC_PARITY_LEN > a->cap)
+	if (a->count || len == 0 || len > a->cap)
 		return false;
-	lx = (uint16_t)(p[0] << 8 | p[1]);
-	fec_acc_add(a, p + FEC_PARITY_LEN, len - FEC_PARITY_LEN);
+	fec_acc_add(a, p, len);
 	/* the parity's own length is not one of the group's: take it out */
-	a->len_xor ^= (uint16_t)(len - FEC_PARITY_LEN) ^ lx;
+	a->len_xor ^= (uint16_t)len ^ len_xor;
 	a->count = (uint8_t)k;
 	return true;
 }
@@ -119,7 +125,5 @@ uint32_t fec_acc_lost(const struct fec_acc *a)
 
 void fec_acc_parity(const struct fec_acc *a, uint8_t *out)
 {
-	out[0] = (uint8_t)(a->len_xor >> 8);
-	out[1] = (uint8_t)a->len_xor;
-	memcpy(out + FEC_PARITY_LEN, a->buf, a->len);
+	memcpy(out, a->buf, a->len);
 }

@@ -5,18 +5,19 @@
  * frames cover. Neither touches the host: the plugin (fec_xor.c), the unit
  * test and the fuzz target use them alike.
  *
- *   0       version (high nibble, 1) | flags (low nibble: FEC_F_*)
+ *   0       version (high nibble, 2) | flags (low nibble: FEC_F_*)
  *   1       k: data frame: the group's size as configured (2..32);
  *              parity frame: the data frames it covers (1..32);
  *              plain frame: 0
- *   2       index: data frame: its place in the group (0..k-1);
- *              parity frame: k; plain frame: 0
- *   3       0
+ *   2..3    data frame: index (its place in the group, 0..k-1), 0;
+ *              parity frame: the XOR of the covered datagrams' lengths
+ *              (big-endian); plain frame: 0, 0
  *   4..7    group id, big-endian (plain frame: 0)
  *   8..     data or plain frame: the sealed datagram, unchanged
- *           parity frame: the XOR of the covered datagrams' lengths
- *           (2 bytes, big-endian), then the XOR of the datagrams, each
- *           padded with zeros to the longest, as long as the longest
+ *           parity frame: the XOR of the covered datagrams, each padded
+ *           with zeros to the longest, as long as the longest: a parity
+ *           is as long as the longest data frame it covers, so a group of
+ *           equal datagrams and its parity are one GSO run
  */
 #ifndef SN_FEC_FRAME_H
 #define SN_FEC_FRAME_H
@@ -25,9 +26,8 @@
 #include <stdint.h>
 
 #define FEC_HDR_LEN 8u
-#define FEC_PARITY_LEN 2u /* the lengths' XOR in front of a parity's bytes */
-#define FEC_OVERHEAD (FEC_HDR_LEN + FEC_PARITY_LEN) /* the most a frame adds */
-#define FEC_VERSION 1u
+#define FEC_OVERHEAD FEC_HDR_LEN /* the most a frame adds (a parity: to the longest) */
+#define FEC_VERSION 2u
 #define FEC_F_PARITY 0x1u
 #define FEC_F_PLAIN 0x2u  /* no group: a peer the tables have no room for */
 #define FEC_K_MIN 2u
@@ -36,15 +36,16 @@
 struct fec_hdr {
 	uint8_t flags; /* 0 (data), FEC_F_PARITY or FEC_F_PLAIN */
 	uint8_t k;
-	uint8_t index;
+	uint8_t index;    /* a parity frame: k */
 	uint32_t group;
+	uint16_t len_xor; /* a parity frame: the covered datagrams' lengths XORed */
 };
 
 void fec_hdr_write(uint8_t out[FEC_HDR_LEN], const struct fec_hdr *h);
 
 /* Parse the frame buf[0..len): 0 with *h filled when it is well formed
- * (the rules above; a data or plain frame carries at least one byte, a
- * parity at least one byte after the lengths), else -EINVAL. */
+ * (the rules above; every frame carries at least one byte after its
+ * header), else -EINVAL. */
 int fec_frame_parse(const uint8_t *buf, uint32_t len, struct fec_hdr *h);
 
 /*
@@ -77,9 +78,11 @@ void fec_acc_add(struct fec_acc *a, const uint8_t *d, uint32_t len);
  * false when it is there already (a duplicate) or cannot be added. */
 bool fec_acc_add_data(struct fec_acc *a, uint32_t index, const uint8_t *d, uint32_t len);
 
-/* Receiver: add a parity covering k data frames, its body p[0..len) (the
- * lengths' XOR and the bytes). false when there is one already. */
-bool fec_acc_add_parity(struct fec_acc *a, uint32_t k, const uint8_t *p, uint32_t len);
+/* Receiver: add a parity covering k data frames, the XOR of their lengths
+ * len_xor (its header's) and its body p[0..len). false when there is one
+ * already or it does not fit. */
+bool fec_acc_add_parity(struct fec_acc *a, uint32_t k, uint16_t len_xor, const uint8_t *p,
+			uint32_t len);
 
 /* Receiver: can exactly one datagram be rebuilt now (parity there, all but
  * one data frame)? Then its index and length (the length 0 or past the
@@ -90,7 +93,8 @@ int fec_acc_missing(const struct fec_acc *a, uint32_t *index, uint32_t *len);
  * no parity came: nothing is known). */
 uint32_t fec_acc_lost(const struct fec_acc *a);
 
-/* Sender: write the parity body of a (FEC_PARITY_LEN + a->len bytes) to out. */
+/* Sender: write the parity body of a (a->len bytes) to out; its header
+ * carries a->len_xor. */
 void fec_acc_parity(const struct fec_acc *a, uint8_t *out);
 
 #endif

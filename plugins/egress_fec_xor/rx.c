@@ -100,7 +100,7 @@ static void add(struct fec *f, const struct fec_hdr *h, const uint8_t *b, uint32
 	}
 	if (a->done)
 		return;
-	ok = h->flags & FEC_F_PARITY ? fec_acc_add_parity(a, h->k, b, len)
+	ok = h->flags & FEC_F_PARITY ? fec_acc_add_parity(a, h->k, h->len_xor, b, len)
 				     : fec_acc_add_data(a, h->index, b, len);
 	if (!ok && !(h->flags & FEC_F_PARITY) && len > a->cap)
 		sn__fec_count(f, FEC_UNPROTECTED, 1);

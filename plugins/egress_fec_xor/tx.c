@@ -31,14 +31,14 @@ static void arm(struct fec *f, uint64_t ms)
 static struct sn_pkt *parity(struct fec *f, const struct fec_peer *p, const struct fec_acc *a)
 {
 	struct sn_pkt *q = f->api->pkt_alloc(f->host);
-	struct fec_hdr h = {FEC_F_PARITY, a->count, a->count, a->group};
+	struct fec_hdr h = {FEC_F_PARITY, a->count, a->count, a->group, a->len_xor};
 
 	if (!q) {
 		f->api->count(f->host, SN_CTR_DROP_NO_BUFFER, (uint32_t)p->id, 1);
 		return NULL;
 	}
 	q->off = f->low.headroom;
-	q->len = FEC_OVERHEAD + a->len;
+	q->len = FEC_HDR_LEN + a->len; /* as long as the longest data frame: their run goes on */
 	if (q->len > sn_pkt_room(q)) {
 		f->api->count(f->host, SN_CTR_DROP_TX_ERROR, (uint32_t)p->id, 1);
 		f->api->pkt_release(f->host, q);
@@ -93,14 +93,14 @@ static void push_down(struct fec *f, uint32_t m)
 static void frame_one(struct fec *f, struct sn_pkt *pkt, uint32_t *m, uint64_t now)
 {
 	struct fec_peer *p = sn__fec_peer(f, &f->tx, pkt->peer_id);
-	struct fec_hdr h = {FEC_F_PLAIN, 0, 0, 0};
+	struct fec_hdr h = {FEC_F_PLAIN, 0, 0, 0, 0};
 	struct fec_acc *a = NULL;
 	uint32_t len = pkt->len;
 	uint8_t *d;
 
 	if (p && len <= f->low.datagram_max) {
 		a = &p->acc[p->turn];
-		h = (struct fec_hdr){0, a->k, a->count, a->group};
+		h = (struct fec_hdr){0, a->k, a->count, a->group, 0};
 	} else {
 		sn__fec_count(f, FEC_UNPROTECTED, 1);
 	}

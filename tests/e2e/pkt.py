@@ -479,8 +479,8 @@ def cmd_relay(a):
             held[d] = None
 
     def fec_chosen(data):
-        # a data frame (version 1, no flags), index 1, group id % N == 0
-        return (len(data) > 8 and data[0] == 0x10 and data[2] == 1 and data[3] == 0 and
+        # a data frame (version 2, no flags), index 1, group id % N == 0
+        return (len(data) > 8 and data[0] == 0x20 and data[2] == 1 and data[3] == 0 and
                 int.from_bytes(data[4:8], "big") % a.drop_fec == 0)
 
     def process(d, data):

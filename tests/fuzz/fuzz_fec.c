@@ -33,12 +33,14 @@ static bool fields_ok(const uint8_t *b, uint32_t len)
 	uint8_t fl = b[0] & 0xfu, k = b[1], ix = b[2];
 	uint32_t g = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
 
-	if (b[0] >> 4 != 1 || b[3] != 0)
+	if (b[0] >> 4 != 2)
+		return false;
+	if (fl == 1) /* bytes 2..3: the lengths' XOR, anything */
+		return k >= 1 && k <= 32 && len > 8;
+	if (b[3] != 0)
 		return false;
 	if (fl == 0)
 		return k >= 2 && k <= 32 && ix < k && len > 8;
-	if (fl == 1)
-		return k >= 1 && k <= 32 && ix == k && len > 10;
 	if (fl == 2)
 		return k == 0 && ix == 0 && g == 0 && len > 8;
 	return false;
@@ -70,7 +72,7 @@ static void receiver(uint8_t *const *rec, const uint32_t *len, uint32_t n)
 			continue;
 		g = &a[h.group & 1];
 		if (h.flags == FEC_F_PARITY)
-			fec_acc_add_parity(g, h.k, rec[i] + FEC_HDR_LEN, len[i] - FEC_HDR_LEN);
+			fec_acc_add_parity(g, h.k, h.len_xor, rec[i] + FEC_HDR_LEN, len[i] - FEC_HDR_LEN);
 		else
 			fec_acc_add_data(g, h.index, rec[i] + FEC_HDR_LEN, len[i] - FEC_HDR_LEN);
 		FZ_CHECK(g->len <= g->cap, "group longer than its buffer");
@@ -84,7 +86,7 @@ static void receiver(uint8_t *const *rec, const uint32_t *len, uint32_t n)
 static void round_trip(uint8_t *const *rec, const uint32_t *len, uint32_t n)
 {
 	struct fec_acc tx = {.buf = mem[2], .cap = CAP}, rx = {.buf = mem[3], .cap = CAP};
-	static uint8_t par[FEC_PARITY_LEN + CAP];
+	static uint8_t par[CAP];
 	uint32_t k = 0, use[FEC_K_MAX], index, got;
 
 	fec_acc_reset(&tx, 0);
@@ -101,7 +103,7 @@ static void round_trip(uint8_t *const *rec, const uint32_t *len, uint32_t n)
 		for (uint32_t j = 0; j < k; j++)
 			if (j != lost)
 				FZ_CHECK(fec_acc_add_data(&rx, j, rec[use[j]], len[use[j]]), "add %u", j);
-		FZ_CHECK(fec_acc_add_parity(&rx, k, par, FEC_PARITY_LEN + tx.len), "parity");
+		FZ_CHECK(fec_acc_add_parity(&rx, k, tx.len_xor, par, tx.len), "parity");
 		FZ_CHECK(fec_acc_missing(&rx, &index, &got) == 0, "loss %u not rebuildable", lost);
 		FZ_CHECK(index == lost && got == len[use[lost]] &&
 				 !memcmp(rx.buf, rec[use[lost]], got),
