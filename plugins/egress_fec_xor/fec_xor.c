@@ -28,20 +28,6 @@
 #include "fec_xor.h"
 #include "layer.h"
 
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *buf, uint32_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- options ---- */
 
 struct opt_def {
@@ -73,15 +59,15 @@ static int parse_one(const struct sn_option *o, struct fec_opts *out, char *err,
 		v = o->value && *o->value >= '0' && *o->value <= '9' ? strtoul(o->value, &end, 10) : 0;
 		if (!o->value || *o->value < '0' || *o->value > '9' || errno || *end || v < d->min ||
 		    v > d->max) {
-			errf(err, err_len, NAME ": option %s: '%s' is not an integer %u..%u", d->key,
-			     o->value ? o->value : "", d->min, d->max);
+			sn_errf(err, err_len, NAME ": option %s: '%s' is not an integer %u..%u", d->key,
+			        o->value ? o->value : "", d->min, d->max);
 			return -EINVAL;
 		}
 		*(uint32_t *)((char *)out + d->off) = (uint32_t)v;
 		return 0;
 	}
-	errf(err, err_len, NAME ": unknown option '%s' (known: k, interleave, flush_ms, peers; "
-	     "'over' names the egress below)", o->key ? o->key : "");
+	sn_errf(err, err_len, NAME ": unknown option '%s' (known: k, interleave, flush_ms, peers; "
+	        "'over' names the egress below)", o->key ? o->key : "");
 	return -EINVAL;
 }
 
@@ -174,11 +160,11 @@ static int fec_attach(void *inst, const struct sn_egress_lower *lower, char *err
 	uint8_t *m;
 
 	if (f->attached) {
-		errf(err, err_len, NAME ": already over '%s'", f->low.name);
+		sn_errf(err, err_len, NAME ": already over '%s'", f->low.name);
 		return -EALREADY;
 	}
 	if (cap == 0 || cap > 0xffffu) {
-		errf(err, err_len, NAME ": datagrams of %u bytes cannot be grouped (1..65535)", cap);
+		sn_errf(err, err_len, NAME ": datagrams of %u bytes cannot be grouped (1..65535)", cap);
 		return -EINVAL;
 	}
 	f->low = *lower;
@@ -187,8 +173,8 @@ static int fec_attach(void *inst, const struct sn_egress_lower *lower, char *err
 		     table_bytes(f->opt.peers, f->rx_slots, cap);
 	m = mmap(NULL, f->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
-		errf(err, err_len, NAME ": cannot allocate %llu bytes for %u peers' groups: %s",
-		     (unsigned long long)f->mem_len, f->opt.peers, strerror(errno));
+		sn_errf(err, err_len, NAME ": cannot allocate %llu bytes for %u peers' groups: %s",
+		        (unsigned long long)f->mem_len, f->opt.peers, strerror(errno));
 		return -ENOMEM;
 	}
 	f->mem = m;
@@ -290,8 +276,8 @@ static int fec_reconfigure(void *inst, const struct sn_options *opts, char *err,
 	if (rc < 0)
 		return rc;
 	if (o.depth != f->opt.depth || o.peers != f->opt.peers) {
-		errf(err, err_len, NAME ": interleave and peers size its tables: restart subnetrad "
-		     "to change them");
+		sn_errf(err, err_len, NAME ": interleave and peers size its tables: restart subnetrad "
+		        "to change them");
 		return -ENOTSUP;
 	}
 	f->opt = o;
