@@ -3,12 +3,15 @@
  * tests/test_kcp_arq.c: kcp_arq's framing and arithmetic (plugins/
  * egress_kcp_arq/frame.c, window.c: frames against the format's rules,
  * acknowledgement blocks across the sequence wrap, the send window and
- * its wrap, the receive window, RFC 6298 timeouts, backoff, the deadline),
+ * its wrap, the receive window, RFC 6298 timeouts, backoff, the deadline,
+ * the ticks that hold their timeouts),
  * and the layer itself between two nodes, each on the SDK's mock host
  * (sdk/mock) over "wire", an egress built into this test that carries the
  * frames to the other node after a delay and loses the ones a test picks:
  * no loss, no head-of-line blocking (a later datagram goes up before the
- * lost one is resent), fast retransmit, timeouts doubled, the deadline,
+ * lost one is resent), fast retransmit, timeouts doubled, timeouts held
+ * after a stall of the loop, no skips from acknowledgements of resent
+ * datagrams, the deadline,
  * duplicates, a full window, acknowledgements piggybacked, a sender that
  * starts over, random loss both ways, options and reloads.
  */
@@ -210,14 +213,14 @@ static void test_kcp_receive_window(void **state)
 /* RFC 6298 (section 2): the first sample sets srtt = R, rttvar = R/2; later
  * ones rttvar = 3/4 rttvar + 1/4 |srtt - R'|, srtt = 7/8 srtt + 1/8 R';
  * rto = srtt + max(G, 4 rttvar) within min..max; backoff doubles; the
- * automatic deadline is 3 srtt within 50 ms..1 s. */
+ * automatic deadline is 3 srtt or 4 rto, the larger, within 50 ms..1 s. */
 static void test_kcp_rtt(void **state)
 {
 	struct kcp_rtt r;
 
 	kcp_rtt_init(&r, KCP_RTO_INITIAL);
 	assert_int_equal(r.rto, 100 * MS);
-	assert_int_equal(kcp_deadline(&r, 0), 300 * MS);
+	assert_int_equal(kcp_deadline(&r, 0), 400 * MS); /* 4 rto: 3 sendings */
 	kcp_rtt_sample(&r, 40 * MS, 2 * MS, 10 * MS, 1000 * MS);
 	assert_int_equal(r.srtt, 40 * MS);
 	assert_int_equal(r.rttvar, 20 * MS);
@@ -226,12 +229,15 @@ static void test_kcp_rtt(void **state)
 	assert_int_equal(r.rttvar, 19 * MS); /* (3 * 20 + 16) / 4 */
 	assert_int_equal(r.srtt, 38 * MS);   /* (7 * 40 + 24) / 8 */
 	assert_int_equal(r.rto, 38 * MS + 76 * MS);
-	assert_int_equal(kcp_deadline(&r, 0), 114 * MS);
+	assert_int_equal(kcp_deadline(&r, 0), 4 * 114 * MS);
 	assert_int_equal(kcp_deadline(&r, 7 * MS), 7 * MS);
 	for (int i = 0; i < 50; i++)
 		kcp_rtt_sample(&r, 1 * MS, 2 * MS, 10 * MS, 1000 * MS);
 	assert_int_equal(r.rto, 10 * MS); /* rto_min */
-	assert_int_equal(kcp_deadline(&r, 0), 50 * MS);
+	assert_int_equal(kcp_deadline(&r, 0), 50 * MS); /* not 40 */
+	r.rto = 30 * MS;
+	assert_int_equal(kcp_deadline(&r, 0), 120 * MS); /* not 3 srtt, 3 ms */
+	r.rto = 10 * MS;
 	kcp_rtt_sample(&r, 5000 * MS, 2 * MS, 10 * MS, 1000 * MS);
 	assert_int_equal(r.rto, 1000 * MS); /* rto_max */
 	assert_int_equal(r.samples, 53);
@@ -240,6 +246,29 @@ static void test_kcp_rtt(void **state)
 	assert_int_equal(kcp_rto_backoff(30 * MS, 9, 1000 * MS), 1000 * MS);
 	r.srtt = 2000 * MS;
 	assert_int_equal(kcp_deadline(&r, 0), 1000 * MS);
+}
+
+/* The timer's tick holds its timeouts when it runs late (more than 2
+ * periods after the one before) or the last read filled its batch, at most
+ * KCP_HOLD_MAX ticks in a row; on time and drained it holds nothing. */
+static void test_kcp_tick_hold(void **state)
+{
+	struct kcp_tick t;
+	uint64_t now = 1000 * MS;
+
+	kcp_tick_start(&t, now);
+	assert_false(kcp_tick_hold(&t, now += 2 * MS, 2 * MS, false));
+	assert_false(kcp_tick_hold(&t, now += 4 * MS, 2 * MS, false)); /* 2 periods: on time */
+	assert_true(kcp_tick_hold(&t, now += 4 * MS + 1, 2 * MS, false)); /* late */
+	assert_false(kcp_tick_hold(&t, now += 2 * MS, 2 * MS, false));
+	assert_true(kcp_tick_hold(&t, now += 2 * MS, 2 * MS, true)); /* backlog */
+	assert_false(kcp_tick_hold(&t, now += 2 * MS, 2 * MS, false));
+	for (uint32_t i = 0; i < KCP_HOLD_MAX; i++) /* late and behind, again and again */
+		assert_true(kcp_tick_hold(&t, now += 50 * MS, 2 * MS, true));
+	assert_false(kcp_tick_hold(&t, now += 50 * MS, 2 * MS, true)); /* it resends at last */
+	assert_true(kcp_tick_hold(&t, now += 50 * MS, 2 * MS, true));
+	kcp_tick_start(&t, now += 500 * MS); /* the timer starts again: not late */
+	assert_false(kcp_tick_hold(&t, now += 2 * MS, 2 * MS, false));
 }
 
 /* ---- two nodes over "wire" --------------------------------------------- */
@@ -609,6 +638,102 @@ static void test_kcp_layer_rto_backoff(void **state)
 	unpair(&a, &b);
 }
 
+/* a's loop is held up for 40 ms (a stall of the process, as on a loaded
+ * machine): its clock runs, its timer does not, nothing is read; b's
+ * acknowledgements of a's datagrams wait on the wire. */
+static void stall(struct node *a, struct node *b, uint32_t ms)
+{
+	sn_mock_api()->timer_stop(a->h, a->k->timer);
+	for (uint32_t i = 0; i < ms; i++) {
+		sn_mock_advance(a->h, 1);
+		sn_mock_advance(b->h, 1);
+		recv_all(b);
+	}
+}
+
+/* After a stall the loop runs its timers before it reads (libuv): the tick
+ * that comes late, and the one after a read that filled its batch, resend
+ * nothing, though every datagram in flight is older than its timeout: the
+ * acknowledgements read next free them all. Nothing is sent twice. */
+static void test_kcp_layer_stall(void **state)
+{
+	static const struct sn_option o[] = {{"rto_min", "10ms"}};
+	const struct sn_host_api *api = sn_mock_api();
+	struct sn_pkt *v[4];
+	struct node a, b;
+
+	pair(&a, &b, o, 1);
+	send_n(&a, 20);
+	run(&a, &b, 30); /* samples: rto about 20 ms */
+	assert_true(a.k->peer[0].rtt.rto < 40 * MS);
+	send_n(&a, 20);
+	stall(&a, &b, 40);
+	sn__kcp_on_timer(a.k); /* late: held */
+	assert_int_equal(ctr(&a, "retransmits"), 0);
+	for (uint32_t i = 0; i < 4; i++)
+		v[i] = api->pkt_alloc(a.h);
+	assert_int_equal(a.ops->recv_batch(a.k, v, 4), 0); /* 4 ack frames: all consumed */
+	for (uint32_t i = 0; i < 4; i++)
+		api->pkt_release(a.h, v[i]);
+	sn_mock_advance(a.h, 2);
+	sn__kcp_on_timer(a.k); /* on time, but the read filled its batch: held */
+	assert_int_equal(ctr(&a, "retransmits"), 0);
+	assert_int_equal(ctr(&a, "given_up"), 0);
+	recv_all(&a); /* the rest */
+	assert_int_equal(a.k->peer[0].snd.inflight, 0);
+	assert_int_equal(api->timer_start(a.h, a.k->timer, 2, 2), 0); /* the loop runs on */
+	run(&a, &b, 50);
+	check_once(&b);
+	assert_int_equal(ctr(&a, "retransmits") + ctr(&a, "fast_retransmits"), 0);
+	assert_int_equal(ctr(&b, "duplicates"), 0);
+	/* a stall that outlasts the holds: the timeouts run out at last */
+	send_n(&a, 5);
+	stall(&a, &b, 40);
+	for (uint32_t i = 0; i <= KCP_HOLD_MAX; i++) {
+		sn_mock_advance(a.h, 5);
+		sn__kcp_on_timer(a.k);
+	}
+	assert_int_equal(ctr(&a, "retransmits"), 5);
+	recv_all(&a);
+	assert_int_equal(api->timer_start(a.h, a.k->timer, 2, 2), 0);
+	run(&a, &b, 50);
+	assert_int_equal(ctr(&b, "duplicates"), 5);
+	unpair(&a, &b);
+}
+
+static bool drop_early_acks(struct node *from, const struct kcp_hdr *h, uint32_t nth)
+{
+	return from->addr.ip[3] == 2 && (h->flags & KCP_F_ACK) && now_of(from) < 1105 * MS; /* the clock starts at 1 s */
+}
+
+/* An acknowledgement of a resent datagram may be of its first sending: it
+ * shows nothing about the datagrams sent between the two. Seq 0 (sent at
+ * 0 ms) and seq 1 (at 50 ms) arrive, their acks are lost; seq 0 is resent
+ * at 100 ms and acknowledged (a duplicate): seq 1 counts no skip from that
+ * (fast_resend 1), and is resent only when its own timeout runs out. */
+static void test_kcp_layer_resent_ack_no_skip(void **state)
+{
+	static const struct sn_option o[] = {{"fast_resend", "1"}};
+	struct node a, b;
+
+	pair(&a, &b, o, 1);
+	g_drop = drop_early_acks;
+	send_n(&a, 1);
+	run(&a, &b, 50);
+	send_n(&a, 1);
+	run(&a, &b, 90); /* 140 ms: seq 0 resent and acknowledged */
+	assert_int_equal(ctr(&a, "retransmits"), 1);
+	assert_int_equal(ctr(&a, "acks_received"), 1);
+	assert_int_equal(a.k->peer[0].snd.inflight, 1);
+	assert_int_equal(ctr(&a, "fast_retransmits"), 0);
+	run(&a, &b, 30); /* seq 1's timeout at 150 ms */
+	assert_int_equal(ctr(&a, "retransmits"), 2);
+	assert_int_equal(ctr(&a, "fast_retransmits"), 0);
+	assert_int_equal(a.k->peer[0].snd.inflight, 0);
+	check_once(&b);
+	unpair(&a, &b);
+}
+
 static bool drop_data(struct node *from, const struct kcp_hdr *h, uint32_t nth)
 {
 	return h->type == KCP_T_DATA && from->addr.ip[3] == 1;
@@ -746,8 +871,8 @@ static bool drop_random(struct node *from, const struct kcp_hdr *h, uint32_t nth
 
 /* 10 % loss both ways (data, acks, resendings), 2000 datagrams each way
  * paced over 4 s: none comes up twice, at most 6 of the 4000 never come up
- * (the automatic deadline, 50 ms here, leaves three tries at an rto of
- * 13 ms doubled: 1 in 1000 lost all three times), each of those counted
+ * (the automatic deadline, 120 ms here, 4 x the rto of 30 ms (rto_min),
+ * leaves three tries: 1 in 1000 lost all three times), each of those counted
  * given up by its sender, and the windows empty. */
 static void test_kcp_layer_random_loss(void **state)
 {
@@ -877,9 +1002,12 @@ int main(void)
 		cmocka_unit_test(test_kcp_window_wrap),
 		cmocka_unit_test(test_kcp_receive_window),
 		cmocka_unit_test(test_kcp_rtt),
+		cmocka_unit_test(test_kcp_tick_hold),
 		cmocka_unit_test(test_kcp_layer_no_loss),
 		cmocka_unit_test(test_kcp_layer_no_hol),
 		cmocka_unit_test(test_kcp_layer_rto_backoff),
+		cmocka_unit_test(test_kcp_layer_stall),
+		cmocka_unit_test(test_kcp_layer_resent_ack_no_skip),
 		cmocka_unit_test(test_kcp_layer_deadline),
 		cmocka_unit_test(test_kcp_layer_duplicates),
 		cmocka_unit_test(test_kcp_layer_window_full),

@@ -32,7 +32,7 @@ static int parse_options(const struct sn_options *opts, struct kcp_opts *out, ch
 			 uint32_t err_len)
 {
 	struct kcp_opts o = {.window = 256, .peers = 64, .ack_delay = 2 * MS, .deadline = 0,
-			     .rto_min = 10 * MS, .rto_max = 1000 * MS, .fast_resend = 2};
+			     .rto_min = 30 * MS, .rto_max = 1000 * MS, .fast_resend = 2};
 	const struct sn_opt_def defs[] = {
 		{"window", SN_OPT_UINT, 16, KCP_WINDOW_MAX, &o.window},
 		{"peers", SN_OPT_UINT, 1, PEERS_MAX, &o.peers},
@@ -247,7 +247,13 @@ static int kcp_recv_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct kcp *f = inst;
 
-	return f->attached ? sn_layer_recv(&f->low, take, f, pkts, n) : -EBADF;
+	int r;
+
+	if (!f->attached)
+		return -EBADF;
+	r = sn_layer_recv(&f->low, take, f, pkts, n);
+	f->backlog = r == (int)n; /* the host reads again: more may wait */
+	return r;
 }
 
 static int kcp_send_batch(void *inst, struct sn_pkt *const *pkts, uint32_t n)

@@ -83,6 +83,8 @@ struct kcp {
 	uint64_t mem_len;
 	struct sn_timer *timer;
 	bool timer_armed;
+	bool backlog;          /* the last read from the lower filled its batch */
+	struct kcp_tick tick;  /* the timer's ticks (kcp_tick_hold) */
 	int ctr[KCP_CTR_MAX];  /* the host's index of each counter */
 	uint32_t n_out;
 	struct sn_pkt *out[OUT_MAX]; /* a batch for the lower */

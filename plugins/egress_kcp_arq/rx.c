@@ -42,10 +42,13 @@ static void ack_range(struct kcp *f, struct kcp_peer *p, const struct kcp_range 
 
 		if (!sl)
 			continue;
-		if (sl->xmit == 1)
+		/* a resent one's acknowledgement may be of its first sending: it
+		 * gives no sample (Karn) and shows no datagram sent after it */
+		if (sl->xmit == 1) {
 			sample(f, p, now - sl->first_ns);
-		if (sl->xno > *max_xno)
-			*max_xno = sl->xno;
+			if (sl->xno > *max_xno)
+				*max_xno = sl->xno;
+		}
 		kcp_snd_free(&p->snd, sl);
 	}
 }

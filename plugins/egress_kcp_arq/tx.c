@@ -10,7 +10,9 @@
  * ack_delay, running while anything is in flight or waiting) sends the
  * acknowledgements no datagram carried, resends what timed out (RFC 6298
  * timeouts, doubled per resending) and gives up what is past the
- * deadline. Resendings are copies of the kept bytes in packets of the pool.
+ * deadline, except in a tick that runs late or follows a read that filled
+ * its batch (kcp_tick_hold: acknowledgements may be waiting unread).
+ * Resendings are copies of the kept bytes in packets of the pool.
  */
 #include <string.h>
 
@@ -24,8 +26,10 @@ void sn__kcp_arm(struct kcp *f)
 
 	if (!f->timer || f->timer_armed)
 		return;
-	if (f->api->timer_start(f->host, f->timer, ms ? ms : 1, ms ? ms : 1) == 0)
+	if (f->api->timer_start(f->host, f->timer, ms ? ms : 1, ms ? ms : 1) == 0) {
 		f->timer_armed = true;
+		kcp_tick_start(&f->tick, f->api->now_ns(f->host));
+	}
 }
 
 void sn__kcp_push(struct kcp *f)
@@ -225,14 +229,14 @@ void sn__kcp_on_timer(void *arg)
 {
 	struct kcp *f = arg;
 	uint64_t now = f->api->now_ns(f->host);
-	bool busy = false;
+	bool busy = false, hold = kcp_tick_hold(&f->tick, now, f->opt.ack_delay, f->backlog);
 
 	for (uint32_t i = 0; i < f->used; i++) {
 		struct kcp_peer *p = &f->peer[i];
 
 		if (p->n_ack)
 			sn__kcp_ack_flush(f, p);
-		if (p->snd.inflight)
+		if (p->snd.inflight && !hold)
 			tick_peer(f, p, now);
 		busy |= p->snd.inflight > 0 || p->n_ack > 0;
 	}

@@ -132,6 +132,24 @@ void kcp_rtt_sample(struct kcp_rtt *r, uint64_t sample, uint64_t g, uint64_t min
 		r->rto = max;
 }
 
+void kcp_tick_start(struct kcp_tick *t, uint64_t now)
+{
+	*t = (struct kcp_tick){.last_ns = now};
+}
+
+bool kcp_tick_hold(struct kcp_tick *t, uint64_t now, uint64_t period, bool backlog)
+{
+	bool late = now - t->last_ns > 2 * period;
+
+	t->last_ns = now;
+	if ((late || backlog) && t->held < KCP_HOLD_MAX) {
+		t->held++;
+		return true;
+	}
+	t->held = 0;
+	return false;
+}
+
 uint64_t kcp_rto_backoff(uint64_t rto, uint32_t xmit, uint64_t max)
 {
 	for (uint32_t i = 1; i < xmit && rto < max; i++)
@@ -143,6 +161,8 @@ uint64_t kcp_deadline(const struct kcp_rtt *r, uint64_t opt)
 {
 	uint64_t d = 3 * (r->samples ? r->srtt : KCP_RTO_INITIAL);
 
+	if (d < 4 * r->rto)
+		d = 4 * r->rto; /* the first sending and two resendings at the least */
 	if (opt)
 		return opt;
 	return d < KCP_DEADLINE_MIN ? KCP_DEADLINE_MIN : d > KCP_DEADLINE_MAX ? KCP_DEADLINE_MAX : d;

@@ -83,9 +83,28 @@ void kcp_rtt_sample(struct kcp_rtt *r, uint64_t sample, uint64_t g, uint64_t min
 /* The timeout of a datagram sent xmit times: rto doubled per resending,
  * at most max. */
 uint64_t kcp_rto_backoff(uint64_t rto, uint32_t xmit, uint64_t max);
-/* The retransmit deadline: the option when set, else 3 * srtt within
- * 50 ms .. 1 s (3 * the initial rto before the first sample). */
+/* The retransmit deadline: the option when set, else 3 * srtt or 4 * rto
+ * (the first sending and two resendings), the larger, within 50 ms .. 1 s
+ * (4 * the initial rto before the first sample). */
 uint64_t kcp_deadline(const struct kcp_rtt *r, uint64_t opt);
+
+/* Whether the timer's tick may resend and give up (kcp_tick_hold). */
+struct kcp_tick {
+	uint64_t last_ns; /* the tick before, or when the timer started */
+	uint32_t held;    /* ticks held in a row */
+};
+
+#define KCP_HOLD_MAX 4u /* ticks held in a row at most */
+
+/* Start counting from now (the timer starts). */
+void kcp_tick_start(struct kcp_tick *t, uint64_t now);
+/* A tick at now, of a timer of this period: true when it must resend and
+ * give up nothing, because acknowledgements may be waiting unread: it runs
+ * late (more than 2 periods after the tick before: the loop was held up,
+ * and runs its timers before it reads what arrived meanwhile), or backlog
+ * (the last read from the egress below filled its whole batch: more is
+ * waiting). At most KCP_HOLD_MAX ticks in a row are held. */
+bool kcp_tick_hold(struct kcp_tick *t, uint64_t now, uint64_t period, bool backlog);
 
 #define KCP_RTO_INITIAL 100000000ull   /* before a sample: 100 ms */
 #define KCP_DEADLINE_MIN 50000000ull   /* auto deadline bounds */
