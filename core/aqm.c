@@ -40,9 +40,9 @@ static uint64_t control_law(uint64_t t, uint32_t count, uint64_t interval)
 }
 
 static bool ok_to_drop(struct sn_aqm *q, uint64_t sojourn, uint64_t now, uint64_t target,
-		       uint64_t interval, bool drained)
+		       uint64_t interval)
 {
-	if (sojourn < target || drained) {
+	if (sojourn < target) {
 		q->first_above = 0;
 		return false;
 	}
@@ -54,9 +54,9 @@ static bool ok_to_drop(struct sn_aqm *q, uint64_t sojourn, uint64_t now, uint64_
 }
 
 enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now,
-				 uint64_t target, uint64_t interval, bool drained)
+				 uint64_t target, uint64_t interval)
 {
-	bool ok = ok_to_drop(q, sojourn, now, target, interval, drained);
+	bool ok = ok_to_drop(q, sojourn, now, target, interval);
 	uint32_t delta;
 
 	if (q->dropping) {

@@ -15,12 +15,6 @@
  * checksum fixed incrementally, RFC 1624) and drops any other, counted
  * under the drop reason `aqm` (docs/control.md).
  *
- * A packet with (about) nothing queued behind it ends the episode as one
- * that waited less than target does (RFC 8289, section 5: "bytes() <=
- * MAXPACKET"): what it waited was the node's wake-up, not a standing
- * queue. Without this, a target below the wake-up latency would keep
- * CoDel dropping for good, a lone SYN or ping included.
- *
  * Packets without an arrival time (an egress that cannot tell) are not
  * looked at and change nothing.
  */
@@ -32,12 +26,6 @@
 
 #define SN_AQM_TARGET_US 5000     /* RFC 8289's defaults */
 #define SN_AQM_INTERVAL_US 100000
-/* The shortest target the config takes (docs/configuration.md, aqm): a
- * lone packet's wake-up (epoll, recvmmsg, the scheduler) alone takes tens
- * of microseconds, 0.08 ms at the median on the bench star's sending
- * spoke (bench/README.md, "Latency under load"): a shorter target is met
- * by no packet under any load. */
-#define SN_AQM_TARGET_MIN_US 100
 
 /* CoDel's state (RFC 8289, section 5). */
 struct sn_aqm {
@@ -55,18 +43,17 @@ enum sn_aqm_verdict {
 
 /*
  * One packet handled at now (ns) after waiting sojourn ns, with target and
- * interval in ns; drained: at most one datagram's worth of bytes is queued
- * behind it (RFC 8289's bytes() <= MAXPACKET). Returns what to do with it.
+ * interval in ns. Returns what to do with it.
  *
- * The datapath (datapath.c) calls a packet drained when it came last in
- * a read that returned fewer datagrams than it had room for (the egress
- * had nothing more), with at most a datagram's worth of bytes behind it
- * in that read, and the socket shows nothing more (a poll, asked once per
- * read and only when the sojourn is above target). A packet that waited
- * less than target, or one drained, ends the episode.
+ * RFC 8289 also holds back while less than an MTU is queued. What waits
+ * behind a datagram in the socket a node cannot see without a system call,
+ * and "the read found nothing more" is no measure of it: a node short of
+ * CPU drains its socket many times a second and still lets every packet
+ * wait for milliseconds. So the sojourn alone decides: a packet that waited
+ * less than target ends the episode, as the RFC has it.
  */
 enum sn_aqm_verdict sn_aqm_check(struct sn_aqm *q, uint64_t sojourn, uint64_t now,
-				 uint64_t target, uint64_t interval, bool drained);
+				 uint64_t target, uint64_t interval);
 
 /*
  * Signal with the IPv4 packet ip[0..len) (a well-formed one): mark it CE

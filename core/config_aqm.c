@@ -5,8 +5,7 @@
  *   aqm: off                                # no AQM
  *   aqm: { target_ms: 5, interval_ms: 100 } # CoDel (the default when absent)
  *
- * Milliseconds may have up to three decimals (0.5 is 500 us); the target
- * is at least SN_AQM_TARGET_MIN_US (aqm.h) and shorter than the interval.
+ * Milliseconds may have up to three decimals (0.5 is 500 us).
  */
 #include <errno.h>
 #include <string.h>
@@ -54,14 +53,7 @@ static int ms_value(struct sn__ld *ld, const struct sn__cn *v, uint32_t *out)
 
 static int target(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
-	int rc = ms_value(ld, v, &ld->c->aqm_target_us);
-
-	if (rc < 0 || ld->c->aqm_target_us >= SN_AQM_TARGET_MIN_US)
-		return rc;
-	return sn__conf_fail(ld, v, "%.*s ms is below the shortest target, %u.%u ms: a node's own "
-			     "wake-up takes tens of microseconds, so under load every packet would "
-			     "count as waiting too long (RFC 8289's default is 5)",
-			     40, v->s, SN_AQM_TARGET_MIN_US / 1000, SN_AQM_TARGET_MIN_US % 1000 / 100);
+	return ms_value(ld, v, &ld->c->aqm_target_us);
 }
 
 static int interval(struct sn__ld *ld, const struct sn__cn *v, void *obj)

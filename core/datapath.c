@@ -8,13 +8,11 @@
  * peer (and at most one such per peer per 100 ms).
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
 #include "gro.h"
 #include "gso.h"
 #include "node.h"
-#include "stack.h"
 #include "verify.h"
 #include "wire.h"
 
@@ -225,44 +223,18 @@ const struct sn_addr *sn__dp_local(const struct sn_node *n, const struct sn_pkt 
 	return n->is_hub ? &p->local : &none;
 }
 
-/* Nothing more waits in the underlay socket (no POLLIN now). Asked once
- * per read (n->rx_quiet), and only when CoDel would act otherwise: a
- * read's returning fewer datagrams than it was lent says the egress had
- * nothing more to give, not that the socket was empty (a layer such as
- * fec_xor keeps the parities it read). A poll handle without a descriptor
- * (a node built by hand) shows nothing. */
-static bool underlay_quiet(struct sn_node *n)
-{
-	struct pollfd pfd = { .events = POLLIN };
-	uv_os_fd_t fd;
-
-	if (n->rx_quiet < 0) {
-		n->rx_quiet = 1;
-		if (uv_fileno((const uv_handle_t *)&n->udp_poll, &fd) == 0) {
-			pfd.fd = fd;
-			n->rx_quiet = poll(&pfd, 1, 0) == 0;
-		}
-	}
-	return n->rx_quiet;
-}
-
-/* CoDel on a datagram the kernel queued at p->time_ns; tail: at most a
- * datagram's worth of bytes came behind it in a read that emptied the
- * egress, so it is drained (aqm.h) if the socket shows nothing more. True
- * to go on with it (maybe marked CE), false when it was dropped. */
-static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, uint64_t now,
-		     bool tail)
+/* CoDel on a datagram the kernel queued at p->time_ns (aqm.h): true to go
+ * on with it (maybe marked CE), false when it was dropped. */
+static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, uint64_t now)
 {
 	const struct sn_config *c = n->cfg;
-	uint64_t sojourn = now > p->time_ns ? now - p->time_ns : 0, target;
+	uint64_t sojourn = now > p->time_ns ? now - p->time_ns : 0;
 
 	if (p->time_ns)
 		sn_sojourn_add(&n->sojourn, sojourn);
-	if (!c->aqm_on || !p->time_ns)
-		return true;
-	target = c->aqm_target_us * 1000ull;
-	if (sn_aqm_check(&n->aqm, sojourn, now, target, c->aqm_interval_us * 1000ull,
-			 tail && sojourn >= target && underlay_quiet(n)) == SN_AQM_PASS)
+	if (!c->aqm_on || !p->time_ns ||
+	    sn_aqm_check(&n->aqm, sojourn, now, c->aqm_target_us * 1000ull,
+			 c->aqm_interval_us * 1000ull) == SN_AQM_PASS)
 		return true;
 	if (sn_aqm_mark(sn_pkt_data(p), p->len)) {
 		sn__dp_count(n, peer, SN_CTR_AQM_MARK, 1);
@@ -272,8 +244,7 @@ static bool aqm_pass(struct sn_node *n, struct sn_pkt *p, struct sn_peer *peer, 
 	return false;
 }
 
-static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p, uint64_t now,
-		   bool tail)
+static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *p, uint64_t now)
 {
 	struct sn_wire_hdr h;
 	struct sn_peer *peer;
@@ -308,27 +279,17 @@ static void rx_one(struct sn_node *n, const struct sn_policy *t, struct sn_pkt *
 		return sn__dp_drop(n, p, SN_CTR_DROP_INNER_SRC, peer);
 	if (n->ptrace)
 		sn__pingtrace_note(n, sn_pkt_data(p), p->len, p->time_ns, true);
-	if (aqm_pass(n, p, peer, now, tail))
+	if (aqm_pass(n, p, peer, now))
 		route(n, t, p, peer);
 }
 
 void sn_dp_underlay_rx(struct sn_node *n, struct sn_pkt *const *pkts, uint32_t cnt)
 {
 	const struct sn_policy *t = sn_policy_active(&n->policy);
-	uint64_t now = uv_hrtime(), behind = 0;
-	uint32_t max = sn_stack_datagram_max(n);
-	bool emptied = n->read_emptied;
+	uint64_t now = uv_hrtime();
 
-	/* after a read that emptied the egress, what came behind a datagram
-	 * is the rest of the read (CoDel's drained, aqm.h) */
-	n->rx_quiet = -1;
-	for (uint32_t i = 0; emptied && i < cnt; i++)
-		behind += pkts[i]->len;
-	for (uint32_t i = 0; i < cnt; i++) {
-		if (emptied)
-			behind -= pkts[i]->len;
-		rx_one(n, t, pkts[i], now, emptied && behind <= max);
-	}
+	for (uint32_t i = 0; i < cnt; i++)
+		rx_one(n, t, pkts[i], now);
 	sn_dp_flush(n);
 }
 

@@ -182,10 +182,6 @@ struct sn_node {
 	uint32_t eg_depth;         /* calls into the egress running */
 	struct sn_pkt *rx_later[SN_BATCH];
 	uint32_t n_rx_later;
-	/* the read being processed returned fewer packets than it was lent:
-	 * the egress had nothing more (reactor.c; CoDel's drained, aqm.h) */
-	bool read_emptied;
-	int rx_quiet; /* that batch: the socket showed nothing more; -1 not asked (datapath.c) */
 };
 
 /* datapath.c: process a batch of datagrams from the underlay / packets read

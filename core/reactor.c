@@ -171,11 +171,8 @@ static bool lend_and_read(struct sn_node *n, int (*rd)(void *, struct sn_pkt **,
 	}
 	for (uint32_t i = (uint32_t)got; i < k; i++)
 		sn_pool_put(&n->pool, v[i]);
-	if (got) {
-		n->read_emptied = (uint32_t)got < k;
+	if (got)
 		process(n, v, (uint32_t)got);
-		n->read_emptied = false;
-	}
 	return (uint32_t)got == k;
 }
 

@@ -57,7 +57,9 @@ static int load_one(struct sn_node *n, struct sn_plugin *p, uint32_t kind, const
 				err_len);
 }
 
-uint32_t sn_stack_datagram_max(const struct sn_node *n)
+/* The longest sealed datagram the node sends: a full overlay MTU packet
+ * (docs/protocol.md, section 3). */
+static uint32_t datagram_max(const struct sn_node *n)
 {
 	return SN_WIRE_HDR_LEN + n->cfg->mtu + n->crypto.decl.overhead + SN_WIRE_TAG_LEN;
 }
@@ -125,7 +127,7 @@ int sn_stack_load(struct sn_node *n, char *err, size_t err_len)
 	if ((r = load_one(n, &n->os, SN_KIND_OS, n->cfg->os, err, err_len)) < 0 ||
 	    (r = load_crypto(n, err, err_len)) < 0 ||
 	    (r = sn_egstack_load(&n->eg_stack, &n->egress, &n->host, n->cfg, n->plugin_dir,
-				 sn_stack_datagram_max(n), err, err_len)) < 0)
+				 datagram_max(n), err, err_len)) < 0)
 		return r;
 	if ((r = sn_stack_options_check(n, n->cfg, err, err_len)) < 0)
 		return r;

@@ -4,7 +4,6 @@
 #define SN_STACK_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct sn_config;
 struct sn_node;
@@ -22,9 +21,6 @@ int sn_stack_options_check(const struct sn_node *n, const struct sn_config *c, c
  * logs the automatic MTU, warns of a set one whose datagrams exceed a
  * 1500-byte underlay. sn_stack_load calls it. */
 void sn_stack_mtu(struct sn_node *n);
-/* The longest sealed datagram the node sends: a full overlay MTU packet
- * (docs/protocol.md, section 3), with the loaded crypto's overhead. */
-uint32_t sn_stack_datagram_max(const struct sn_node *n);
 /* Destroy and unload the plugins, egress first. */
 void sn_stack_unload(struct sn_node *n);
 /* node.user: switch users through the os backend, keeping only the right

@@ -18,27 +18,19 @@
 #define INTERVAL (100 * MS)
 
 /* Feed one packet every step ns from t0 to t1, each having waited
- * sojourn(t) ns, with drained as given; record when a signal came.
- * Returns the number. */
-static uint32_t run_q(struct sn_aqm *q, uint64_t t0, uint64_t t1, uint64_t step,
-		      uint64_t (*sojourn)(uint64_t), bool drained, uint64_t *at, uint32_t max)
+ * sojourn(t) ns; record when a signal came. Returns the number. */
+static uint32_t run(struct sn_aqm *q, uint64_t t0, uint64_t t1, uint64_t step,
+		    uint64_t (*sojourn)(uint64_t), uint64_t *at, uint32_t max)
 {
 	uint32_t n = 0;
 
 	for (uint64_t t = t0; t < t1; t += step)
-		if (sn_aqm_check(q, sojourn(t), t, TARGET, INTERVAL, drained) == SN_AQM_SIGNAL) {
+		if (sn_aqm_check(q, sojourn(t), t, TARGET, INTERVAL) == SN_AQM_SIGNAL) {
 			if (n < max)
 				at[n] = t;
 			n++;
 		}
 	return n;
-}
-
-/* run_q with a queue behind every packet */
-static uint32_t run(struct sn_aqm *q, uint64_t t0, uint64_t t1, uint64_t step,
-		    uint64_t (*sojourn)(uint64_t), uint64_t *at, uint32_t max)
-{
-	return run_q(q, t0, t1, step, sojourn, false, at, max);
 }
 
 static uint64_t low(uint64_t t)
@@ -112,46 +104,12 @@ static void test_aqm_one_below_target_resets(void **state)
 {
 	struct sn_aqm q = { 0 };
 
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 1 * MS, TARGET, INTERVAL, false), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 1 * MS, 50 * MS, TARGET, INTERVAL, false), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 1 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 1 * MS, 50 * MS, TARGET, INTERVAL), SN_AQM_PASS);
 	assert_int_equal(q.first_above, 0);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 60 * MS, TARGET, INTERVAL, false), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 150 * MS, TARGET, INTERVAL, false), SN_AQM_PASS);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 161 * MS, TARGET, INTERVAL, false), SN_AQM_SIGNAL);
-}
-
-/* A packet with nothing queued behind it ends the episode whatever it
- * waited (RFC 8289: bytes() <= MAXPACKET): lone packets that all waited
- * above target (a target below the node's wake-up latency) are never
- * signalled; with a queue behind them, the same ones are, for good. */
-static void test_aqm_drained_never_signals(void **state)
-{
-	struct sn_aqm q = { 0 };
-	uint64_t at[4];
-
-	assert_int_equal(run_q(&q, 1 * MS, 10000 * MS, 20 * MS, high, true, at, 4), 0);
-	assert_false(q.dropping);
-	assert_int_equal(q.first_above, 0);
-	/* the starvation the rule prevents: once the control law's spacing
-	 * is below the packets' (count > 25), every packet is signalled */
-	assert_true(run_q(&q, 1 * MS, 9001 * MS, 20 * MS, high, false, at, 4) > 300);
-	assert_int_equal(run_q(&q, 9001 * MS, 10001 * MS, 20 * MS, high, false, at, 4), 50);
-}
-
-/* In the dropping state, one drained packet ends it and restarts the
- * clock: the next ones above target wait a whole interval again. */
-static void test_aqm_drained_ends_dropping(void **state)
-{
-	struct sn_aqm q = { 0 };
-	uint64_t at[4];
-
-	assert_true(run(&q, 1 * MS, 500 * MS, 1 * MS, high, at, 4) >= 5); /* 101, 201, 271 ... ms */
-	assert_true(q.dropping);
-	assert_int_equal(sn_aqm_check(&q, 20 * MS, 500 * MS, TARGET, INTERVAL, true), SN_AQM_PASS);
-	assert_false(q.dropping);
-	assert_int_equal(q.first_above, 0);
-	assert_int_equal(run(&q, 501 * MS, 601 * MS, 1 * MS, high, at, 4), 0);
-	assert_int_equal(run(&q, 601 * MS, 602 * MS, 1 * MS, high, at, 4), 1);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 60 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 150 * MS, TARGET, INTERVAL), SN_AQM_PASS);
+	assert_int_equal(sn_aqm_check(&q, 20 * MS, 161 * MS, TARGET, INTERVAL), SN_AQM_SIGNAL);
 }
 
 /* ECT(0), ECT(1) and CE are marked CE with a right checksum; Not-ECT is
@@ -190,8 +148,6 @@ int main(void)
 		cmocka_unit_test(test_aqm_control_law),
 		cmocka_unit_test(test_aqm_leaves_and_resumes),
 		cmocka_unit_test(test_aqm_one_below_target_resets),
-		cmocka_unit_test(test_aqm_drained_never_signals),
-		cmocka_unit_test(test_aqm_drained_ends_dropping),
 		cmocka_unit_test(test_aqm_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

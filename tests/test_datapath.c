@@ -287,45 +287,6 @@ static void test_datapath_aqm_off_leaves_packets(void **state)
 	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_AQM), 0);
 }
 
-/* Lone datagrams that waited 5 ms (a target of 0.1 ms, an interval of
- * 1 ms), one per read: from reads that emptied the egress nothing is
- * queued behind them (aqm.h, drained) and CoDel leaves every one; from
- * full reads (more behind) it drops them. */
-static uint64_t aqm_lone(struct fx *f, bool emptied, uint64_t ms)
-{
-	struct ipref_spec s = { .proto = IPREF_UDP, .src = A_OVL, .dst = HUB_OVL, .payload = 40 };
-	static uint64_t seq = 100000;
-	uint64_t start = uv_hrtime(), sent = 0;
-	uint8_t buf[100];
-
-	f->hub->n->cfg->aqm_target_us = 100;
-	f->hub->n->cfg->aqm_interval_us = 1000;
-	while (uv_hrtime() - start < ms * 1000000) {
-		struct sn_pkt *p = tn_craft(f->a, f->hub, 0, buf, ipref_build(buf, sizeof(buf), &s),
-					    seq++, -1);
-
-		p->time_ns = uv_hrtime() - 5000000;
-		f->hub->n->read_emptied = emptied;
-		sn_dp_underlay_rx(f->hub->n, &p, 1);
-		f->hub->n->read_emptied = false;
-		tn_clear(f->hub);
-		sent++;
-	}
-	return sent;
-}
-
-static void test_datapath_aqm_drained(void **state)
-{
-	struct fx *f = *state;
-	uint64_t sent = aqm_lone(f, true, 10);
-
-	assert_true(sent > 10);
-	assert_int_equal(tn_ctr(f->hub, 2, SN_CTR_DROP_AQM), 0);
-	assert_int_equal(tn_ctr(f->hub, 0, SN_CTR_TUN_TX), sent);
-	aqm_lone(f, false, 10);
-	assert_true(tn_ctr(f->hub, 2, SN_CTR_DROP_AQM) > 0);
-}
-
 /* host_api.deliver through the node's handle goes the receive path's way:
  * every check applies (a replay, a forgery dropped and counted); during a
  * call into the egress the datagrams wait until it returns. */
@@ -374,7 +335,6 @@ int main(void)
 		T(test_datapath_untaken_counted),
 		T(test_datapath_aqm_marks_and_drops),
 		T(test_datapath_aqm_off_leaves_packets),
-		T(test_datapath_aqm_drained),
 		T(test_datapath_deliver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@
  * backends' protocol header and tag). */
 #define RAW 28
 #define KCP 38
-#define FEC 10
+#define FEC 8
 #define CRYPTO 36
 
 /* conf/spoke-a.yaml with its "  mtu: 1420" line (line 19) replaced by
@@ -65,8 +65,8 @@ static void test_mtu_unset_follows_the_stack(void **state)
 	static const struct { uint32_t eg, cr, mtu; } cases[] = {
 		{ RAW, CRYPTO, 1420 },             /* raw_direct: the default */
 		{ KCP + RAW, CRYPTO, 1382 },       /* kcp_arq over raw_direct */
-		{ FEC + RAW, CRYPTO, 1410 },       /* fec_xor over raw_direct */
-		{ FEC + KCP + RAW, CRYPTO, 1372 }, /* fec_xor over kcp_arq over raw_direct */
+		{ FEC + RAW, CRYPTO, 1412 },       /* fec_xor over raw_direct */
+		{ FEC + KCP + RAW, CRYPTO, 1374 }, /* fec_xor over kcp_arq over raw_direct */
 		{ 8 + RAW, CRYPTO, 1412 },         /* sdk pad: 8 */
 		{ 0, CRYPTO, 1420 },               /* adds less than raw_direct: not above 1420 */
 		{ RAW, 0, 1420 },                  /* a crypto plugin declaring nothing: still 36 */

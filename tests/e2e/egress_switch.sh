@@ -2,7 +2,7 @@
 # Switching the egress of the whole star: raw_direct -> kcp_arq (over
 # raw_direct) -> fec_xor (over raw_direct) -> raw_direct, with overlay.mtu
 # not set, so each stack gets its automatic MTU (docs/configuration.md,
-# overlay.mtu: 1420, 1382, 1410).
+# overlay.mtu: 1420, 1382, 1412).
 #
 # A reload cannot switch the egress (core/reload.c: the stack, its
 # overhead and so the MTU are fixed while a node runs), and the two ends of
@@ -39,7 +39,7 @@ for n in $NODES; do
 	cp "$STAR_DIR/$n.yaml" "$T/base.$n.yaml"
 done
 
-declare -A MTU=([raw_direct]=1420 [kcp_arq]=1382 [fec_xor]=1410)
+declare -A MTU=([raw_direct]=1420 [kcp_arq]=1382 [fec_xor]=1412)
 declare -A STACK=([raw_direct]="raw_direct" [kcp_arq]="kcp_arq over raw_direct"
 	[fec_xor]="fec_xor over raw_direct")
 declare -A JSTACK=([raw_direct]='["raw_direct"]' [kcp_arq]='["kcp_arq", "raw_direct"]'
@@ -270,5 +270,5 @@ for e in kcp_arq fec_xor raw_direct; do
 	WAS=$e
 done
 pass "raw_direct -> kcp_arq -> fec_xor -> raw_direct on the 3 nodes: reloads refused with" \
-	"'plugins.egress changed', restarts switched (windows of loss: $WINDOWS); MTU 1420/1382/1410" \
+	"'plugins.egress changed', restarts switched (windows of loss: $WINDOWS); MTU 1420/1382/1412" \
 	"on every TUN device, traffic and 1 MB intact on each stack, no drop but congestion's"
