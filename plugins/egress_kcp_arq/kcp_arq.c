@@ -246,7 +246,6 @@ static uint32_t take(void *layer, struct sn_pkt **pkts, uint32_t n)
 static int kcp_recv_batch(void *inst, struct sn_pkt **pkts, uint32_t n)
 {
 	struct kcp *f = inst;
-
 	int r;
 
 	if (!f->attached)

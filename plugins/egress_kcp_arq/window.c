@@ -161,9 +161,9 @@ uint64_t kcp_deadline(const struct kcp_rtt *r, uint64_t opt)
 {
 	uint64_t d = 3 * (r->samples ? r->srtt : KCP_RTO_INITIAL);
 
-	if (d < 4 * r->rto)
-		d = 4 * r->rto; /* the first sending and two resendings at the least */
 	if (opt)
 		return opt;
+	if (d < 4 * r->rto)
+		d = 4 * r->rto; /* the first sending and two resendings at the least */
 	return d < KCP_DEADLINE_MIN ? KCP_DEADLINE_MIN : d > KCP_DEADLINE_MAX ? KCP_DEADLINE_MAX : d;
 }
