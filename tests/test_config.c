@@ -246,6 +246,8 @@ static const struct err_case plugin_cases[] = {
 	{ HUB, NULL, "aqm: { target_ms: 0.0001 }\n", 0, "t.yaml:19:19: aqm.target_ms: '0.0001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
 	{ HUB, NULL, "aqm: { target_ms: 5. }\n", 0, "t.yaml:19:19: aqm.target_ms: '5.' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
 	{ HUB, NULL, "aqm: { interval_ms: 10001 }\n", 0, "t.yaml:19:21: aqm.interval_ms: '10001' is not a time in milliseconds (expected a number above 0 and up to 10000, with at most three decimals, e.g. 5 or 0.5)" },
+	{ HUB, NULL, "aqm: { target_ms: 0.499 }\n", 0, "t.yaml:19:6: aqm: target_ms (499 us) must be at least 0.5: a datagram waits that long in the socket for the packet loop to wake up even on an idle link, so CoDel would signal senders that do not queue" },
+	{ HUB, NULL, "aqm: { target_ms: 0.001, interval_ms: 1 }\n", 0, "t.yaml:19:6: aqm: target_ms (1 us) must be at least 0.5: a datagram waits that long in the socket for the packet loop to wake up even on an idle link, so CoDel would signal senders that do not queue" },
 	{ HUB, NULL, "aqm: { target_ms: 100, interval_ms: 100 }\n", 0, "t.yaml:19:6: aqm: target_ms (100000 us) must be shorter than interval_ms (100000 us): CoDel acts on a delay that lasted an interval (RFC 8289 suggests a target of 5-10 % of the interval)" },
 	{ HUB, NULL, "aqm: { target: 5 }\n", 0, "t.yaml:19:8: aqm.target: unknown key (expected one of: target_ms, interval_ms)" },
 	{ HUB, NULL, "control:\n  group: \"a b\"\n", 0, "t.yaml:20:10: control.group: 'a b' is not a group name (letters, digits, '_', '.' and '-', at most 32)" },
