@@ -45,6 +45,8 @@
 #                      compare throughput only between runs with the same SN_TRACE.
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
+#   SN_CHRT            a SCHED_FIFO priority (1-99) given to every thread of the three daemons
+#                      with chrt once they are up (default: none, SCHED_OTHER)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${SN_BENCH_HARNESS:-$REPO/../shared/bench}
@@ -189,6 +191,13 @@ up() {
     done
     [ $ok = 1 ] || { cat "$ST/$n.log" >&2; die "subnetrad $n did not bring up $IFNAME"; }
   done
+
+  if [ -n "${SN_CHRT:-}" ]; then
+    for n in hub s2 s3; do
+      chrt -a -f -p "$SN_CHRT" "$(awk -v r=$n '$1==r {print $2}' "$ST/pids")" >/dev/null ||
+        die "chrt -f $SN_CHRT failed for $n"
+    done
+  fi
 
   sn_wait_ping $NS_S2 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S3 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s3 cannot reach hub over subnetra"; }
