@@ -18,6 +18,9 @@
 #                    tagged TAG, every round right after the --only list, so that variants are
 #                    interleaved in one session under one hold of the lock, e.g.
 #                    --variant "aqm1 SN_AQM={ target_ms: 1, interval_ms: 20 }"
+#   --rt-peers "LIST"  (e.g. wireguard-go) also run these peers every round with their daemons'
+#                    threads at SCHED_FIFO (bench/rt-peer.sh; priority SN_PEER_CHRT, default 10),
+#                    tagged rt, beside a Subnetra variant with node.rt_priority (SN_RT_PRIORITY)
 #   --base REV       also run Subnetra as of git revision REV every round, as the column
 #                    subnetra-base (bench/subnetra-base.sh): exported to OUTDIR/base/src and
 #                    built (Release) in OUTDIR/base/build, so a change is measured against
@@ -44,7 +47,7 @@ HSRC=$(cd "${SN_BENCH_HARNESS:-$REPO/../shared/bench}" 2>/dev/null && pwd) ||
   { echo "error: harness not found (set SN_BENCH_HARNESS)" >&2; exit 1; }
 export SN_BUILD=${SN_BUILD:-$REPO/build-bench}
 
-N=3 M=1 PEERS="" DUR=10 BUILD=1 WAIT_BUILD=0 PROFILE=0 OUT="" ONLY="subnetra wireguard-go" TAG="" BASE=""
+N=3 M=1 PEERS="" DUR=10 BUILD=1 WAIT_BUILD=0 PROFILE=0 OUT="" ONLY="subnetra wireguard-go" TAG="" BASE="" RT_PEERS=""
 VARIANTS=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
     --wait-build) WAIT_BUILD=$2; shift 2 ;;
     --profile) PROFILE=1; shift ;;
     --only) ONLY=$2; shift 2 ;;
+    --rt-peers) RT_PEERS=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
     --variant) VARIANTS+=("$2"); shift 2 ;;
@@ -150,6 +154,7 @@ flock -n 9 || { echo "error: another bench/run.sh holds /tmp/sn-bench.run.lock" 
   echo "rounds: $N x ($ONLY)${PEERS:+, $M x ($PEERS)}; ${DUR}s per test; OV_MTU ${OV_MTU:-1400}"
   echo "only: $ONLY; tag: ${TAG:-none}; SN_RAW_DIRECT_OPTS=${SN_RAW_DIRECT_OPTS:-} SN_OS_LINUX_OPTS=${SN_OS_LINUX_OPTS:-} SN_AQM=${SN_AQM:-} SN_TRACE=${SN_TRACE:-} SN_SLICE_US=${SN_SLICE_US:-}"
   for v in "${VARIANTS[@]}"; do echo "variant: $v"; done
+  [ -z "$RT_PEERS" ] || echo "rt peers: $RT_PEERS at SCHED_FIFO ${SN_PEER_CHRT:-10} (tagged rt)"
   [ -z "$BASE" ] || echo "base: $BASE = $(git -C "$REPO" rev-parse --short "$BASE") (subnetra-base)"
   CRYPTO_IN_USE=$(crypto_in_use)
   echo "crypto: ${SN_CRYPTO:-the default} ($CRYPTO_IN_USE)"
@@ -158,10 +163,18 @@ cat "$OUT/machine.txt" >&2
 
 . "$BENCH/star_free.sh"   # wait_star_free
 
+# --rt-peers: bench/rt-peer.sh as OUTDIR/rt/PEER.sh, run on the harness copy
+if [ -n "$RT_PEERS" ]; then
+  mkdir -p "$OUT/rt"
+  for p in $RT_PEERS; do cp "$BENCH/rt-peer.sh" "$OUT/rt/$p.sh"; done
+  export SN_RT_HARNESS=$H
+fi
+
 FAILS=0
 one() {   # ROUND IMPL [TAG ENVS] — one run-bench.sh run; a failed run is retried once
   local r=$1 impl=$2 arg=$2 rc try tag="" envs=${4:-}
   [ "$impl" = subnetra ] && { arg=$BENCH/subnetra.sh; tag=${3-$TAG}; }
+  case $impl in rt:*) impl=${impl#rt:}; arg=$OUT/rt/$impl.sh; tag=rt ;; esac
   for try in 1 2; do
     wait_star_free || { log "star still busy: skipping $impl round $r"; FAILS=$((FAILS + 1)); return; }
     log "round $r/$N: $impl${tag:+[$tag]}$([ $try = 2 ] && echo " (retry)")"
@@ -184,6 +197,7 @@ T0=$(date +%s)
 for r in $(seq "$N"); do
   for i in $ONLY; do one "$r" "$i"; done
   for v in "${VARIANTS[@]}"; do one "$r" subnetra "${v%% *}" "${v#* }"; done
+  for p in $RT_PEERS; do one "$r" "rt:$p"; done
   if [ "$r" -le "$M" ]; then
     for p in $PEERS; do one "$r" "$p"; done
   fi

@@ -45,8 +45,10 @@
 #                      compare throughput only between runs with the same SN_TRACE.
 #   SN_KEEP_LOGS       on `down`, save each node's `subnetra status` (+ --json), log and config there
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
+#   SN_RT_PRIORITY     node.rt_priority of every node (SCHED_FIFO for the packet thread), e.g. 10
+#                      (default: none written, the daemon's default 0)
 #   SN_CHRT            a SCHED_FIFO priority (1-99) given to every thread of the three daemons
-#                      with chrt once they are up (default: none, SCHED_OTHER)
+#                      with chrt once they are up (default: none), as bench/rt-peer.sh does to a peer
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${SN_BENCH_HARNESS:-$REPO/../shared/bench}
@@ -80,7 +82,10 @@ plugins_block() {
 }
 
 aqm_line() { [ -z "${SN_AQM:-}" ] || echo "aqm: $SN_AQM"; }
-slice_line() { [ -z "${SN_SLICE_US:-}" ] || echo "  slice_us: $SN_SLICE_US"; }
+slice_line() {
+  [ -z "${SN_SLICE_US:-}" ] || echo "  slice_us: $SN_SLICE_US"
+  [ -z "${SN_RT_PRIORITY:-}" ] || echo "  rt_priority: $SN_RT_PRIORITY"
+}
 
 write_hub() {
   cat >"$ST/hub.yaml" <<EOF

@@ -146,6 +146,11 @@ static int node_slice(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 	return 0;
 }
 
+static int node_rt_priority(struct sn__ld *ld, const struct sn__cn *v, void *obj)
+{
+	return sn__conf_u32(ld, v, 0, SN_CONF_RT_PRIORITY_MAX, &ld->c->rt_priority);
+}
+
 static const struct sn__field node_fields[] = {
 	{ "id", node_id, true, "this node's id, 1..4294967294" },
 	{ "role", node_role, true, "hub or spoke" },
@@ -154,6 +159,7 @@ static const struct sn__field node_fields[] = {
 	{ "state_dir", node_state_dir, false, NULL },
 	{ "user", node_user, false, NULL },
 	{ "slice_us", node_slice, false, NULL },
+	{ "rt_priority", node_rt_priority, false, NULL },
 };
 
 /* ---- overlay ----------------------------------------------------------- */

@@ -27,6 +27,9 @@
 #define SN_CONF_DEFAULT_SLICE_US 100
 #define SN_CONF_SLICE_MIN_US 100
 #define SN_CONF_SLICE_MAX_US 100000
+/* node.rt_priority: the packet thread's SCHED_FIFO priority (core/sched.c);
+ * 0 = SCHED_OTHER as started */
+#define SN_CONF_RT_PRIORITY_MAX 99
 #define SN_CONF_DEFAULT_PORT 51820
 /* Per platform (docs/configuration.md): macOS names utun devices itself
  * ("utun": the first free unit), its system volume is read-only and has no
@@ -136,6 +139,7 @@ struct sn_config {
 	const char *state_dir;
 	const char *user;          /* drop root to this user after setup; NULL = stay */
 	uint32_t slice_us;         /* the packet thread's time slice, 0 = the kernel's */
+	uint32_t rt_priority;      /* the packet thread's SCHED_FIFO priority, 0 = none */
 
 	/* overlay */
 	struct sn_prefix subnet;

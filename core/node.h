@@ -282,6 +282,9 @@ void sn__pingtrace_stop(struct sn_node *n);
 
 /* sched.c: ask for node.slice_us as the calling (packet) thread's slice. */
 void sn__sched_slice(struct sn_node *n);
+/* sched.c: node.rt_priority's SCHED_FIFO for the calling (packet) thread,
+ * before privileges are dropped. */
+void sn__sched_rt(struct sn_node *n);
 
 /* loopstat.c: the loop's longest iterations (SUBNETRA_LOOP_STATS=1). */
 int sn__loopstat_start(struct sn_node *n);

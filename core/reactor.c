@@ -399,8 +399,10 @@ int sn_node_setup(struct sn_node *n, char *err, size_t err_len)
 	    (r = sn_routes_install(n)) < 0 ||
 	    (r = start_handles(n, err, err_len)) < 0)
 		return r;
-	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0 ||
-	    (r = sn_stack_drop_privileges(n, err, err_len)) < 0)
+	if ((r = sn_ctl_start(n, err, err_len)) < 0 || (r = sn_http_start(n, err, err_len)) < 0)
+		return r;
+	sn__sched_rt(n);
+	if ((r = sn_stack_drop_privileges(n, err, err_len)) < 0)
 		return r;
 	n->running = true;
 	return 0;

@@ -100,6 +100,8 @@ static const char *fixed_change(const struct sn_node *n, const struct sn_config 
 		return "node.user";
 	if (o->slice_us != c->slice_us)
 		return "node.slice_us";
+	if (o->rt_priority != c->rt_priority)
+		return "node.rt_priority";
 	if (!same_prefix(&o->subnet, &c->subnet))
 		return "overlay.subnet";
 	if (o->address != c->address)

@@ -150,7 +150,10 @@ static const struct err_case node_cases[] = {
 	{ HUB, "  role: hub\n", "", 0, "t.yaml:2:3: node: missing required key 'role' (hub or spoke)" },
 	{ HUB, "  private_key_file: keys/hub.key\n", "", 0, "t.yaml:2:3: node: missing required key 'private_key_file' (a file written by wg genkey)" },
 	{ HUB, "role:", "rol:", 0, "t.yaml:3:3: node.rol: unknown key (did you mean 'role'?)" },
-	{ HUB, "  role: hub\n", "  role: hub\n  colour: red\n", 0, "t.yaml:4:3: node.colour: unknown key (expected one of: id, role, private_key_file, listen, state_dir, user, slice_us)" },
+	{ HUB, "  role: hub\n", "  role: hub\n  rt_priority: 100\n", 0, "t.yaml:4:16: node.rt_priority: 100 is out of range (expected 0..99)" },
+	{ HUB, "  role: hub\n", "  role: hub\n  rt_priority: -1\n", 0, "t.yaml:4:16: node.rt_priority: expected an integer 0..99, got '-1'" },
+	{ HUB, "  role: hub\n", "  role: hub\n  slice_us: 50\n", 0, "t.yaml:4:13: node.slice_us: 50 us is shorter than the kernel takes (expected 0 for the kernel's default, or 100..100000 microseconds)" },
+	{ HUB, "  role: hub\n", "  role: hub\n  colour: red\n", 0, "t.yaml:4:3: node.colour: unknown key (expected one of: id, role, private_key_file, listen, state_dir, user, slice_us, rt_priority)" },
 	{ HUB, "  id: 1\n", "  id: 1\n  id: 5\n", 0, "t.yaml:3:3: node.id: duplicate key (first set at line 2)" },
 	{ HUB, "  listen: \"0.0.0.0:51820\"\n", "", 0, "t.yaml:2:3: node: missing required key 'listen' (a hub listens on a fixed port, e.g. listen: \"0.0.0.0:51820\")" },
 	{ HUB, "\"0.0.0.0:51820\"", "\":0\"", 0, "t.yaml:5:11: node.listen: a hub needs a fixed port, not 0 (e.g. \"0.0.0.0:51820\")" },
@@ -404,6 +407,30 @@ static void test_config_aqm_values(void **state)
 		assert_int_equal(c->aqm_target_us, cases[i].target);
 		assert_int_equal(c->aqm_interval_us, cases[i].interval);
 		assert_true(c->has & SN_CONF_HAS_AQM);
+		sn_config_free(c);
+		free(t);
+	}
+}
+
+/* node.rt_priority: 0 (none, the default) or a SCHED_FIFO priority 1..99. */
+static void test_config_rt_priority_values(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t prio;
+	} cases[] = {
+		{ "  role: hub\n", 0 },
+		{ "  role: hub\n  rt_priority: 0\n", 0 },
+		{ "  role: hub\n  rt_priority: 1\n", 1 },
+		{ "  role: hub\n  rt_priority: 10\n", 10 },
+		{ "  role: hub\n  rt_priority: 99\n", 99 },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char *t = edit(HUB, "  role: hub\n", cases[i].text, false);
+		struct sn_config *c = load_ok(t);
+
+		assert_int_equal(c->rt_priority, cases[i].prio);
 		sn_config_free(c);
 		free(t);
 	}
@@ -1432,6 +1459,7 @@ int main(void)
 		cmocka_unit_test(test_config_overlay_errors),
 		cmocka_unit_test(test_config_plugin_keepalive_control_errors),
 		cmocka_unit_test(test_config_slice_values),
+		cmocka_unit_test(test_config_rt_priority_values),
 		cmocka_unit_test(test_config_aqm_values),
 		cmocka_unit_test(test_config_peer_and_policy_errors),
 		cmocka_unit_test(test_config_spoke_and_syntax_errors),

@@ -215,6 +215,14 @@ set_conf() {
 	sed -i "s|^$2:.*|$2: $3|" "$STAR_DIR/$1.yaml"
 }
 
+# expect_restart_needed NODE KEY: `subnetra reload` of NODE fails, saying that KEY changed and
+# needs a restart
+expect_restart_needed() {
+	local rc=0 err
+	err=$(sctl "$1" reload 2>&1 >/dev/null) || rc=$?
+	expect_eq "subnetra reload with a changed $2" "$rc: $err" \
+		"1: subnetra: $STAR_DIR/$1.yaml: $2 changed: restart subnetrad to apply that change"
+}
 sctl() { local n=$1; shift; timeout 15 "$SUBNETRA" -c "$STAR_DIR/$n.yaml" "$@"; }
 
 set_egress() {
