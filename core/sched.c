@@ -119,6 +119,18 @@ void sn__sched_rt(struct sn_node *n)
 		       "priority %u", prio);
 }
 
+static const char *policy_name(int p)
+{
+	switch (p) {
+	case 1: return "SCHED_FIFO";
+	case 2: return "SCHED_RR";
+	case 3: return "SCHED_BATCH";
+	case 5: return "SCHED_IDLE";
+	case 6: return "SCHED_DEADLINE";
+	default: return "not SCHED_OTHER";
+	}
+}
+
 void sn__sched_slice(struct sn_node *n)
 {
 	int rc;
@@ -127,11 +139,11 @@ void sn__sched_slice(struct sn_node *n)
 		return;
 	rc = policy_now();
 	if (rc != 0) {
-		/* a real-time policy (node.rt_priority, chrt, systemd) is kept:
-		 * sched_setattr with SCHED_OTHER would take it away */
+		/* a policy given from outside (node.rt_priority, chrt, systemd)
+		 * is kept: sched_setattr with SCHED_OTHER would take it away */
 		if (rc > 0 && !n->cfg->rt_priority)
 			sn_log(&n->host, SN_LOG_INFO, "node.slice_us: not asked; the packet thread "
-			       "keeps the real-time policy it was started with");
+			       "keeps the policy it was started with (%s)", policy_name(rc));
 		return;
 	}
 	rc = set_slice(n->cfg->slice_us);
