@@ -15,7 +15,7 @@
  * may preempt a thread with a longer one, without a real-time policy, a
  * privilege or a change of its share of the CPU. Older kernels take the
  * value and ignore it; a kernel that refuses it is told once in the log and
- * changes nothing. A thread started under a real-time policy (chrt,
+ * changes nothing. A thread started under another policy (chrt,
  * systemd's CPUSchedulingPolicy=) keeps it: no slice is asked.
  *
  * node.rt_priority: SCHED_FIFO at that priority, asked before privileges
@@ -71,6 +71,18 @@ static int policy_now(void)
 	return p < 0 ? -errno : (p & ~SCHED_RESET_ON_FORK);
 }
 
+static const char *policy_name(int p)
+{
+	switch (p) {
+	case SCHED_FIFO: return "SCHED_FIFO";
+	case SCHED_RR: return "SCHED_RR";
+	case SCHED_BATCH: return "SCHED_BATCH";
+	case SCHED_IDLE: return "SCHED_IDLE";
+	case SCHED_DEADLINE: return "SCHED_DEADLINE";
+	default: return "not SCHED_OTHER";
+	}
+}
+
 static int set_fifo(uint32_t prio)
 {
 	struct sched_param sp;
@@ -89,6 +101,12 @@ static int set_slice(uint32_t us)
 static int policy_now(void)
 {
 	return 0;
+}
+
+static const char *policy_name(int p)
+{
+	(void)p;
+	return "not SCHED_OTHER";
 }
 
 static int set_fifo(uint32_t prio)
@@ -119,29 +137,17 @@ void sn__sched_rt(struct sn_node *n)
 		       "priority %u", prio);
 }
 
-static const char *policy_name(int p)
-{
-	switch (p) {
-	case 1: return "SCHED_FIFO";
-	case 2: return "SCHED_RR";
-	case 3: return "SCHED_BATCH";
-	case 5: return "SCHED_IDLE";
-	case 6: return "SCHED_DEADLINE";
-	default: return "not SCHED_OTHER";
-	}
-}
-
 void sn__sched_slice(struct sn_node *n)
 {
 	int rc;
 
 	if (!n->cfg->slice_us)
 		return;
-	rc = policy_now();
-	if (rc != 0) {
+	rc = policy_now(); /* a failed query (< 0) leaves the slice to try */
+	if (rc > 0) {
 		/* a policy given from outside (node.rt_priority, chrt, systemd)
 		 * is kept: sched_setattr with SCHED_OTHER would take it away */
-		if (rc > 0 && !n->cfg->rt_priority)
+		if (!n->cfg->rt_priority)
 			sn_log(&n->host, SN_LOG_INFO, "node.slice_us: not asked; the packet thread "
 			       "keeps the policy it was started with (%s)", policy_name(rc));
 		return;
