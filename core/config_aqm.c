@@ -58,7 +58,14 @@ static int ms_value(struct sn__ld *ld, const struct sn__cn *v, uint32_t *out)
 
 static int target(struct sn__ld *ld, const struct sn__cn *v, void *obj)
 {
-	return ms_value(ld, v, &ld->c->aqm_target_us);
+	int rc = ms_value(ld, v, &ld->c->aqm_target_us);
+
+	if (rc == 0 && ld->c->aqm_target_us < AQM_TARGET_MIN_US)
+		return sn__conf_fail(ld, v, "%.*s ms is below 0.5 ms (expected 0.5 to 10000): a datagram "
+				     "waits that long in the socket for the packet loop to wake up even on "
+				     "an idle link, so CoDel would signal senders that do not queue",
+				     40, v->s);
+	return rc;
 }
 
 static int interval(struct sn__ld *ld, const struct sn__cn *v, void *obj)
@@ -78,11 +85,6 @@ static int aqm_map(struct sn__ld *ld, const struct sn__cn *v)
 
 	if (rc < 0)
 		return rc;
-	if (c->aqm_target_us < AQM_TARGET_MIN_US)
-		return sn__conf_fail(ld, v, "target_ms (%u us) must be at least 0.5: a datagram waits "
-				     "that long in the socket for the packet loop to wake up even on "
-				     "an idle link, so CoDel would signal senders that do not queue",
-				     c->aqm_target_us);
 	if (c->aqm_target_us >= c->aqm_interval_us)
 		return sn__conf_fail(ld, v, "target_ms (%u us) must be shorter than interval_ms (%u us): "
 				     "CoDel acts on a delay that lasted an interval (RFC 8289 suggests "
