@@ -47,8 +47,6 @@
 #   SN_DAEMON_ARGS     extra subnetrad arguments (e.g. -q)
 #   SN_RT_PRIORITY     node.rt_priority of every node (SCHED_FIFO for the packet thread), e.g. 10
 #                      (default: none written, the daemon's default 0)
-#   SN_CHRT            a SCHED_FIFO priority (1-99) given to every thread of the three daemons
-#                      with chrt once they are up (default: none), as bench/rt-peer.sh does to a peer
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${SN_BENCH_HARNESS:-$REPO/../shared/bench}
@@ -196,13 +194,6 @@ up() {
     done
     [ $ok = 1 ] || { cat "$ST/$n.log" >&2; die "subnetrad $n did not bring up $IFNAME"; }
   done
-
-  if [ -n "${SN_CHRT:-}" ]; then
-    for n in hub s2 s3; do
-      chrt -a -f -p "$SN_CHRT" "$(awk -v r=$n '$1==r {print $2}' "$ST/pids")" >/dev/null ||
-        die "chrt -f $SN_CHRT failed for $n"
-    done
-  fi
 
   sn_wait_ping $NS_S2 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s2 cannot reach hub over subnetra"; }
   sn_wait_ping $NS_S3 $OV_HUB 20 || { tail -20 "$ST"/*.log >&2; die "s3 cannot reach hub over subnetra"; }
